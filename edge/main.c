@@ -1,0 +1,2 @@
+/* stub */ typedef int stub_placeholder;
+int main(void) { return 0; }

@@ -1,0 +1,96 @@
+/* storage.h -- the durable point buffer (SQLite, WAL): the only door to the database. */
+#ifndef IOT_EDGE_STORAGE_H
+#define IOT_EDGE_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct storage;
+
+enum storage_durability {
+	STORAGE_DURABILITY_FULL,   /* every commit is fsynced: survives power loss */
+	STORAGE_DURABILITY_NORMAL, /* survives a process crash, not a power cut */
+};
+
+/* Every storage_* function returns one of these; 0 is success. */
+enum storage_result {
+	STORAGE_OK = 0,
+	STORAGE_ERR_BUSY,    /* the writer queue is full: try again shortly */
+	STORAGE_ERR_CLOSED,  /* the storage is shutting down */
+	STORAGE_ERR_NOMEM,
+	STORAGE_ERR_IO,      /* SQLite or the disk failed; details are logged */
+	STORAGE_ERR_CORRUPT, /* the file failed its integrity check */
+	STORAGE_ERR_SCHEMA,  /* the file was written by a newer release */
+	STORAGE_ERR_INVALID, /* a bad argument */
+};
+
+struct storage_options {
+	const char *path;                   /* the database file, e.g. buffer.db */
+	enum storage_durability durability;
+	size_t max_queued_points;           /* appends waiting for a commit; 0: 100000 */
+};
+
+/* A copy of the counters, see storage_get_stats(). */
+struct storage_stats {
+	uint64_t points;             /* points in the buffer now */
+	uint64_t bytes;              /* their line-protocol bytes */
+	uint64_t appended_total;     /* points committed since open */
+	uint64_t acked_total;        /* points deleted after delivery since open */
+	uint64_t commits_total;      /* write transactions since open */
+};
+
+/* Uplink's view of the oldest points. `text` is the points as line protocol,
+ * one per line, each ending in '\n': exactly an InfluxDB /write body.
+ * Buffers are reused across reads; free with storage_batch_free(). */
+struct storage_batch {
+	char *text;
+	size_t len;        /* bytes used in text */
+	size_t cap;        /* bytes allocated */
+	size_t count;      /* points in text */
+	int64_t last_id;   /* the id of the newest point in the batch */
+};
+
+/* Open (creating if needed) the buffer, check it, migrate its schema and
+ * start the writer thread. On success *out owns everything; release it with
+ * storage_close(). Call from the main thread at start-up. */
+int storage_open(const struct storage_options *options, struct storage **out);
+
+/* Commit everything already queued, answer every waiting done callback,
+ * stop the writer thread, checkpoint the WAL into the main file and close.
+ * No other storage_* call may run or start during or after it. NULL-safe. */
+void storage_close(struct storage *s);
+
+/* Called exactly once per accepted append, from the writer thread, after the
+ * transaction holding its points committed (result STORAGE_OK) or failed
+ * (anything else: none of the append's points is stored). It must not block
+ * and must not call back into storage. */
+typedef void storage_done_fn(void *arg, int result);
+
+/* Queue `text` -- `len` bytes of canonical line protocol, one point per line,
+ * each line ending in '\n' -- for the next group commit. Any thread.
+ * On STORAGE_OK ownership of `text` (malloc'd) passes to storage, which frees
+ * it, and done(arg, result) will be called exactly once. On any other return
+ * nothing was queued, done is never called and the caller still owns text. */
+int storage_append(struct storage *s, char *text, size_t len,
+		   storage_done_fn *done, void *arg);
+
+/* Read the oldest points into `batch`: at most max_points and, unless the
+ * first point alone is larger, at most max_bytes of text. batch->count is 0
+ * when the buffer is empty. Only one thread (the uplink) may read. */
+int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
+		       struct storage_batch *batch);
+
+/* Delete every point with id <= last_id: InfluxDB has acknowledged them.
+ * Blocks until the deletion has committed. Same thread as storage_read_batch. */
+int storage_ack(struct storage *s, int64_t last_id);
+
+/* Release a batch's buffer (the struct itself is the caller's). NULL-safe. */
+void storage_batch_free(struct storage_batch *batch);
+
+/* Copy the counters. Any thread, lock-free, cheap. */
+void storage_get_stats(struct storage *s, struct storage_stats *out);
+
+/* "queue full" etc., for logs and HTTP error bodies. Static string. */
+const char *storage_strerror(int result);
+
+#endif
