@@ -1,2 +1,212 @@
-/* stub */ typedef int stub_placeholder;
-int main(void) { return 0; }
+/* main.c -- iot-edge: command line, start-up, the signal loop and an orderly shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "storage.h"
+#include "uplink.h"
+
+#define MOD "main"
+#define DEFAULT_CONFIG "/etc/iot-edge/iot-edge.conf"
+#define STATS_EVERY_SECONDS 10
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: iot-edge [-c FILE] [-n] [--version] [--help]\n"
+		"\n"
+		"Store-and-forward edge aggregator: takes readings over HTTP, makes each one\n"
+		"durable in a SQLite buffer before acknowledging it, and forwards the buffer\n"
+		"to InfluxDB, retrying until InfluxDB has every reading.\n"
+		"\n"
+		"  -c, --config FILE  configuration file (default " DEFAULT_CONFIG
+		", used when present)\n"
+		"  -n, --check        check the configuration, print what is wrong, and exit\n"
+		"  -V, --version      print the version and exit\n"
+		"  -h, --help         print this help and exit\n"
+		"\n"
+		"Settings (file section and key, environment variable that overrides it):\n");
+	config_print_help(out);
+}
+
+/* Defaults, then the file, then the environment. Returns the number of problems. */
+static int load_config(struct edge_config *cfg, const char *path, bool path_given)
+{
+	int problems = 0;
+	config_init(cfg);
+	if (path_given || access(path, F_OK) == 0)
+		problems += config_load_file(cfg, path, stderr);
+	problems += config_load_env(cfg, stderr);
+	return problems;
+}
+
+static void log_stats(struct storage *st, struct http_server *http, struct uplink *up)
+{
+	static struct http_stats last_http;
+	static struct uplink_stats last_up;
+	struct storage_stats s;
+	struct http_stats h;
+	struct uplink_stats u;
+
+	storage_get_stats(st, &s);
+	http_get_stats(http, &h);
+	uplink_get_stats(up, &u);
+	if (h.requests == last_http.requests && u.points_sent == last_up.points_sent &&
+	    u.requests_failed == last_up.requests_failed)
+		return;
+	log_info(MOD,
+		 "received %llu points (%llu requests, %llu rejected) | buffered %llu points | "
+		 "sent %llu points to InfluxDB%s",
+		 (unsigned long long)(h.points - last_http.points),
+		 (unsigned long long)(h.requests - last_http.requests),
+		 (unsigned long long)(h.client_errors + h.server_errors - last_http.client_errors -
+				      last_http.server_errors),
+		 (unsigned long long)s.points,
+		 (unsigned long long)(u.points_sent - last_up.points_sent),
+		 u.consecutive_failures ? " | InfluxDB unreachable, retrying" : "");
+	last_http = h;
+	last_up = u;
+}
+
+/* Serve until SIGTERM or SIGINT. The signals are blocked in every thread and
+ * taken here synchronously, so no handler runs anywhere. */
+static int run(const struct edge_config *cfg, const sigset_t *stop_signals)
+{
+	struct storage *storage = NULL;
+	struct http_server *http = NULL;
+	struct uplink *uplink = NULL;
+	int status = EXIT_FAILURE;
+
+	struct storage_options so = {
+		.path = cfg->buffer_path,
+		.durability = cfg->buffer_durability == 0 ? STORAGE_DURABILITY_FULL
+							  : STORAGE_DURABILITY_NORMAL,
+	};
+	int rc = storage_open(&so, &storage);
+	if (rc != STORAGE_OK) {
+		log_error(MOD, "cannot open the buffer %s: %s", cfg->buffer_path,
+			  storage_strerror(rc));
+		goto out;
+	}
+	struct uplink_options uo = {
+		.url = cfg->uplink_url,
+		.database = cfg->uplink_database,
+		.username = cfg->uplink_username,
+		.password = cfg->uplink_password,
+		.batch_points = cfg->uplink_batch_points,
+		.batch_bytes = cfg->uplink_batch_bytes,
+		.flush_interval_ms = (uint32_t)cfg->uplink_flush_interval_ms,
+		.retry_initial_ms = (uint32_t)cfg->uplink_retry_initial_ms,
+		.retry_max_ms = (uint32_t)cfg->uplink_retry_max_ms,
+		.timeout_ms = (uint32_t)cfg->uplink_timeout_ms,
+	};
+	if (uplink_start(&uo, storage, &uplink) != 0) {
+		log_error(MOD, "cannot start the uplink");
+		goto out;
+	}
+	struct http_options ho = { .listen = cfg->http_listen, .max_body = cfg->http_max_body };
+	if (http_start(&ho, storage, &http) != 0)
+		goto out;
+
+	log_info(MOD, "iot-edge %s ready: buffer %s (durability %s), forwarding to %s database %s",
+		 IOT_EDGE_VERSION, cfg->buffer_path, cfg->buffer_durability == 0 ? "full" : "normal",
+		 cfg->uplink_url, cfg->uplink_database);
+
+	for (;;) {
+		struct timespec every = { .tv_sec = STATS_EVERY_SECONDS };
+		int sig = sigtimedwait(stop_signals, NULL, &every);
+		if (sig > 0) {
+			log_info(MOD, "%s: stopping", strsignal(sig));
+			break;
+		}
+		if (errno == EAGAIN)
+			log_stats(storage, http, uplink);
+	}
+	status = EXIT_SUCCESS;
+out:
+	/* Answer what was received, stop forwarding, then commit and checkpoint. */
+	http_stop(http);
+	uplink_stop(uplink);
+	storage_close(storage);
+	if (status == EXIT_SUCCESS)
+		log_info(MOD, "stopped cleanly");
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	bool path_given = false, check_only = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:nVh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			path_given = true;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'V':
+			printf("iot-edge %s\n", IOT_EDGE_VERSION);
+			return EXIT_SUCCESS;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "iot-edge: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+		return 2;
+	}
+
+	struct edge_config cfg;
+	int problems = load_config(&cfg, path, path_given);
+	if (problems) {
+		fprintf(stderr, "iot-edge: %d problem%s in the configuration\n", problems,
+			problems == 1 ? "" : "s");
+		config_cleanup(&cfg);
+		return EXIT_FAILURE;
+	}
+	if (check_only) {
+		config_print(&cfg, stdout);
+		printf("\nconfiguration OK\n");
+		config_cleanup(&cfg);
+		return EXIT_SUCCESS;
+	}
+	enum log_level level = (enum log_level)cfg.log_level;
+	log_set_level(level);
+
+	/* Block the stop signals before any thread exists, so all inherit the mask. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int status = run(&cfg, &stop_signals);
+	config_cleanup(&cfg);
+	return status;
+}

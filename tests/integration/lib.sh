@@ -1,0 +1,204 @@
+# lib.sh -- shared by the integration tests: a real influxd and a real iot-edge on 127.0.0.1.
+#
+# Source it from a test script. It makes a temporary directory, picks free
+# loopback ports, and on exit stops every process it started (by pid only)
+# and removes the directory. IOT_EDGE and IOT_SIM name the binaries (ctest
+# sets them).
+
+set -euo pipefail
+
+: "${IOT_EDGE:?set IOT_EDGE to the iot-edge binary}"
+: "${IOT_SIM:?set IOT_SIM to the iot-sim binary}"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/iot-edge-test.XXXXXX")
+BUFFER="$WORK/buffer.db"
+EDGE_LOG="$WORK/edge.log"
+INFLUX_LOG="$WORK/influxd.log"
+INFLUX_PID=""
+EDGE_PID=""
+TAKEN_PORTS=" "
+
+say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*"; }
+
+fail() {
+	say "FAIL: $*"
+	if [ -s "$EDGE_LOG" ]; then
+		echo "--- last lines of iot-edge's log ---"
+		tail -n 30 "$EDGE_LOG"
+	fi
+	exit 1
+}
+
+cleanup() {
+	local rc=$?
+	[ -n "$EDGE_PID" ] && kill -KILL "$EDGE_PID" 2>/dev/null && wait "$EDGE_PID" 2>/dev/null
+	[ -n "$INFLUX_PID" ] && kill -KILL "$INFLUX_PID" 2>/dev/null && wait "$INFLUX_PID" 2>/dev/null
+	if [ "$rc" -eq 0 ]; then
+		rm -rf "$WORK"
+	else
+		say "kept $WORK for inspection"
+	fi
+	return "$rc"
+}
+trap cleanup EXIT
+
+# A TCP port nobody listens on now and that this test has not handed out.
+free_port() {
+	local port
+	for _ in $(seq 200); do
+		port=$((20000 + RANDOM % 40000))
+		case "$TAKEN_PORTS" in *" $port "*) continue ;; esac
+		if ! ss -Htln "sport = :$port" | grep -q .; then
+			TAKEN_PORTS="$TAKEN_PORTS$port "
+			echo "$port"
+			return 0
+		fi
+	done
+	fail "no free port found"
+}
+
+# Poll `cmd` every 0.1 s until it succeeds or `seconds` pass.
+wait_until() {
+	local seconds=$1
+	shift
+	local deadline=$((SECONDS + seconds))
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected $1, got $2"
+	say "ok: $3 = $2"
+}
+
+# --- InfluxDB ---------------------------------------------------------------
+
+INFLUX_PORT=$(free_port)
+INFLUX_RPC_PORT=$(free_port)
+INFLUX_URL="http://127.0.0.1:$INFLUX_PORT"
+
+influx_start() {
+	local dir="$WORK/influxdb"
+	mkdir -p "$dir"
+	cat >"$dir/influxd.conf" <<-EOF
+		reporting-disabled = true
+		bind-address = "127.0.0.1:$INFLUX_RPC_PORT"
+		[meta]
+		  dir = "$dir/meta"
+		[data]
+		  dir = "$dir/data"
+		  wal-dir = "$dir/wal"
+		  query-log-enabled = false
+		[http]
+		  bind-address = "127.0.0.1:$INFLUX_PORT"
+		  log-enabled = false
+		[monitor]
+		  store-enabled = false
+		[continuous_queries]
+		  enabled = false
+	EOF
+	influxd -config "$dir/influxd.conf" >>"$INFLUX_LOG" 2>&1 &
+	INFLUX_PID=$!
+	wait_until 60 influx_ping || fail "influxd did not answer /ping on port $INFLUX_PORT"
+}
+
+influx_ping() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$INFLUX_URL/ping")" = 204 ]
+}
+
+# Stop influxd: `influx_stop` (SIGTERM) or `influx_stop KILL`.
+influx_stop() {
+	kill -"${1:-TERM}" "$INFLUX_PID"
+	wait "$INFLUX_PID" 2>/dev/null || true
+	INFLUX_PID=""
+}
+
+# Run an InfluxQL query against database iot; prints InfluxDB's JSON (ns epochs).
+influx_query() {
+	curl -sfG "$INFLUX_URL/query" --data-urlencode "db=iot" --data-urlencode "epoch=ns" \
+		--data-urlencode "q=$1"
+}
+
+# Points stored in measurement `data` (0 when the database or series is missing).
+influx_count() {
+	influx_query 'SELECT count("value") FROM "data"' |
+		jq -r '.results[0].series[0].values[0][1] // 0'
+}
+
+# "ts_ns sensor_id value" per point, sorted.
+influx_points() {
+	influx_query 'SELECT "sensor_id", "value" FROM "data"' |
+		jq -r '.results[0].series[0].values[]? | "\(.[0]) \(.[1]) \(.[2])"' | sort
+}
+
+# --- iot-edge ---------------------------------------------------------------
+
+EDGE_PORT=$(free_port)
+EDGE_URL="http://127.0.0.1:$EDGE_PORT"
+
+# Start iot-edge against INFLUX_URL; extra VAR=value settings may follow.
+edge_start() {
+	env IOT_EDGE_HTTP_LISTEN="127.0.0.1:$EDGE_PORT" \
+		IOT_EDGE_BUFFER_PATH="$BUFFER" \
+		IOT_EDGE_UPLINK_URL="$INFLUX_URL" \
+		IOT_EDGE_UPLINK_FLUSH_INTERVAL=100ms \
+		IOT_EDGE_UPLINK_RETRY_INITIAL=100ms \
+		IOT_EDGE_UPLINK_RETRY_MAX=1s \
+		IOT_EDGE_LOG_LEVEL=debug \
+		"$@" "$IOT_EDGE" -c /dev/null >>"$EDGE_LOG" 2>&1 &
+	EDGE_PID=$!
+	wait_until 30 edge_healthy || fail "iot-edge did not answer /health on port $EDGE_PORT"
+}
+
+edge_healthy() {
+	kill -0 "$EDGE_PID" 2>/dev/null || fail "iot-edge exited during start-up"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$EDGE_URL/health")" = 200 ]
+}
+
+# SIGTERM and wait; the exit status must be 0 (ASan/LSan findings make it not).
+edge_stop() {
+	kill -TERM "$EDGE_PID"
+	local rc=0
+	wait "$EDGE_PID" || rc=$?
+	EDGE_PID=""
+	[ "$rc" -eq 0 ] || fail "iot-edge exited with status $rc after SIGTERM"
+}
+
+edge_kill9() {
+	kill -KILL "$EDGE_PID"
+	wait "$EDGE_PID" 2>/dev/null || true
+	EDGE_PID=""
+}
+
+# Points waiting in the buffer, read the way a user would: with sqlite3.
+buffer_count() {
+	sqlite3 -cmd '.timeout 5000' "$BUFFER" 'SELECT count(*) FROM points;'
+}
+
+buffer_empty() { [ "$(buffer_count)" = 0 ]; }
+
+# POST a body to the edge; prints the HTTP status. Usage: post PATH BODY [curl args]
+post() {
+	local path=$1 body=$2
+	shift 2
+	curl -s -o "$WORK/last_response" -w '%{http_code}' -XPOST \
+		-H 'Content-Type: application/json' "$@" --data-binary "$body" "$EDGE_URL$path"
+}
+
+# Run iot-sim against the edge; its summary line must say every reading got 2xx.
+# Usage: sim_run OUTFILE ARGS...; the per-reading lines go to OUTFILE.
+sim_run() {
+	local out=$1
+	shift
+	"$IOT_SIM" -h 127.0.0.1 -p "$EDGE_PORT" "$@" >"$out" || fail "iot-sim reported errors: $(tail -n 1 "$out")"
+}
+
+# "ts_ns sensor_id value" for every reading iot-sim printed, sorted.
+sim_points() {
+	local out=$1
+	grep -o '{[^}]*}' "$out" | jq -r '"\(.ts) \(.sensor_id) \(.value)"' >"$WORK/sim.txt"
+	paste -d' ' <(cut -d' ' -f1 "$WORK/sim.txt" | date -u -f - +%s%N) \
+		<(cut -d' ' -f2- "$WORK/sim.txt") | sort
+}
