@@ -155,7 +155,7 @@ int lineproto_buf_field_key(struct lineproto_buf *b, const char *s, size_t n)
 
 int lineproto_format_float(double v, char *out, size_t out_size)
 {
-	static const int precisions[] = { 15, 16, 17 };
+	static const int precisions[] = {15, 16, 17};
 	char tmp[LINEPROTO_FLOAT_MAX];
 	size_t i;
 	int n = 0;

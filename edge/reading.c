@@ -1,1 +1,387 @@
-/* stub */ typedef int stub_placeholder;
+/* reading.c -- seed-format JSON readings -> canonical InfluxDB line protocol. */
+#include "reading.h"
+
+#include "lineproto.h"
+#include "rfc3339.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the original Node.js API wrote: measurement `data`, tag `type`. */
+#define READING_MEASUREMENT "data"
+#define READING_TYPE_MAX 256
+/* Cap on the line protocol one body may produce (far above any HTTP body
+ * limit: a point is at most ~600 bytes and its JSON at least ~20). */
+#define READING_TEXT_MAX ((size_t)64 << 20)
+/* How much of an unknown key an error message quotes. */
+#define READING_KEY_QUOTE_MAX 40
+
+/* The keys a seed object may carry, in the order we validate them. */
+enum reading_key {
+	READING_KEY_TYPE,
+	READING_KEY_VALUE,
+	READING_KEY_SENSOR_ID,
+	READING_KEY_TS,
+	READING_KEY_COUNT,
+};
+
+static const char *const reading_key_names[READING_KEY_COUNT] = {
+    [READING_KEY_TYPE] = "type",
+    [READING_KEY_VALUE] = "value",
+    [READING_KEY_SENSOR_ID] = "sensor_id",
+    [READING_KEY_TS] = "ts",
+};
+
+/* One parse: where the text goes and where errors are reported. */
+struct reading_ctx {
+	reading_clock_fn *clock_fn;
+	struct lineproto_buf buf;
+	size_t count;
+	char *err;
+	size_t err_size;
+	int in_array;
+	size_t index;
+};
+
+static int reading_fail(struct reading_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes the message (prefixed "element N: " inside an array) into err.
+ * Returns -1 so callers can `return reading_fail(...)`. */
+static int reading_fail(struct reading_ctx *ctx, const char *fmt, ...)
+{
+	size_t used = 0;
+	va_list ap;
+	int n;
+
+	if (!ctx->err || ctx->err_size == 0)
+		return -1;
+	ctx->err[0] = '\0';
+	if (ctx->in_array) {
+		n = snprintf(ctx->err, ctx->err_size, "element %zu: ", ctx->index);
+		if (n < 0)
+			return -1;
+		used = (size_t)n < ctx->err_size ? (size_t)n : ctx->err_size - 1;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(ctx->err + used, ctx->err_size - used, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		ctx->err[used] = '\0';
+	return -1;
+}
+
+/* Turns a failed lineproto_ call into a message. Returns -1. */
+static int reading_fail_lp(struct reading_ctx *ctx, int rc)
+{
+	if (rc == LINEPROTO_ENOMEM)
+		return reading_fail(ctx, "out of memory");
+	if (rc == LINEPROTO_ETOOBIG)
+		return reading_fail(ctx, "readings too large (over %zu bytes of line protocol)",
+				    (size_t)READING_TEXT_MAX);
+	return reading_fail(ctx, "internal error: cannot encode the point");
+}
+
+/* Copies an untrusted key into out for an error message: at most
+ * READING_KEY_QUOTE_MAX bytes cut at a character boundary, '"', '\\' and
+ * control characters shown as '?', invalid UTF-8 bytes too. */
+static void reading_quote_key(const char *key, char *out, size_t out_size)
+{
+	size_t n = strlen(key);
+	size_t cut = n;
+	size_t i;
+	int utf8_ok;
+
+	if (cut > READING_KEY_QUOTE_MAX) {
+		cut = READING_KEY_QUOTE_MAX;
+		while (cut > 0 && ((unsigned char)key[cut] & 0xc0) == 0x80)
+			cut--;
+	}
+	if (cut + 4 > out_size)
+		cut = out_size > 4 ? out_size - 4 : 0;
+	utf8_ok = lineproto_utf8_valid(key, cut);
+	for (i = 0; i < cut; i++) {
+		unsigned char c = (unsigned char)key[i];
+
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || (c >= 0x80 && !utf8_ok))
+			c = '?';
+		out[i] = (char)c;
+	}
+	if (cut < n) {
+		memcpy(out + cut, "...", 4);
+		return;
+	}
+	out[cut] = '\0';
+}
+
+/* Checks the `type` string. Returns 0 or -1 with the message set. */
+static int reading_check_type(struct reading_ctx *ctx, const cJSON *type)
+{
+	const char *s;
+	size_t n;
+	size_t i;
+
+	if (!type)
+		return reading_fail(ctx, "\"type\" is required");
+	if (!cJSON_IsString(type) || !type->valuestring)
+		return reading_fail(ctx, "\"type\" must be a string");
+	s = type->valuestring;
+	n = strlen(s);
+	if (n == 0)
+		return reading_fail(ctx, "\"type\" must not be empty");
+	if (n > READING_TYPE_MAX)
+		return reading_fail(ctx, "\"type\" is longer than %d bytes", READING_TYPE_MAX);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return reading_fail(ctx,
+					    "\"type\" contains a control character at byte %zu", i);
+		if (c == '\\')
+			return reading_fail(ctx, "\"type\" must not contain a backslash "
+						 "(InfluxDB 1.x line protocol cannot carry it)");
+	}
+	if (!lineproto_utf8_valid(s, n))
+		return reading_fail(ctx, "\"type\" is not valid UTF-8");
+	return 0;
+}
+
+/* Checks an optional or required number. Returns 0 or -1 with the message
+ * set. */
+static int reading_check_number(struct reading_ctx *ctx, const cJSON *item, const char *name,
+				int required)
+{
+	if (!item) {
+		if (required)
+			return reading_fail(ctx, "\"%s\" is required", name);
+		return 0;
+	}
+	if (!cJSON_IsNumber(item))
+		return reading_fail(ctx, "\"%s\" must be a number", name);
+	if (!isfinite(item->valuedouble))
+		return reading_fail(ctx, "\"%s\" is out of range for a float", name);
+	return 0;
+}
+
+/* Works out the point's timestamp: `ts` if given, else one clock call.
+ * Returns 0 or -1 with the message set. */
+static int reading_timestamp(struct reading_ctx *ctx, const cJSON *ts, int64_t *ns)
+{
+	const char *why = NULL;
+
+	if (!ts) {
+		*ns = ctx->clock_fn();
+		if (*ns < LINEPROTO_TIME_MIN || *ns > LINEPROTO_TIME_MAX)
+			return reading_fail(ctx,
+					    "the receipt clock is outside InfluxDB's time range");
+		return 0;
+	}
+	if (!cJSON_IsString(ts) || !ts->valuestring)
+		return reading_fail(ctx, "\"ts\" must be a string");
+	if (rfc3339_parse_ns(ts->valuestring, strlen(ts->valuestring), ns, &why) != 0)
+		return reading_fail(ctx, "\"ts\": %s", why);
+	if (*ns < LINEPROTO_TIME_MIN || *ns > LINEPROTO_TIME_MAX)
+		return reading_fail(ctx, "\"ts\": outside InfluxDB's time range "
+					 "(1677-09-21T00:12:43.145224194Z .. "
+					 "2262-04-11T23:47:16.854775806Z)");
+	return 0;
+}
+
+/* Appends one validated point. Returns 0 or -1 with the message set. */
+static int reading_append(struct reading_ctx *ctx, const char *type, const cJSON *sensor_id,
+			  double value, int64_t ns)
+{
+	struct lineproto_buf *b = &ctx->buf;
+	int rc;
+
+	rc = lineproto_buf_append(
+	    b, READING_MEASUREMENT ",type=", sizeof(READING_MEASUREMENT ",type=") - 1);
+	if (rc == LINEPROTO_OK)
+		rc = lineproto_buf_tag(b, type, strlen(type));
+	if (rc == LINEPROTO_OK && sensor_id) {
+		rc = lineproto_buf_append(b, " sensor_id=", sizeof(" sensor_id=") - 1);
+		if (rc == LINEPROTO_OK)
+			rc = lineproto_buf_float(b, sensor_id->valuedouble);
+		if (rc == LINEPROTO_OK)
+			rc = lineproto_buf_append(b, ",value=", sizeof(",value=") - 1);
+	} else if (rc == LINEPROTO_OK) {
+		rc = lineproto_buf_append(b, " value=", sizeof(" value=") - 1);
+	}
+	if (rc == LINEPROTO_OK)
+		rc = lineproto_buf_float(b, value);
+	if (rc == LINEPROTO_OK)
+		rc = lineproto_buf_putc(b, ' ');
+	if (rc == LINEPROTO_OK)
+		rc = lineproto_buf_int64(b, ns);
+	if (rc == LINEPROTO_OK)
+		rc = lineproto_buf_putc(b, '\n');
+	if (rc != LINEPROTO_OK)
+		return reading_fail_lp(ctx, rc);
+	ctx->count++;
+	return 0;
+}
+
+/* Validates one seed object and appends its point. Returns 0 or -1 with
+ * the message set. */
+static int reading_object(struct reading_ctx *ctx, const cJSON *obj)
+{
+	const cJSON *slot[READING_KEY_COUNT] = {NULL};
+	char quoted[READING_KEY_QUOTE_MAX + 4];
+	const cJSON *item;
+	int64_t ns;
+	int k;
+
+	if (!cJSON_IsObject(obj))
+		return reading_fail(ctx, "must be an object");
+	for (item = obj->child; item; item = item->next) {
+		for (k = 0; k < READING_KEY_COUNT; k++) {
+			if (item->string && strcmp(item->string, reading_key_names[k]) == 0)
+				break;
+		}
+		if (k == READING_KEY_COUNT) {
+			reading_quote_key(item->string ? item->string : "", quoted, sizeof(quoted));
+			return reading_fail(ctx, "unknown key \"%s\"", quoted);
+		}
+		if (slot[k])
+			return reading_fail(ctx, "duplicate key \"%s\"", reading_key_names[k]);
+		slot[k] = item;
+	}
+	if (reading_check_type(ctx, slot[READING_KEY_TYPE]) ||
+	    reading_check_number(ctx, slot[READING_KEY_VALUE], "value", 1) ||
+	    reading_check_number(ctx, slot[READING_KEY_SENSOR_ID], "sensor_id", 0) ||
+	    reading_timestamp(ctx, slot[READING_KEY_TS], &ns))
+		return -1;
+	return reading_append(ctx, slot[READING_KEY_TYPE]->valuestring, slot[READING_KEY_SENSOR_ID],
+			      slot[READING_KEY_VALUE]->valuedouble, ns);
+}
+
+/* JSON allows only these control bytes, and only between tokens; cJSON
+ * would take any byte <= 0x20 as blank, NUL included. Returns the offset of
+ * the first other control byte, or len. */
+static size_t reading_find_control(const char *body, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			break;
+	}
+	return i;
+}
+
+/* cJSON turns "\u0000" into a NUL that silently cuts the string short.
+ * In valid JSON every backslash starts an escape inside a string, so
+ * walking escape pairs finds them exactly. Returns the offset of the first
+ * such escape, or len. */
+static size_t reading_find_nul_escape(const char *body, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (body[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (len - i >= 6 && body[i + 1] == 'u' && memcmp(body + i + 2, "0000", 4) == 0)
+			return i;
+		i += 2;
+	}
+	return len;
+}
+
+/* Parses the validated JSON tree into ctx. Returns 0 or -1 with the
+ * message set. */
+static int reading_root(struct reading_ctx *ctx, const cJSON *root)
+{
+	const cJSON *elem;
+
+	if (cJSON_IsObject(root))
+		return reading_object(ctx, root);
+	if (!cJSON_IsArray(root))
+		return reading_fail(ctx, "body must be a JSON object or an array of objects");
+	if (!root->child)
+		return reading_fail(ctx, "no readings");
+	ctx->in_array = 1;
+	for (elem = root->child; elem; elem = elem->next) {
+		if (reading_object(ctx, elem))
+			return -1;
+		ctx->index++;
+	}
+	return 0;
+}
+
+int reading_parse_seed_json(const char *body, size_t len, reading_clock_fn *clock_fn,
+			    struct reading_points *out, char *err, size_t err_size)
+{
+	struct reading_ctx ctx;
+	const char *end = NULL;
+	cJSON *root = NULL;
+	char *copy = NULL;
+	size_t at;
+	int rc = -1;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.clock_fn = clock_fn;
+	ctx.err = err;
+	ctx.err_size = err_size;
+	lineproto_buf_init(&ctx.buf, READING_TEXT_MAX);
+	if (err && err_size > 0)
+		err[0] = '\0';
+	if (out) {
+		out->text = NULL;
+		out->len = 0;
+		out->count = 0;
+	}
+	if (!out || !clock_fn || (!body && len > 0)) {
+		reading_fail(&ctx, "internal error: bad arguments");
+		goto out;
+	}
+	if (len == 0) {
+		reading_fail(&ctx, "empty body");
+		goto out;
+	}
+	at = reading_find_control(body, len);
+	if (at < len) {
+		reading_fail(&ctx, "invalid JSON: control character at byte %zu", at);
+		goto out;
+	}
+	/* cJSON wants a NUL after the text to check that nothing follows it
+	 * (and must never read past our body), so it parses a copy. */
+	copy = malloc(len + 1);
+	if (!copy) {
+		reading_fail(&ctx, "out of memory");
+		goto out;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
+	if (!root) {
+		at = end && end >= copy ? (size_t)(end - copy) : 0;
+		if (at >= len)
+			reading_fail(&ctx, "invalid JSON: body ends early");
+		else
+			reading_fail(&ctx, "invalid JSON near byte %zu", at);
+		goto out;
+	}
+	at = reading_find_nul_escape(body, len);
+	if (at < len) {
+		reading_fail(&ctx, "\\u0000 is not allowed in a string (byte %zu)", at);
+		goto out;
+	}
+	if (reading_root(&ctx, root))
+		goto out;
+	out->text = lineproto_buf_steal(&ctx.buf, &out->len);
+	out->count = ctx.count;
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	free(copy);
+	lineproto_buf_free(&ctx.buf);
+	return rc;
+}

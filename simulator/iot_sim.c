@@ -102,11 +102,6 @@ static void sim_opts_init(struct sim_opts *o)
 	o->devices = 1;
 }
 
-static void sim_usage_hint(void)
-{
-	fprintf(stderr, "Try '" SIM_NAME " --help' for more information.\n");
-}
-
 static const char sim_help[] =
     "Usage: " SIM_NAME " [OPTION]...\n"
     "POST simulated temperature readings to http://HOST:PORT/data as\n"
@@ -214,15 +209,13 @@ static const struct option sim_long_options[] = {
 /* Returns 0 to run, 1 when --help/--version was served (exit 0), -1 on bad usage (exit 2). */
 static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 {
-	int c;
-	int rc;
-
 	opterr = 0;
 	for (;;) {
-		c = getopt_long(argc, argv, ":h:p:", sim_long_options, NULL);
+		int c = getopt_long(argc, argv, ":h:p:", sim_long_options, NULL);
+		int rc = 0;
+
 		if (c == -1)
 			break;
-		rc = 0;
 		switch (c) {
 		case 'h':
 			rc = sim_parse_host(optarg, o->host, sizeof(o->host));
@@ -265,17 +258,15 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 			rc = -1;
 			break;
 		}
-		if (rc != 0) {
-			sim_usage_hint();
-			return -1;
-		}
+		if (rc != 0)
+			goto usage;
 	}
-	if (optind < argc) {
-		fprintf(stderr, SIM_NAME ": unexpected argument \"%s\"\n", argv[optind]);
-		sim_usage_hint();
-		return -1;
-	}
-	return 0;
+	if (optind == argc)
+		return 0;
+	fprintf(stderr, SIM_NAME ": unexpected argument \"%s\"\n", argv[optind]);
+usage:
+	fprintf(stderr, "Try '" SIM_NAME " --help' for more information.\n");
+	return -1;
 }
 
 /* http://HOST:PORT/data; an IPv6 literal is bracketed and its %zone written %25zone. */
@@ -283,10 +274,11 @@ static int sim_build_url(struct sim *s)
 {
 	const char *host = s->opts.host;
 	char lit[2 * SIM_HOST_MAX + 3];
-	size_t n = 0;
 	int len;
 
 	if (strchr(host, ':') != NULL && host[0] != '[') {
+		size_t n = 0;
+
 		lit[n++] = '[';
 		for (const char *p = host; *p != '\0'; p++) {
 			lit[n++] = *p;
@@ -395,10 +387,6 @@ static int sim_curl_setup(struct sim *s)
 	if (h == NULL)
 		goto out;
 	s->headers = h;
-	h = curl_slist_append(s->headers, "Expect:");
-	if (h == NULL)
-		goto out;
-	s->headers = h;
 	if (curl_easy_setopt(c, CURLOPT_URL, s->url) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_POST, 1L) != CURLE_OK ||
@@ -414,28 +402,21 @@ out:
 	return rc;
 }
 
-/* Outcome of one attempt: HTTP status (0 when the transfer failed) and curl's verdict. */
-struct sim_attempt {
-	CURLcode result;
-	long status;
-};
-
-static void sim_post(struct sim *s, const char *body, size_t body_len, struct sim_attempt *a)
+/* One POST of `body`. Returns curl's verdict; *status is the HTTP status (0 if none). */
+static CURLcode sim_post(struct sim *s, const char *body, size_t body_len, long *status)
 {
-	a->status = 0;
+	CURLcode res;
+
+	*status = 0;
 	s->errbuf[0] = '\0';
-	a->result = curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)body_len);
-	if (a->result == CURLE_OK)
-		a->result = curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
-	if (a->result == CURLE_OK)
-		a->result = curl_easy_perform(s->curl);
-	if (a->result == CURLE_OK)
-		a->result = curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &a->status);
-}
-
-static bool sim_should_retry(const struct sim_attempt *a)
-{
-	return a->result != CURLE_OK || a->status == 503;
+	res = curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)body_len);
+	if (res == CURLE_OK)
+		res = curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
+	if (res == CURLE_OK)
+		res = curl_easy_perform(s->curl);
+	if (res == CURLE_OK)
+		res = curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, status);
+	return res;
 }
 
 /* One reading of device `sensor_id`, with retries; counts it and prints its line. */
@@ -443,7 +424,8 @@ static int sim_send_reading(struct sim *s, uint64_t sensor_id)
 {
 	char ts[SIM_TS_MAX];
 	char body[SIM_BODY_MAX];
-	struct sim_attempt a;
+	CURLcode res;
+	long status;
 	uint64_t attempts = 0;
 	int value;
 	int len;
@@ -460,29 +442,31 @@ static int sim_send_reading(struct sim *s, uint64_t sensor_id)
 
 	s->stats.sent++;
 	for (;;) {
-		sim_post(s, body, (size_t)len, &a);
+		res = sim_post(s, body, (size_t)len, &status);
 		attempts++;
-		if (!sim_should_retry(&a) || attempts > s->opts.retries || sim_stop_requested)
+		/* Only a lost connection or 503 (edge busy / buffer full) is worth a resend. */
+		if ((res == CURLE_OK && status != 503) || attempts > s->opts.retries ||
+		    sim_stop_requested)
 			break;
 		sim_sleep_until(sim_now_ns(CLOCK_MONOTONIC) + SIM_RETRY_DELAY_NS);
 		if (sim_stop_requested)
 			break;
 	}
 
-	if (a.result != CURLE_OK)
+	if (res != CURLE_OK)
 		s->stats.conn_errors++;
-	else if (a.status >= 200 && a.status <= 299)
+	else if (status >= 200 && status <= 299)
 		s->stats.ok++;
 	else
 		s->stats.http_errors++;
 
 	if (s->opts.quiet)
 		return 0;
-	if (a.result != CURLE_OK)
+	if (res != CURLE_OK)
 		out = printf("POST %s %s -> error: %s", s->url, body,
-			     s->errbuf[0] != '\0' ? s->errbuf : curl_easy_strerror(a.result));
+			     s->errbuf[0] != '\0' ? s->errbuf : curl_easy_strerror(res));
 	else
-		out = printf("POST %s %s -> %ld", s->url, body, a.status);
+		out = printf("POST %s %s -> %ld", s->url, body, status);
 	if (out >= 0 && attempts > 1)
 		out = printf(" (attempts: %" PRIu64 ")", attempts);
 	if (out >= 0)

@@ -38,6 +38,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,20 +48,20 @@
 #define STORAGE_QUICK_CHECK_LOG_LINES 5
 
 struct storage_migration {
-	int version;     /* the user_version once this step ran */
+	int version;	 /* the user_version once this step ran */
 	const char *sql; /* one or more statements */
 };
 
 static const struct storage_migration storage_migrations[] = {
-	{ 1, "CREATE TABLE points (\n"
-	     "  id          INTEGER PRIMARY KEY,\n"
-	     "  received_ns INTEGER NOT NULL,\n"
-	     "  line        TEXT    NOT NULL\n"
-	     ");\n"
-	     "CREATE VIEW backlog AS SELECT id,\n"
-	     "  strftime('%Y-%m-%d %H:%M:%f', received_ns / 1e9, 'unixepoch') AS received_utc,"
-	     " line\n"
-	     "  FROM points;\n" },
+    {1, "CREATE TABLE points (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  received_ns INTEGER NOT NULL,\n"
+	"  line        TEXT    NOT NULL\n"
+	");\n"
+	"CREATE VIEW backlog AS SELECT id,\n"
+	"  strftime('%Y-%m-%d %H:%M:%f', received_ns / 1e9, 'unixepoch') AS received_utc,"
+	" line\n"
+	"  FROM points;\n"},
 };
 
 int storage_result_from_sqlite(int rc)
@@ -101,7 +102,8 @@ static int storage_prepare(sqlite3 *db, const char *path, const char *sql, sqlit
 	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
 
 	if (rc != SQLITE_OK) {
-		log_error(STORAGE_LOG, "%s: cannot prepare \"%s\": %s", path, sql, sqlite3_errmsg(db));
+		log_error(STORAGE_LOG, "%s: cannot prepare \"%s\": %s", path, sql,
+			  sqlite3_errmsg(db));
 		return storage_result_from_sqlite(rc);
 	}
 	return STORAGE_OK;
@@ -306,10 +308,11 @@ static int storage_prepare_writer(struct storage *s)
 					 "INSERT INTO points (received_ns, line) VALUES (?1, ?2)",
 					 &s->insert);
 	if (result == STORAGE_OK)
-		result = storage_prepare(s->wdb, s->path,
-					 "SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0)"
-					 " FROM points WHERE id <= ?1",
-					 &s->ack_sum);
+		result =
+		    storage_prepare(s->wdb, s->path,
+				    "SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0)"
+				    " FROM points WHERE id <= ?1",
+				    &s->ack_sum);
 	if (result == STORAGE_OK)
 		result = storage_prepare(s->wdb, s->path, "DELETE FROM points WHERE id <= ?1",
 					 &s->ack_delete);
@@ -374,13 +377,19 @@ int storage_open(const struct storage_options *options, struct storage **out)
 		result = STORAGE_ERR_NOMEM;
 		goto fail;
 	}
-	s->max_queued_points = options->max_queued_points ? options->max_queued_points
-							  : STORAGE_DEFAULT_MAX_QUEUED;
+	s->max_queued_points =
+	    options->max_queued_points ? options->max_queued_points : STORAGE_DEFAULT_MAX_QUEUED;
 	if (pthread_mutex_init(&s->lock, NULL) != 0) {
 		result = STORAGE_ERR_NOMEM;
 		goto fail;
 	}
 	if (pthread_cond_init(&s->wake, NULL) != 0) {
+		pthread_mutex_destroy(&s->lock);
+		result = STORAGE_ERR_NOMEM;
+		goto fail;
+	}
+	if (pthread_cond_init(&s->acked, NULL) != 0) {
+		pthread_cond_destroy(&s->wake);
 		pthread_mutex_destroy(&s->lock);
 		result = STORAGE_ERR_NOMEM;
 		goto fail;
@@ -404,8 +413,8 @@ int storage_open(const struct storage_options *options, struct storage **out)
 		result = storage_writer_start(s);
 	if (result)
 		goto fail;
-	log_info(STORAGE_LOG, "%s: open, %llu points (%llu bytes) waiting, durability %s",
-		 s->path, (unsigned long long)atomic_load(&s->points),
+	log_info(STORAGE_LOG, "%s: open, %llu points (%llu bytes) waiting, durability %s", s->path,
+		 (unsigned long long)atomic_load(&s->points),
 		 (unsigned long long)atomic_load(&s->bytes),
 		 options->durability == STORAGE_DURABILITY_FULL ? "full" : "normal");
 	*out = s;
@@ -430,21 +439,25 @@ static void storage_disconnect(sqlite3 *db, const char *path)
 	}
 }
 
+/* PRAGMA wal_checkpoint(TRUNCATE): move the WAL into the main file, empty it. */
+static void storage_checkpoint(struct storage *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->wdb, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		log_warn(STORAGE_LOG, "%s: WAL checkpoint at close failed: %s", s->path,
+			 sqlite3_errmsg(s->wdb));
+}
+
 void storage_close(struct storage *s)
 {
-	int rc;
-
 	if (!s)
 		return;
 	storage_writer_stop(s);
 	sqlite3_finalize(s->select_batch); /* rc repeats earlier errors, already logged */
 	storage_disconnect(s->rdb, s->path);
-	if (s->wal_ready) {
-		rc = sqlite3_wal_checkpoint_v2(s->wdb, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-		if (rc != SQLITE_OK)
-			log_warn(STORAGE_LOG, "%s: WAL checkpoint at close failed: %s", s->path,
-				 sqlite3_errmsg(s->wdb));
-	}
+	if (s->wal_ready)
+		storage_checkpoint(s);
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);
 	sqlite3_finalize(s->rollback);
@@ -453,6 +466,7 @@ void storage_close(struct storage *s)
 	sqlite3_finalize(s->ack_delete);
 	storage_disconnect(s->wdb, s->path);
 	if (s->sync_ready) {
+		pthread_cond_destroy(&s->acked);
 		pthread_cond_destroy(&s->wake);
 		pthread_mutex_destroy(&s->lock);
 	}
@@ -520,8 +534,7 @@ int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
 			goto out;
 		}
 		n = (size_t)sqlite3_column_bytes(s->select_batch, 1);
-		if (batch->count > 0 &&
-		    (batch->len >= max_bytes || n + 1 > max_bytes - batch->len))
+		if (batch->count > 0 && (batch->len >= max_bytes || n + 1 > max_bytes - batch->len))
 			break;
 		/* + '\n' + a terminating NUL (not counted in len) for the reader's comfort */
 		result = storage_batch_reserve(batch, batch->len + n + 2);

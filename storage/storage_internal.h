@@ -19,8 +19,9 @@ enum storage_job_kind {
 };
 
 /* One entry of the writer queue. Appends are malloc'd by storage_append and
- * freed by the writer; acks live on the stack of storage_ack, which waits on
- * `acked` until the writer sets `finished` (under storage.lock). */
+ * freed by the writer. The one ack job is storage.ack (only the uplink thread
+ * acks); its caller waits on storage.acked until the writer sets `finished`
+ * (under storage.lock). */
 struct storage_job {
 	struct storage_job *next;
 	enum storage_job_kind kind;
@@ -32,7 +33,6 @@ struct storage_job {
 	void *arg;
 	/* ack */
 	int64_t last_id;
-	pthread_cond_t acked;
 	int finished;
 	int result;
 };
@@ -50,16 +50,25 @@ struct storage {
 	sqlite3_stmt *select_batch;
 	int wal_ready; /* the file is ours and in WAL mode: checkpoint on close */
 
-	pthread_mutex_t lock; /* guards everything below it up to the counters */
-	pthread_cond_t wake;  /* the writer waits here for jobs or closing */
-	int sync_ready;       /* lock and wake are initialised */
+	/* lock guards everything from here up to the counters */
+	pthread_mutex_t lock;
+	/* the writer waits on wake for jobs or closing */
+	pthread_cond_t wake;
+	/* storage_ack waits on acked for its commit */
+	pthread_cond_t acked;
+	/* lock, wake and acked are initialised */
+	int sync_ready;
 	pthread_t writer;
 	int writer_started;
 	struct storage_job *head;
 	struct storage_job *tail;
-	size_t queued_points; /* appended points not yet committed (or failed) */
+	/* appended points not yet committed (or failed) */
+	size_t queued_points;
 	size_t max_queued_points;
 	int closing;
+	/* the uplink's ack job (see storage_ack) and whether it is in flight */
+	struct storage_job ack;
+	int ack_pending;
 
 	_Atomic uint64_t points;
 	_Atomic uint64_t bytes;

@@ -100,38 +100,36 @@ int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *d
 
 int storage_ack(struct storage *s, int64_t last_id)
 {
-	struct storage_job job;
 	int result;
-	int rc;
 
 	if (!s)
 		return STORAGE_ERR_INVALID;
-	memset(&job, 0, sizeof(job));
-	job.kind = STORAGE_JOB_ACK;
-	job.last_id = last_id;
-	rc = pthread_cond_init(&job.acked, NULL);
-	if (rc != 0) {
-		log_error(STORAGE_LOG, "pthread_cond_init failed: %s", strerror(rc));
-		return STORAGE_ERR_NOMEM;
-	}
 	storage_lock(s);
 	if (s->closing) {
 		result = STORAGE_ERR_CLOSED;
 		goto out;
 	}
+	if (s->ack_pending) {
+		log_error(STORAGE_LOG, "storage_ack called from two threads at once");
+		result = STORAGE_ERR_INVALID;
+		goto out;
+	}
+	memset(&s->ack, 0, sizeof(s->ack));
+	s->ack.kind = STORAGE_JOB_ACK;
+	s->ack.last_id = last_id;
+	s->ack_pending = 1;
 	if (s->tail)
-		s->tail->next = &job;
+		s->tail->next = &s->ack;
 	else
-		s->head = &job;
-	s->tail = &job;
+		s->head = &s->ack;
+	s->tail = &s->ack;
 	storage_check_pthread(pthread_cond_signal(&s->wake), "pthread_cond_signal");
-	while (!job.finished)
-		storage_check_pthread(pthread_cond_wait(&job.acked, &s->lock),
-				      "pthread_cond_wait");
-	result = job.result;
+	while (!s->ack.finished)
+		storage_check_pthread(pthread_cond_wait(&s->acked, &s->lock), "pthread_cond_wait");
+	s->ack_pending = 0;
+	result = s->ack.result;
 out:
 	storage_unlock(s);
-	pthread_cond_destroy(&job.acked);
 	return result;
 }
 
@@ -278,7 +276,7 @@ static void storage_finish_jobs(struct storage *s, struct storage_job *jobs, int
 
 	storage_lock(s);
 	for (struct storage_job *job = jobs; job; job = next) {
-		next = job->next; /* an ack job is gone once its caller wakes */
+		next = job->next; /* the ack job is reused once its caller wakes */
 		if (job->kind == STORAGE_JOB_APPEND) {
 			s->queued_points -= job->points;
 			job->next = NULL;
@@ -287,7 +285,7 @@ static void storage_finish_jobs(struct storage *s, struct storage_job *jobs, int
 		} else {
 			job->result = result;
 			job->finished = 1;
-			storage_check_pthread(pthread_cond_signal(&job->acked),
+			storage_check_pthread(pthread_cond_signal(&s->acked),
 					      "pthread_cond_signal");
 		}
 	}
@@ -303,11 +301,12 @@ static void storage_finish_jobs(struct storage *s, struct storage_job *jobs, int
 static void *storage_writer_main(void *arg)
 {
 	struct storage *s = arg;
-	struct storage_job *jobs;
-	int result;
 
 	storage_lock(s);
 	for (;;) {
+		struct storage_job *jobs;
+		int result;
+
 		while (!s->head && !s->closing)
 			storage_check_pthread(pthread_cond_wait(&s->wake, &s->lock),
 					      "pthread_cond_wait");

@@ -13,8 +13,7 @@
  * 0 -> 0, UINT32_MAX -> ceiling, monotonic in between, and uniform to within
  * one part in 2^32 / (ceiling + 1). Pure function; any thread.
  */
-uint32_t backoff_delay_ms(uint32_t attempt, uint32_t initial_ms, uint32_t max_ms,
-			  uint32_t random)
+uint32_t backoff_delay_ms(uint32_t attempt, uint32_t initial_ms, uint32_t max_ms, uint32_t random)
 {
 	uint32_t shift = attempt == 0 ? 0 : attempt - 1;
 	uint64_t ceiling;

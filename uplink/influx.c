@@ -1,4 +1,4 @@
-/* influx.c -- a small InfluxDB 1.x HTTP client: /write and CREATE DATABASE on one reused curl handle. */
+/* influx.c -- InfluxDB 1.x HTTP client: /write and CREATE DATABASE on one reused curl handle. */
 #include "influx.h"
 
 #include <ctype.h>
@@ -19,23 +19,23 @@
 #define INFLUX_USER_AGENT "iot-edge/" IOT_EDGE_VERSION
 
 /* Set one option unless an earlier one failed; `rc` keeps the first error. */
-#define INFLUX_SETOPT(rc, h, opt, val)                                \
-	do {                                                          \
-		if ((rc) == CURLE_OK)                                 \
-			(rc) = curl_easy_setopt((h), (opt), (val));   \
+#define INFLUX_SETOPT(rc, h, opt, val)                                                             \
+	do {                                                                                       \
+		if ((rc) == CURLE_OK)                                                              \
+			(rc) = curl_easy_setopt((h), (opt), (val));                                \
 	} while (0)
 
 struct influx {
-	CURL *curl;                       /* one handle for every request: keep-alive */
-	bool curl_global;                 /* curl_global_init succeeded */
+	CURL *curl;			  /* one handle for every request: keep-alive */
+	bool curl_global;		  /* curl_global_init succeeded */
 	struct curl_slist *write_headers; /* Content-Type text/plain, no Expect */
 	struct curl_slist *query_headers; /* Content-Type form-urlencoded, no Expect */
-	char *write_url;                  /* <url>/write?db=<escaped>&precision=ns */
-	char *query_url;                  /* <url>/query */
-	char *create_body;                /* q=CREATE%20DATABASE%20%22<db>%22 */
+	char *write_url;		  /* <url>/write?db=<escaped>&precision=ns */
+	char *query_url;		  /* <url>/query */
+	char *create_body;		  /* q=CREATE%20DATABASE%20%22<db>%22 */
 	influx_abort_fn *abort_fn;
 	void *abort_arg;
-	struct influx_reply *reply;       /* being filled by the request in flight */
+	struct influx_reply *reply; /* being filled by the request in flight */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -62,8 +62,8 @@ static int64_t influx_parse_retry_after(const char *v, size_t n)
 	long long secs;
 	time_t when;
 
-	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' ||
-			 v[n - 1] == '\t'))
+	while (n > 0 &&
+	       (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
 		n--;
 	if (n == 0 || n >= sizeof(buf))
 		return -1;
@@ -191,8 +191,8 @@ static CURLcode influx_setup_handle(struct influx *c, const struct uplink_option
 {
 	/* long may be 32 bits (armhf): clamp before the cast. */
 	long timeout = o->timeout_ms > INT32_MAX ? INT32_MAX : (long)o->timeout_ms;
-	long connect = timeout < INFLUX_CONNECT_TIMEOUT_MAX_MS ? timeout
-							       : INFLUX_CONNECT_TIMEOUT_MAX_MS;
+	long connect =
+	    timeout < INFLUX_CONNECT_TIMEOUT_MAX_MS ? timeout : INFLUX_CONNECT_TIMEOUT_MAX_MS;
 	CURLcode rc = CURLE_OK;
 	CURL *h = c->curl;
 
@@ -238,8 +238,9 @@ static struct curl_slist *influx_headers(const char *content_type)
 	return both;
 }
 
-int influx_create(const struct uplink_options *options, influx_abort_fn *abort_fn,
-		  void *abort_arg, struct influx **out)
+/* Contract in influx.h: 0 and *out (influx_destroy()), or -1. Main thread. */
+int influx_create(const struct uplink_options *options, influx_abort_fn *abort_fn, void *abort_arg,
+		  struct influx **out)
 {
 	struct influx *c = calloc(1, sizeof(*c));
 	CURLcode rc;
@@ -280,6 +281,7 @@ fail:
 	return -1;
 }
 
+/* Contract in influx.h: frees c and drops our curl_global_init. Main thread. */
 void influx_destroy(struct influx *c)
 {
 	if (c == NULL)
@@ -322,8 +324,8 @@ static int influx_post(struct influx *c, const char *url, struct curl_slist *hea
 	c->reply = NULL;
 	if (curl_easy_getinfo(c->curl, CURLINFO_TOTAL_TIME_T, &elapsed_us) == CURLE_OK &&
 	    elapsed_us > 0)
-		r->elapsed_ms = elapsed_us / 1000 > UINT32_MAX ? UINT32_MAX
-							      : (uint32_t)(elapsed_us / 1000);
+		r->elapsed_ms =
+		    elapsed_us / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(elapsed_us / 1000);
 	if (rc != CURLE_OK) {
 		r->aborted = rc == CURLE_ABORTED_BY_CALLBACK;
 		snprintf(r->error, sizeof(r->error), "%s",
@@ -339,11 +341,13 @@ static int influx_post(struct influx *c, const char *url, struct curl_slist *hea
 	return 0;
 }
 
+/* Contract in influx.h: 0 when InfluxDB answered, -1 when not. Client's thread. */
 int influx_write(struct influx *c, const char *body, size_t len, struct influx_reply *reply)
 {
 	return influx_post(c, c->write_url, c->write_headers, body, len, reply);
 }
 
+/* Contract in influx.h: as influx_write(). Client's thread. */
 int influx_create_database(struct influx *c, struct influx_reply *reply)
 {
 	return influx_post(c, c->query_url, c->query_headers, c->create_body,

@@ -22,13 +22,13 @@ typedef bool influx_abort_fn(void *arg);
  * influx_create_database(); the caller owns it (it is large: keep it off
  * small stacks). */
 struct influx_reply {
-	long status;                    /* HTTP status; 0 when no answer arrived */
-	bool aborted;                   /* the abort callback stopped the request */
-	char error[256];                /* curl's reason when status is 0 */
+	long status;			/* HTTP status; 0 when no answer arrived */
+	bool aborted;			/* the abort callback stopped the request */
+	char error[256];		/* curl's reason when status is 0 */
 	char body[INFLUX_BODY_CAP + 1]; /* the start of the answer body, NUL-terminated */
-	size_t body_len;                /* bytes in body (at most INFLUX_BODY_CAP) */
-	int64_t retry_after_s;          /* Retry-After in seconds; -1 when absent or unreadable */
-	uint32_t elapsed_ms;            /* how long the request took */
+	size_t body_len;		/* bytes in body (at most INFLUX_BODY_CAP) */
+	int64_t retry_after_s;		/* Retry-After in seconds; -1 when absent or unreadable */
+	uint32_t elapsed_ms;		/* how long the request took */
 };
 
 /* Initialise libcurl (curl_global_init, reference-counted by libcurl) and
@@ -38,8 +38,8 @@ struct influx_reply {
  * Returns 0 and sets *out (free it with influx_destroy()), or -1 (the reason
  * is logged) leaving *out untouched. Main thread, before the uplink thread
  * starts (curl_global_init is not thread-safe everywhere). */
-int influx_create(const struct uplink_options *options, influx_abort_fn *abort_fn,
-		  void *abort_arg, struct influx **out);
+int influx_create(const struct uplink_options *options, influx_abort_fn *abort_fn, void *abort_arg,
+		  struct influx **out);
 
 /* Free the handle and everything else, then curl_global_cleanup(). NULL-safe.
  * Main thread, after the thread that used the client has been joined. */

@@ -31,8 +31,11 @@ fail() {
 
 cleanup() {
 	local rc=$?
-	[ -n "$EDGE_PID" ] && kill -KILL "$EDGE_PID" 2>/dev/null && wait "$EDGE_PID" 2>/dev/null
-	[ -n "$INFLUX_PID" ] && kill -KILL "$INFLUX_PID" 2>/dev/null && wait "$INFLUX_PID" 2>/dev/null
+	local pid
+	for pid in $EDGE_PID $INFLUX_PID; do
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	if [ "$rc" -eq 0 ]; then
 		rm -rf "$WORK"
 	else
@@ -115,10 +118,12 @@ influx_stop() {
 	INFLUX_PID=""
 }
 
-# Run an InfluxQL query against database iot; prints InfluxDB's JSON (ns epochs).
+# Run an InfluxQL query against database iot; prints InfluxDB's JSON with RFC 3339
+# times, or with `influx_query Q ns` integer ns times (read those as text: jq
+# would round them to doubles).
 influx_query() {
-	curl -sfG "$INFLUX_URL/query" --data-urlencode "db=iot" --data-urlencode "epoch=ns" \
-		--data-urlencode "q=$1"
+	curl -sfG "$INFLUX_URL/query" --data-urlencode "db=iot" \
+		${2:+--data-urlencode "epoch=$2"} --data-urlencode "q=$1"
 }
 
 # Points stored in measurement `data` (0 when the database or series is missing).
@@ -130,7 +135,14 @@ influx_count() {
 # "ts_ns sensor_id value" per point, sorted.
 influx_points() {
 	influx_query 'SELECT "sensor_id", "value" FROM "data"' |
-		jq -r '.results[0].series[0].values[]? | "\(.[0]) \(.[1]) \(.[2])"' | sort
+		jq -r '.results[0].series[0].values[]? | "\(.[0]) \(.[1]) \(.[2])"' >"$WORK/influx.txt"
+	ns_times "$WORK/influx.txt"
+}
+
+# Lines "RFC3339 rest..." -> "ns rest...", sorted.
+ns_times() {
+	[ -s "$1" ] || return 0
+	paste -d' ' <(cut -d' ' -f1 "$1" | date -u -f - +%s%N) <(cut -d' ' -f2- "$1") | sort
 }
 
 # --- iot-edge ---------------------------------------------------------------
@@ -179,12 +191,11 @@ buffer_count() {
 
 buffer_empty() { [ "$(buffer_count)" = 0 ]; }
 
-# POST a body to the edge; prints the HTTP status. Usage: post PATH BODY [curl args]
+# POST a body to the edge; prints the HTTP status, keeps the answer in
+# $WORK/last_response. Usage: [CONTENT_TYPE=...] post PATH BODY
 post() {
-	local path=$1 body=$2
-	shift 2
 	curl -s -o "$WORK/last_response" -w '%{http_code}' -XPOST \
-		-H 'Content-Type: application/json' "$@" --data-binary "$body" "$EDGE_URL$path"
+		-H "Content-Type: ${CONTENT_TYPE:-application/json}" --data-binary "$2" "$EDGE_URL$1"
 }
 
 # Run iot-sim against the edge; its summary line must say every reading got 2xx.
@@ -199,6 +210,5 @@ sim_run() {
 sim_points() {
 	local out=$1
 	grep -o '{[^}]*}' "$out" | jq -r '"\(.ts) \(.sensor_id) \(.value)"' >"$WORK/sim.txt"
-	paste -d' ' <(cut -d' ' -f1 "$WORK/sim.txt" | date -u -f - +%s%N) \
-		<(cut -d' ' -f2- "$WORK/sim.txt") | sort
+	ns_times "$WORK/sim.txt"
 }

@@ -6,11 +6,10 @@
 influx_start
 edge_start
 
-expect() { # expect STATUS "error text fragment" PATH BODY [curl args]
+expect() { # [CONTENT_TYPE=...] expect STATUS "error text fragment" PATH BODY
 	local want=$1 fragment=$2 path=$3 body=$4
-	shift 4
 	local got
-	got=$(post "$path" "$body" "$@")
+	got=$(post "$path" "$body")
 	[ "$got" = "$want" ] || fail "POST $path $body: expected $want, got $got: $(cat "$WORK/last_response")"
 	if [ -n "$fragment" ]; then
 		jq -e --arg f "$fragment" '.error | contains($f)' "$WORK/last_response" >/dev/null ||
@@ -26,9 +25,10 @@ expect 400 '"type"' /data '{"value":34}'
 expect 400 '"ts"' /data '{"type":"temp","value":34,"ts":"2017-13-11T15:00:53Z"}'
 expect 400 'element 1' /data '[{"type":"temp","value":1},{"type":"temp","value":true}]'
 expect 400 'unknown key' /data '{"type":"temp","value":1,"humidity":40}'
-expect 415 'application/json' /data '{"type":"temp","value":1}' -H 'Content-Type: text/plain'
+CONTENT_TYPE=text/plain expect 415 'application/json' /data '{"type":"temp","value":1}'
 expect 404 'no such endpoint' /nope '{}'
-expect 413 'larger than' /data "$(head -c 1100000 /dev/zero | tr '\0' ' ')"
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$WORK/big.json"
+expect 413 'larger than' /data "@$WORK/big.json" # curl reads @FILE
 status=$(curl -s -o "$WORK/last_response" -w '%{http_code}' "$EDGE_URL/data")
 assert_eq 405 "$status" "GET /data"
 
