@@ -18,6 +18,7 @@ enum key_type {
 	KEY_SIZE,     /* bytes: 4096, 64kB, 1MiB ... */
 	KEY_DURATION, /* stored in ms: 250ms, 5s, 2m, 1h; a bare number is seconds */
 	KEY_ENUM,     /* one word of `choices`, stored as its index */
+	KEY_BOOL,     /* true/false, yes/no, on/off, 1/0 */
 };
 
 typedef int key_check_fn(const char *value, const char **why);
@@ -36,6 +37,7 @@ struct config_key {
 };
 
 static int check_listen(const char *value, const char **why);
+static int check_optional_listen(const char *value, const char **why);
 static int check_url(const char *value, const char **why);
 
 #define FIELD(f) offsetof(struct edge_config, f)
@@ -45,21 +47,58 @@ static const struct config_key keys[] = {
 	{ "http", "listen", KEY_STRING, FIELD(http_listen), "0.0.0.0:1337", 0, 0, NULL,
 	  check_listen, false, "address and port for HTTP ingest: HOST:PORT, [IPV6]:PORT or :PORT" },
 	{ "http", "max_body", KEY_SIZE, FIELD(http_max_body), "1MiB", 1024, 256ull << 20, NULL,
-	  NULL, false, "largest request body accepted; larger ones get 413" },
+	  NULL, false, "largest request body accepted (after gzip decoding); larger ones get 413" },
+	{ "http", "max_points", KEY_UINT, FIELD(http_max_points), "100000", 1, 10000000, NULL,
+	  NULL, false, "most points in one request; more get 413" },
+	{ "http", "max_line", KEY_SIZE, FIELD(http_max_line), "64KiB", 256, 16ull << 20, NULL,
+	  NULL, false, "longest line-protocol line accepted" },
+	{ "http", "max_connections", KEY_UINT, FIELD(http_max_connections), "1000", 1, 100000,
+	  NULL, NULL, false, "most client connections at once" },
+	{ "http", "connection_timeout", KEY_DURATION, FIELD(http_connection_timeout_ms), "30s",
+	  1000, HOUR_MS, NULL, NULL, false, "an idle or too slow client connection is closed" },
+	{ "http", "token", KEY_STRING, FIELD(http_token), "", 0, 0, NULL, NULL, true,
+	  "if set, writers must present it (Token, Bearer, Basic or u/p); never logged" },
+	{ "udp", "listen", KEY_STRING, FIELD(udp_listen), "", 0, 0, NULL, check_optional_listen,
+	  false, "address and port for line protocol over UDP (empty: off)" },
 	{ "buffer", "path", KEY_STRING, FIELD(buffer_path), "/var/lib/iot-edge/buffer.db", 0, 0,
 	  NULL, NULL, false, "the SQLite buffer file (its -wal and -shm files sit beside it)" },
 	{ "buffer", "durability", KEY_ENUM, FIELD(buffer_durability), "full", 0, 0, "full|normal",
 	  NULL, false,
 	  "full: an acknowledged reading survives power loss (fsync per commit); "
 	  "normal: it survives a crash of iot-edge, not of the machine" },
+	{ "buffer", "max_size", KEY_SIZE, FIELD(buffer_max_size), "512MiB", 1ull << 20,
+	  UINT64_MAX, NULL, NULL, false, "the most disk space the buffer may use" },
+	{ "buffer", "min_free_disk", KEY_SIZE, FIELD(buffer_min_free_disk), "100MB", 0,
+	  UINT64_MAX, NULL, NULL, false, "free space always left on the buffer's filesystem" },
+	{ "buffer", "full_policy", KEY_ENUM, FIELD(buffer_full_policy), "drop_oldest", 0, 0,
+	  "drop_oldest|reject_new", NULL, false,
+	  "when a bound is reached: drop the oldest readings, or refuse new ones with 507" },
+	{ "uplink", "api", KEY_ENUM, FIELD(uplink_api), "v1", 0, 0, "v1|v2", NULL, false,
+	  "InfluxDB write API: v1 (/write, database) or v2 (/api/v2/write, org and bucket)" },
 	{ "uplink", "url", KEY_STRING, FIELD(uplink_url), "http://127.0.0.1:8086", 0, 0, NULL,
-	  check_url, false, "base URL of the InfluxDB 1.x server readings are forwarded to" },
+	  check_url, false, "base URL of the InfluxDB server readings are forwarded to" },
 	{ "uplink", "database", KEY_STRING, FIELD(uplink_database), "iot", 0, 0, NULL, NULL, false,
-	  "InfluxDB database; created once if InfluxDB says it does not exist" },
+	  "v1: database; created once if InfluxDB says it does not exist" },
+	{ "uplink", "retention_policy", KEY_STRING, FIELD(uplink_retention_policy), "", 0, 0, NULL,
+	  NULL, false, "v1: retention policy (empty: the database's default)" },
 	{ "uplink", "username", KEY_STRING, FIELD(uplink_username), "", 0, 0, NULL, NULL, false,
-	  "InfluxDB user (empty: no authentication)" },
+	  "v1: InfluxDB user (empty: no authentication)" },
 	{ "uplink", "password", KEY_STRING, FIELD(uplink_password), "", 0, 0, NULL, NULL, true,
-	  "InfluxDB password (never logged)" },
+	  "v1: InfluxDB password (never logged)" },
+	{ "uplink", "org", KEY_STRING, FIELD(uplink_org), "", 0, 0, NULL, NULL, false,
+	  "v2: organization" },
+	{ "uplink", "bucket", KEY_STRING, FIELD(uplink_bucket), "", 0, 0, NULL, NULL, false,
+	  "v2: bucket" },
+	{ "uplink", "token", KEY_STRING, FIELD(uplink_token), "", 0, 0, NULL, NULL, true,
+	  "v2: API token, sent as Authorization: Token (never logged)" },
+	{ "uplink", "create_database", KEY_BOOL, FIELD(uplink_create_database), "true", 0, 0,
+	  NULL, NULL, false, "v1: send CREATE DATABASE once when InfluxDB says it is missing" },
+	{ "uplink", "gzip", KEY_BOOL, FIELD(uplink_gzip), "true", 0, 0, NULL, NULL, false,
+	  "compress request bodies (Content-Encoding: gzip)" },
+	{ "uplink", "ca_file", KEY_STRING, FIELD(uplink_ca_file), "", 0, 0, NULL, NULL, false,
+	  "PEM file of CA certificates for https (empty: the system's)" },
+	{ "uplink", "insecure_skip_verify", KEY_BOOL, FIELD(uplink_insecure_skip_verify), "false",
+	  0, 0, NULL, NULL, false, "do not verify the server's TLS certificate (logged loudly)" },
 	{ "uplink", "batch_points", KEY_UINT, FIELD(uplink_batch_points), "5000", 1, 100000, NULL,
 	  NULL, false, "most points per request to InfluxDB" },
 	{ "uplink", "batch_bytes", KEY_SIZE, FIELD(uplink_batch_bytes), "4MiB", 1024, 64ull << 20,
@@ -83,6 +122,11 @@ static int check_listen(const char *value, const char **why)
 	struct sockaddr_storage addr;
 	socklen_t len;
 	return http_parse_listen(value, &addr, &len, why);
+}
+
+static int check_optional_listen(const char *value, const char **why)
+{
+	return *value ? check_listen(value, why) : 0;
 }
 
 static int check_url(const char *value, const char **why)
@@ -188,6 +232,15 @@ static int key_set(struct edge_config *c, const struct config_key *k, const char
 			return -1;
 		}
 		return 0;
+	case KEY_BOOL: {
+		unsigned index;
+		if (parse_enum(value, "false|true|no|yes|off|on|0|1", &index) != 0) {
+			*why = "must be true or false";
+			return -1;
+		}
+		*(bool *)field = index % 2 == 1;
+		return 0;
+	}
 	case KEY_UINT:
 		if (parse_scaled(value, plain_units, "must be a whole number", &n, why) != 0)
 			return -1;
@@ -377,6 +430,9 @@ static void value_print(const struct edge_config *c, const struct config_key *k,
 		fprintf(out, "%.*s", (int)strcspn(p, "|"), p);
 		break;
 	}
+	case KEY_BOOL:
+		fputs(*(const bool *)field ? "true" : "false", out);
+		break;
 	case KEY_UINT:
 	case KEY_SIZE:
 		fprintf(out, "%" PRIu64, *(const uint64_t *)field);
@@ -403,7 +459,8 @@ void config_print(const struct edge_config *c, FILE *out)
 
 void config_print_help(FILE *out)
 {
-	static const char *const type_names[] = { "text", "number", "size", "duration", "" };
+	static const char *const type_names[] = { "text", "number", "size", "duration", "",
+						   "true or false" };
 	char name[96];
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct config_key *k = &keys[i];

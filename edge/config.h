@@ -2,18 +2,44 @@
 #ifndef IOT_EDGE_CONFIG_H
 #define IOT_EDGE_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+/* Index values of the enumerated keys. */
+enum { CONFIG_DURABILITY_FULL, CONFIG_DURABILITY_NORMAL };
+enum { CONFIG_FULL_DROP_OLDEST, CONFIG_FULL_REJECT_NEW };
+enum { CONFIG_API_V1, CONFIG_API_V2 };
+
+/* Every setting; see the table in config.c (or iot-edge --help) for each key's
+ * meaning, default and range. Durations are in ms, sizes in bytes. */
 struct edge_config {
 	char *http_listen;
-	uint64_t http_max_body;       /* bytes */
+	uint64_t http_max_body;
+	uint64_t http_max_points;     /* per request */
+	uint64_t http_max_line;       /* bytes in one line-protocol line */
+	uint64_t http_max_connections;
+	uint64_t http_connection_timeout_ms;
+	char *http_token;             /* "": ingest needs no authentication */
+	char *udp_listen;             /* "": no UDP listener */
 	char *buffer_path;
-	unsigned buffer_durability;   /* index: 0 full, 1 normal */
+	unsigned buffer_durability;   /* CONFIG_DURABILITY_* */
+	uint64_t buffer_max_size;
+	uint64_t buffer_min_free_disk;
+	unsigned buffer_full_policy;  /* CONFIG_FULL_* */
+	unsigned uplink_api;          /* CONFIG_API_* */
 	char *uplink_url;
 	char *uplink_database;
+	char *uplink_retention_policy;
 	char *uplink_username;
 	char *uplink_password;
+	char *uplink_org;
+	char *uplink_bucket;
+	char *uplink_token;
+	bool uplink_create_database;
+	bool uplink_gzip;
+	char *uplink_ca_file;
+	bool uplink_insecure_skip_verify;
 	uint64_t uplink_batch_points;
 	uint64_t uplink_batch_bytes;
 	uint64_t uplink_flush_interval_ms;

@@ -89,8 +89,14 @@ static int run(const struct edge_config *cfg, const sigset_t *stop_signals)
 
 	struct storage_options so = {
 		.path = cfg->buffer_path,
-		.durability = cfg->buffer_durability == 0 ? STORAGE_DURABILITY_FULL
-							  : STORAGE_DURABILITY_NORMAL,
+		.durability = cfg->buffer_durability == CONFIG_DURABILITY_FULL
+				      ? STORAGE_DURABILITY_FULL
+				      : STORAGE_DURABILITY_NORMAL,
+		.max_size = cfg->buffer_max_size,
+		.min_free_disk = cfg->buffer_min_free_disk,
+		.full_policy = cfg->buffer_full_policy == CONFIG_FULL_DROP_OLDEST
+				       ? STORAGE_FULL_DROP_OLDEST
+				       : STORAGE_FULL_REJECT_NEW,
 	};
 	int rc = storage_open(&so, &storage);
 	if (rc != STORAGE_OK) {
@@ -99,10 +105,19 @@ static int run(const struct edge_config *cfg, const sigset_t *stop_signals)
 		goto out;
 	}
 	struct uplink_options uo = {
+		.api = cfg->uplink_api == CONFIG_API_V1 ? UPLINK_API_V1 : UPLINK_API_V2,
 		.url = cfg->uplink_url,
 		.database = cfg->uplink_database,
+		.retention_policy = cfg->uplink_retention_policy,
 		.username = cfg->uplink_username,
 		.password = cfg->uplink_password,
+		.org = cfg->uplink_org,
+		.bucket = cfg->uplink_bucket,
+		.token = cfg->uplink_token,
+		.create_database = cfg->uplink_create_database,
+		.gzip = cfg->uplink_gzip,
+		.ca_file = cfg->uplink_ca_file,
+		.insecure_skip_verify = cfg->uplink_insecure_skip_verify,
 		.batch_points = cfg->uplink_batch_points,
 		.batch_bytes = cfg->uplink_batch_bytes,
 		.flush_interval_ms = (uint32_t)cfg->uplink_flush_interval_ms,
@@ -119,7 +134,7 @@ static int run(const struct edge_config *cfg, const sigset_t *stop_signals)
 		goto out;
 
 	log_info(MOD, "iot-edge %s ready: buffer %s (durability %s), forwarding to %s database %s",
-		 IOT_EDGE_VERSION, cfg->buffer_path, cfg->buffer_durability == 0 ? "full" : "normal",
+		 IOT_EDGE_VERSION, cfg->buffer_path, cfg->buffer_durability == CONFIG_DURABILITY_FULL ? "full" : "normal",
 		 cfg->uplink_url, cfg->uplink_database);
 
 	for (;;) {

@@ -22,12 +22,22 @@ enum storage_result {
 	STORAGE_ERR_CORRUPT, /* the file failed its integrity check */
 	STORAGE_ERR_SCHEMA,  /* the file was written by a newer release */
 	STORAGE_ERR_INVALID, /* a bad argument */
+	STORAGE_ERR_FULL,    /* a bound was reached (reject_new) or the disk is full: HTTP 507 */
+};
+
+/* What to do when the buffer reaches max_size or the disk min_free_disk. */
+enum storage_full_policy {
+	STORAGE_FULL_DROP_OLDEST, /* delete the oldest points (counted) to make room */
+	STORAGE_FULL_REJECT_NEW,  /* refuse new appends with STORAGE_ERR_FULL */
 };
 
 struct storage_options {
 	const char *path;                   /* the database file, e.g. buffer.db */
 	enum storage_durability durability;
 	size_t max_queued_points;           /* appends waiting for a commit; 0: 100000 */
+	uint64_t max_size;                  /* bytes of disk the buffer may use; 0: no bound */
+	uint64_t min_free_disk;             /* bytes always left free on its filesystem */
+	enum storage_full_policy full_policy;
 };
 
 /* A copy of the counters, see storage_get_stats(). */
@@ -37,6 +47,11 @@ struct storage_stats {
 	uint64_t appended_total;     /* points committed since open */
 	uint64_t acked_total;        /* points deleted after delivery since open */
 	uint64_t commits_total;      /* write transactions since open */
+	uint64_t dropped_total;      /* points deleted undelivered to respect a bound */
+	uint64_t rejected_total;     /* points moved to `rejected` since open */
+	int64_t oldest_received_ns;  /* received_ns of the oldest point; 0 when empty */
+	uint64_t file_bytes;         /* database + WAL size on disk */
+	int quarantined;             /* a corrupt buffer was moved aside at start-up */
 };
 
 /* Uplink's view of the oldest points. `text` is the points as line protocol,
@@ -48,6 +63,9 @@ struct storage_batch {
 	size_t cap;        /* bytes allocated */
 	size_t count;      /* points in text */
 	int64_t last_id;   /* the id of the newest point in the batch */
+	int64_t *ids;      /* ids[i]: the id of line i (count entries) */
+	size_t *offsets;   /* offsets[i]: where line i starts in text */
+	size_t lines_cap;  /* entries allocated in ids and offsets */
 };
 
 /* Open (creating if needed) the buffer, check it, migrate its schema and
@@ -83,6 +101,12 @@ int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
 /* Delete every point with id <= last_id: InfluxDB has acknowledged them.
  * Blocks until the deletion has committed. Same thread as storage_read_batch. */
 int storage_ack(struct storage *s, int64_t last_id);
+
+/* Move the points with these ids from the buffer to the `rejected` table,
+ * with `reason` (InfluxDB's words) and the time: InfluxDB will never accept
+ * them. Ids not in the buffer are ignored. Blocks until committed. Same
+ * thread as storage_read_batch. */
+int storage_reject(struct storage *s, const int64_t *ids, size_t n, const char *reason);
 
 /* Release a batch's buffer (the struct itself is the caller's). NULL-safe. */
 void storage_batch_free(struct storage_batch *batch);

@@ -9,11 +9,22 @@
 
 struct uplink;
 
+enum uplink_api { UPLINK_API_V1, UPLINK_API_V2 };
+
 struct uplink_options {
+	enum uplink_api api;    /* v1: POST /write?db=&rp=; v2: POST /api/v2/write?org=&bucket= */
 	const char *url;        /* InfluxDB base URL, e.g. http://127.0.0.1:8086 */
-	const char *database;   /* 1.x database, created once if InfluxDB says it is missing */
-	const char *username;   /* NULL or "": no authentication */
+	const char *database;   /* v1 database, created once if InfluxDB says it is missing */
+	const char *retention_policy; /* v1, NULL or "": the database's default */
+	const char *username;   /* v1, NULL or "": no authentication */
 	const char *password;
+	const char *org;        /* v2 */
+	const char *bucket;     /* v2 */
+	const char *token;      /* v2: Authorization: Token ... */
+	int create_database;    /* v1: CREATE DATABASE once on "database not found" */
+	int gzip;               /* Content-Encoding: gzip for bodies above a small size */
+	const char *ca_file;    /* NULL or "": the system's CA certificates */
+	int insecure_skip_verify; /* do not verify TLS certificates (warned about) */
 	size_t batch_points;    /* points per request, e.g. 5000 */
 	size_t batch_bytes;     /* body cap per request (before gzip) */
 	uint32_t flush_interval_ms; /* wait this long for more points when a batch is not full */
