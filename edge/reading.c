@@ -255,6 +255,9 @@ static int reading_object(struct reading_ctx *ctx, const cJSON *obj)
 	    reading_check_number(ctx, slot[READING_KEY_SENSOR_ID], "sensor_id", 0) ||
 	    reading_timestamp(ctx, slot[READING_KEY_TS], &ns))
 		return -1;
+	/* The checks above refuse both missing; said again for the analyzer. */
+	if (!slot[READING_KEY_TYPE] || !slot[READING_KEY_VALUE])
+		return -1;
 	return reading_append(ctx, slot[READING_KEY_TYPE]->valuestring, slot[READING_KEY_SENSOR_ID],
 			      slot[READING_KEY_VALUE]->valuedouble, ns);
 }

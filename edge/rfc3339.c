@@ -25,11 +25,13 @@ static const char *rfc3339_msgf(const char *fmt, ...) __attribute__((format(prin
 static const char *rfc3339_msgf(const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	if (vsnprintf(rfc3339_msg_buf, sizeof(rfc3339_msg_buf), fmt, ap) < 0)
-		rfc3339_msg_buf[0] = '\0';
+	n = vsnprintf(rfc3339_msg_buf, sizeof(rfc3339_msg_buf), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		rfc3339_msg_buf[0] = '\0';
 	return rfc3339_msg_buf;
 }
 
