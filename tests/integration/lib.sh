@@ -45,11 +45,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A TCP port nobody listens on now and that this test has not handed out.
+# A TCP port nobody listens on now and that this test has not handed out,
+# below the kernel's ephemeral range (32768+) so that no outgoing connection
+# takes it before our server binds it.
 free_port() {
 	local port
 	for _ in $(seq 200); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((20000 + RANDOM % 12000))
 		case "$TAKEN_PORTS" in *" $port "*) continue ;; esac
 		if ! ss -Htln "sport = :$port" | grep -q .; then
 			TAKEN_PORTS="$TAKEN_PORTS$port "
