@@ -1,429 +1,296 @@
-/* http.c -- HTTP ingest (libmicrohttpd): parse, hand to storage, answer after the commit. */
-#include "http.h"
+/* http.c -- the HTTP ingest server (libmicrohttpd): lifecycle, limits, routing, /ping, /health. */
+#include "http_internal.h"
 
-#include <arpa/inet.h>
-#include <cJSON.h>
 #include <errno.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "log.h"
-#include "reading.h"
 
-#define MOD "http"
+#define HTTP_DEFAULT_CONNECTIONS 1000u
+#define HTTP_DEFAULT_TIMEOUT_MS 30000u
 
-struct http_server {
-	struct MHD_Daemon *daemon;
-	struct storage *storage;
-	size_t max_body;
-
-	/* Requests handed to storage and not yet answered; http_stop waits for 0. */
-	pthread_mutex_t lock;
-	pthread_cond_t idle;
-	unsigned waiting;
-
-	atomic_uint_fast64_t requests, points, client_errors, server_errors;
-};
-
-/* One request's life: RECEIVING its body -> WAITING for the commit -> answered. */
-enum request_state { REQUEST_RECEIVING, REQUEST_WAITING };
-
-struct request {
-	struct http_server *server;
-	struct MHD_Connection *conn;
-	enum request_state state;
-	char *body;
-	size_t len, cap;
-	bool too_large;
-	size_t points;
-	bool settled;      /* counted out of server->waiting */
-	atomic_int result; /* storage_result, set by the writer thread */
-};
-
-int http_parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
-		      const char **why)
+uint64_t http_now_ms(void)
 {
-	char host[64];
-	const char *colon = strrchr(listen, ':');
-	if (!colon) {
-		*why = "expected HOST:PORT, [IPV6]:PORT or :PORT";
-		return -1;
-	}
-	size_t host_len = (size_t)(colon - listen);
-	const char *h = listen;
-	if (host_len >= 2 && h[0] == '[' && h[host_len - 1] == ']') {
-		h++;
-		host_len -= 2;
-	}
-	if (host_len >= sizeof(host)) {
-		*why = "host too long";
-		return -1;
-	}
-	memcpy(host, h, host_len);
-	host[host_len] = '\0';
+	struct timespec ts;
 
-	char *end;
-	errno = 0;
-	long port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 0 || port > 65535) {
-		*why = "port must be a number from 0 to 65535";
-		return -1;
-	}
-
-	memset(addr, 0, sizeof(*addr));
-	struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
-	if (host_len == 0 || strcmp(host, "*") == 0) {
-		v4->sin_family = AF_INET;
-		v4->sin_addr.s_addr = htonl(INADDR_ANY);
-	} else if (strcmp(host, "localhost") == 0) {
-		v4->sin_family = AF_INET;
-		v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	} else if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-	} else {
-		*why = "host must be a numeric IPv4/IPv6 address or localhost";
-		return -1;
-	}
-	if (addr->ss_family == AF_INET6) {
-		v6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*v6);
-	} else {
-		v4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*v4);
-	}
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Queue `body` (copied) with `status` and at most one extra header. */
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *body,
-			       const char *header, const char *value)
+static enum MHD_Result http_health(struct http_server *srv, struct MHD_Connection *conn)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-								 MHD_RESPMEM_MUST_COPY);
+	struct storage_stats st;
+	char body[160];
+
+	storage_get_stats(srv->storage, &st);
+	snprintf(body, sizeof(body),
+		 "{\"status\":\"ok\",\"version\":\"%s\",\"buffered_points\":%llu}",
+		 IOT_EDGE_VERSION, (unsigned long long)st.points);
+	http_count(srv, MHD_HTTP_OK);
+	return http_respond(conn, MHD_HTTP_OK, body, "application/json", NULL, NULL);
+}
+
+/* GET /ping as InfluxDB answers it: 204 with the version headers, or with
+ * ?verbose=true a 200 and {"version":...}. Needs no token, like InfluxDB. */
+static enum MHD_Result http_ping(struct http_server *srv, struct MHD_Connection *conn)
+{
+	const char *verbose = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "verbose");
+	bool long_form = verbose && (strcmp(verbose, "true") == 0 || strcmp(verbose, "1") == 0);
+	const char *body = long_form ? "{\"version\":\"" HTTP_INFLUX_VERSION "\"}" : "";
+	unsigned status = long_form ? MHD_HTTP_OK : MHD_HTTP_NO_CONTENT;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	http_count(srv, status);
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
-	if (*body)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	if (header)
-		MHD_add_response_header(r, header, value);
-	enum MHD_Result ret = MHD_queue_response(conn, status, r);
+	if (MHD_add_response_header(r, "X-Influxdb-Version", HTTP_INFLUX_VERSION) != MHD_YES ||
+	    MHD_add_response_header(r, "X-Influxdb-Build", "iot-edge " IOT_EDGE_VERSION) !=
+		MHD_YES ||
+	    (long_form && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+						  "application/json") != MHD_YES)) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static void count_answer(struct http_server *srv, unsigned status)
+static bool http_declared_too_large(struct http_server *srv, struct MHD_Connection *conn)
 {
-	atomic_fetch_add(&srv->requests, 1);
-	if (status >= 500)
-		atomic_fetch_add(&srv->server_errors, 1);
-	else if (status >= 400)
-		atomic_fetch_add(&srv->client_errors, 1);
-}
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+	char *end;
 
-/* {"error":"<message>"} (JSON-escaped) with `status` and at most one extra header. */
-static enum MHD_Result respond_error_with(struct http_server *srv, struct MHD_Connection *conn,
-					  unsigned status, const char *message,
-					  const char *header, const char *value)
-{
-	count_answer(srv, status);
-	log_debug(MOD, "%u: %s", status, message);
-
-	cJSON *obj = cJSON_CreateObject();
-	char *text = NULL;
-	if (obj && cJSON_AddStringToObject(obj, "error", message))
-		text = cJSON_PrintUnformatted(obj);
-	cJSON_Delete(obj);
-
-	enum MHD_Result ret = respond(conn, status, text ? text : "{\"error\":\"out of memory\"}",
-				      header, value);
-	cJSON_free(text);
-	return ret;
-}
-
-/* As above; a 503 also tells the client when to try again. */
-static enum MHD_Result respond_error(struct http_server *srv, struct MHD_Connection *conn,
-				     unsigned status, const char *message)
-{
-	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		return respond_error_with(srv, conn, status, message,
-					  MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	return respond_error_with(srv, conn, status, message, NULL, NULL);
-}
-
-static enum MHD_Result respond_health(struct http_server *srv, struct MHD_Connection *conn)
-{
-	struct storage_stats st;
-	storage_get_stats(srv->storage, &st);
-	char body[160];
-	snprintf(body, sizeof(body),
-		 "{\"status\":\"ok\",\"version\":\"%s\",\"buffered_points\":%llu}", IOT_EDGE_VERSION,
-		 (unsigned long long)st.points);
-	count_answer(srv, MHD_HTTP_OK);
-	return respond(conn, MHD_HTTP_OK, body, NULL, NULL);
-}
-
-/* Writer thread: the commit holding this request's points is done. */
-static void on_committed(void *arg, int result)
-{
-	struct request *req = arg;
-	atomic_store(&req->result, result);
-	MHD_resume_connection(req->conn);
-}
-
-/* True when the request declares a type other than application/json. */
-static bool wrong_content_type(struct MHD_Connection *conn)
-{
-	const char *type =
-		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!type)
-		return false; /* the seed's devices always send it; be lenient when absent */
-	size_t len = strcspn(type, "; \t");
-	return !(len == 16 && strncasecmp(type, "application/json", 16) == 0);
-}
-
-static bool declared_too_large(struct http_server *srv, struct MHD_Connection *conn)
-{
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (!cl)
 		return false;
-	char *end;
 	errno = 0;
-	unsigned long long n = strtoull(cl, &end, 10);
-	return errno != 0 || n > srv->max_body;
+	n = strtoull(cl, &end, 10);
+	return errno != 0 || *end != '\0' || n > srv->max_body;
 }
 
-static void body_append(struct request *req, const char *data, size_t size)
+/* The POST endpoints: method, token, then the endpoint's own header checks. */
+static enum MHD_Result http_begin_post(struct http_server *srv, struct MHD_Connection *conn,
+				       enum http_endpoint ep, const char *method,
+				       struct http_request **out)
 {
-	if (req->too_large)
-		return;
-	if (size > req->server->max_body - req->len) {
-		req->too_large = true;
-		return;
-	}
-	if (req->len + size > req->cap) {
-		size_t cap = req->cap ? req->cap * 2 : 4096;
-		while (cap < req->len + size)
-			cap *= 2;
-		char *grown = realloc(req->body, cap);
-		if (!grown) {
-			req->too_large = true; /* answered 413: better than a half body */
-			return;
-		}
-		req->body = grown;
-		req->cap = cap;
-	}
-	memcpy(req->body + req->len, data, size);
-	req->len += size;
-}
-
-/* The whole body is in: parse it and hand the points to storage, or answer 4xx. */
-static enum MHD_Result data_submit(struct request *req)
-{
-	struct http_server *srv = req->server;
-	char err[256];
-	struct reading_points pts;
-
-	if (req->too_large) {
-		snprintf(err, sizeof(err), "request body larger than %zu bytes", srv->max_body);
-		return respond_error(srv, req->conn, MHD_HTTP_CONTENT_TOO_LARGE, err);
-	}
-	if (reading_parse_seed_json(req->body ? req->body : "", req->len, clock_unique_ns, &pts,
-				    err, sizeof(err)) != 0)
-		return respond_error(srv, req->conn, MHD_HTTP_BAD_REQUEST, err);
-
-	req->points = pts.count;
-	req->state = REQUEST_WAITING;
-	pthread_mutex_lock(&srv->lock);
-	srv->waiting++;
-	pthread_mutex_unlock(&srv->lock);
-
-	/* Suspend first: on_committed may resume from the writer thread at once. */
-	MHD_suspend_connection(req->conn);
-	int rc = storage_append(srv->storage, pts.text, pts.len, on_committed, req);
-	if (rc != STORAGE_OK) {
-		free(pts.text);
-		on_committed(req, rc);
-	}
-	return MHD_YES;
-}
-
-/* The request no longer waits for storage (answered, or its client is gone). */
-static void request_settle(struct request *req)
-{
-	struct http_server *srv = req->server;
-	if (req->state != REQUEST_WAITING || req->settled)
-		return;
-	req->settled = true;
-	pthread_mutex_lock(&srv->lock);
-	if (--srv->waiting == 0)
-		pthread_cond_broadcast(&srv->idle);
-	pthread_mutex_unlock(&srv->lock);
-}
-
-/* Resumed after the commit: answer 201, or say why nothing was stored. */
-static enum MHD_Result data_answer(struct request *req)
-{
-	struct http_server *srv = req->server;
-	int rc = atomic_load(&req->result);
+	struct http_request *req;
 	enum MHD_Result ret;
+	bool answered = false;
+	char why[160];
+	unsigned status;
 
-	if (rc == STORAGE_OK) {
-		atomic_fetch_add(&srv->points, req->points);
-		count_answer(srv, MHD_HTTP_CREATED);
-		ret = respond(req->conn, MHD_HTTP_CREATED, "", NULL, NULL);
-	} else {
-		char err[128];
-		unsigned status = rc == STORAGE_ERR_BUSY || rc == STORAGE_ERR_CLOSED
-					  ? MHD_HTTP_SERVICE_UNAVAILABLE
-					  : MHD_HTTP_INTERNAL_SERVER_ERROR;
-		snprintf(err, sizeof(err), "not stored: %s", storage_strerror(rc));
-		ret = respond_error(srv, req->conn, status, err);
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return http_fail(srv, conn, ep, MHD_HTTP_METHOD_NOT_ALLOWED,
+				 "this endpoint accepts POST only", MHD_HTTP_HEADER_ALLOW, "POST");
+	if (!http_auth_ok(srv, conn))
+		return http_fail(srv, conn, ep, MHD_HTTP_UNAUTHORIZED,
+				 "authorization failed (send the token as Authorization: Token, "
+				 "Bearer or Basic, or as p=)",
+				 MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"iot-edge\"");
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return http_fail(srv, conn, ep, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory", NULL,
+				 NULL);
+	req->server = srv;
+	req->conn = conn;
+	req->endpoint = ep;
+	req->started_ms = http_now_ms();
+	ret =
+	    ep == HTTP_EP_DATA ? http_data_begin(req, &answered) : http_write_begin(req, &answered);
+	if (answered)
+		goto refuse;
+	status = http_body_begin(req);
+	if (status) {
+		snprintf(why, sizeof(why), "%s", req->error_text);
+		ret = http_fail(srv, conn, ep, status, why, NULL, NULL);
+		goto refuse;
 	}
-	request_settle(req);
+	if (http_declared_too_large(srv, conn)) {
+		snprintf(why, sizeof(why), "request body larger than %zu bytes (http.max_body)",
+			 srv->max_body);
+		ret = http_fail(srv, conn, ep, MHD_HTTP_CONTENT_TOO_LARGE, why, NULL, NULL);
+		goto refuse;
+	}
+	*out = req;
+	return MHD_YES;
+refuse:
+	http_body_free(req);
+	free(req);
 	return ret;
 }
 
-/* First call for a request: route it. Returns MHD_YES with *req set to go on
+/* First call for a request: route it. Returns MHD_YES with *out set to go on
  * receiving the body, or the result of an answer already queued. */
-static enum MHD_Result request_begin(struct http_server *srv, struct MHD_Connection *conn,
-				     const char *url, const char *method, struct request **out)
+static enum MHD_Result http_route(struct http_server *srv, struct MHD_Connection *conn,
+				  const char *url, const char *method, struct http_request **out)
 {
-	bool is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-		      strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-	bool is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	bool is_get =
+	    strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	char err[200];
 
-	if (strcmp(url, "/health") == 0) {
-		if (is_get)
-			return respond_health(srv, conn);
-		return respond_error_with(srv, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-					  "/health answers GET only", MHD_HTTP_HEADER_ALLOW,
-					  "GET, HEAD");
+	if (strcmp(url, "/data") == 0)
+		return http_begin_post(srv, conn, HTTP_EP_DATA, method, out);
+	if (strcmp(url, "/write") == 0)
+		return http_begin_post(srv, conn, HTTP_EP_WRITE_V1, method, out);
+	if (strcmp(url, "/api/v2/write") == 0)
+		return http_begin_post(srv, conn, HTTP_EP_WRITE_V2, method, out);
+	if (strcmp(url, "/health") == 0 || strcmp(url, "/ping") == 0) {
+		if (!is_get)
+			return http_fail(srv, conn, HTTP_EP_DATA, MHD_HTTP_METHOD_NOT_ALLOWED,
+					 "this endpoint answers GET and HEAD only",
+					 MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		return url[1] == 'h' ? http_health(srv, conn) : http_ping(srv, conn);
 	}
-	if (strcmp(url, "/data") != 0) {
-		char err[160];
-		snprintf(err, sizeof(err), "no such endpoint: %.100s (readings go to POST /data)",
-			 url);
-		return respond_error(srv, conn, MHD_HTTP_NOT_FOUND, err);
-	}
-	if (!is_post)
-		return respond_error_with(srv, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-					  "/data accepts POST only", MHD_HTTP_HEADER_ALLOW, "POST");
-	if (wrong_content_type(conn))
-		return respond_error(srv, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-				     "Content-Type must be application/json");
-	if (declared_too_large(srv, conn)) {
-		char err[96];
-		snprintf(err, sizeof(err), "request body larger than %zu bytes", srv->max_body);
-		return respond_error(srv, conn, MHD_HTTP_CONTENT_TOO_LARGE, err);
-	}
-
-	struct request *req = calloc(1, sizeof(*req));
-	if (!req)
-		return respond_error(srv, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
-	req->server = srv;
-	req->conn = conn;
-	*out = req;
-	return MHD_YES;
+	snprintf(err, sizeof(err),
+		 "no such endpoint: %.100s (readings go to POST /data, /write or /api/v2/write)",
+		 url);
+	return http_fail(srv, conn, HTTP_EP_DATA, MHD_HTTP_NOT_FOUND, err, NULL, NULL);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_size, void **con_cls)
+/* The whole body is in: answer a problem met on the way, or parse and store. */
+static enum MHD_Result http_body_done(struct http_request *req)
+{
+	http_body_end(req);
+	if (req->error)
+		return http_fail(req->server, req->conn, req->endpoint, req->error, req->error_text,
+				 NULL, NULL);
+	if (req->endpoint == HTTP_EP_DATA)
+		return http_data_submit(req);
+	return http_write_submit(req);
+}
+
+static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				       const char *method, const char *version,
+				       const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	struct http_server *srv = cls;
-	struct request *req = *con_cls;
-	(void)version;
+	struct http_request *req = *con_cls;
+	enum MHD_Result ret;
 
+	(void)version;
 	if (!req) {
-		enum MHD_Result ret = request_begin(srv, conn, url, method, &req);
+		http_conn_request(srv, conn, true);
+		ret = http_route(srv, conn, url, method, &req);
 		*con_cls = req;
 		return ret;
 	}
-	if (req->state == REQUEST_WAITING)
-		return data_answer(req);
+	if (req->state == HTTP_WAITING)
+		return http_answer_committed(req);
 	if (*upload_size) {
-		body_append(req, upload_data, *upload_size);
+		/* A body slower than the timeout is cut off: no answer can be
+		 * queued while the upload runs, so the connection is closed. */
+		if (http_now_ms() - req->started_ms > srv->timeout_ms) {
+			log_info(HTTP_LOG,
+				 "a request body took longer than %u ms: connection closed",
+				 srv->timeout_ms);
+			http_count(srv, MHD_HTTP_REQUEST_TIMEOUT);
+			return MHD_NO;
+		}
+		http_body_feed(req, upload_data, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	return data_submit(req);
+	return http_body_done(req);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			      enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)conn;
+	struct http_server *srv = cls;
+	struct http_request *req = *con_cls;
+
 	(void)toe;
-	struct request *req = *con_cls;
+	http_conn_request(srv, conn, false);
 	if (!req)
 		return;
-	request_settle(req);
-	free(req->body);
+	http_settle(req);
+	http_body_free(req);
+	free(req->partial);
 	free(req);
 	*con_cls = NULL;
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-								 va_list ap)
+__attribute__((format(printf, 2, 0))) static void http_on_mhd_log(void *cls, const char *fmt,
+								  va_list ap)
 {
-	(void)cls;
 	char line[256];
+
+	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
-	log_warn(MOD, "libmicrohttpd: %s", line);
+	log_info(HTTP_LOG, "libmicrohttpd: %s", line);
 }
 
 int http_start(const struct http_options *options, struct storage *s, struct http_server **out)
 {
 	struct sockaddr_storage addr;
+	const union MHD_DaemonInfo *info;
+	struct http_server *srv;
 	socklen_t addr_len;
 	const char *why = NULL;
+	unsigned flags;
+	unsigned timeout_s;
+
 	if (http_parse_listen(options->listen, &addr, &addr_len, &why) != 0) {
-		log_error(MOD, "listen address \"%s\": %s", options->listen, why);
+		log_error(HTTP_LOG, "listen address \"%s\": %s", options->listen, why);
 		return -1;
 	}
-
-	struct http_server *srv = calloc(1, sizeof(*srv));
+	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -1;
 	srv->storage = s;
 	srv->max_body = options->max_body;
+	srv->max_points = options->max_points;
+	srv->max_line = options->max_line;
+	srv->unsigned_ok = options->unsigned_ok;
+	srv->timeout_ms = options->connection_timeout_ms ? options->connection_timeout_ms
+							 : HTTP_DEFAULT_TIMEOUT_MS;
+	if (options->token && *options->token) {
+		srv->token = strdup(options->token);
+		if (!srv->token) {
+			free(srv);
+			return -1;
+		}
+		srv->token_len = strlen(srv->token);
+	}
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
+	pthread_mutex_init(&srv->conns_lock, NULL);
+	if (http_conn_start(srv) != 0) {
+		http_stop(srv);
+		return -1;
+	}
 
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG;
+	/* One internal thread polls every connection: a slow client holds a
+	 * connection slot (bounded, timed out), never a thread. */
+	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	timeout_s = (srv->timeout_ms + 999) / 1000;
 	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)1000, MHD_OPTION_END);
+	    flags, 0, NULL, NULL, http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log,
+	    NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+	    timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+	    options->max_connections ? options->max_connections : HTTP_DEFAULT_CONNECTIONS,
+	    MHD_OPTION_END);
 	if (!srv->daemon) {
-		log_error(MOD, "cannot listen on %s (address in use or not available)",
+		log_error(HTTP_LOG, "cannot listen on %s (address in use or not available)",
 			  options->listen);
 		http_stop(srv);
 		return -1;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon,
-							       MHD_DAEMON_INFO_BIND_PORT);
-	log_info(MOD, "listening on %s (port %u)", options->listen,
-		 info ? (unsigned)info->port : 0u);
+	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	log_info(HTTP_LOG, "listening on %s (port %u)%s", options->listen,
+		 info ? (unsigned)info->port : 0u, srv->token ? ", writers need the token" : "");
 	*out = srv;
 	return 0;
 }
@@ -434,6 +301,15 @@ void http_get_stats(struct http_server *h, struct http_stats *out)
 	out->points = atomic_load(&h->points);
 	out->client_errors = atomic_load(&h->client_errors);
 	out->server_errors = atomic_load(&h->server_errors);
+	out->bad_lines = atomic_load(&h->bad_lines);
+}
+
+unsigned http_port(struct http_server *h)
+{
+	const union MHD_DaemonInfo *info =
+	    MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+
+	return info ? (unsigned)info->port : 0u;
 }
 
 void http_stop(struct http_server *h)
@@ -443,15 +319,25 @@ void http_stop(struct http_server *h)
 	if (h->daemon) {
 		/* No new connections; requests waiting for a commit still get their answer. */
 		MHD_socket fd = MHD_quiesce_daemon(h->daemon);
+
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
 		pthread_mutex_lock(&h->lock);
+		h->stopping = true;
 		while (h->waiting > 0)
 			pthread_cond_wait(&h->idle, &h->lock);
 		pthread_mutex_unlock(&h->lock);
-		MHD_stop_daemon(h->daemon);
 	}
+	http_conn_stop(h);
+	if (h->daemon)
+		MHD_stop_daemon(h->daemon);
 	pthread_cond_destroy(&h->idle);
 	pthread_mutex_destroy(&h->lock);
+	pthread_mutex_destroy(&h->conns_lock);
+	if (h->token) {
+		/* Do not leave the secret in freed memory. */
+		explicit_bzero(h->token, h->token_len);
+		free(h->token);
+	}
 	free(h);
 }

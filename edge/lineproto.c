@@ -1,4 +1,4 @@
-/* lineproto.c -- InfluxDB line protocol encoding: capped text buffer, escaping, numbers. */
+/* lineproto.c -- InfluxDB line protocol encoding: capped text buffer, escaping, numbers, UTF-8. */
 #include "lineproto.h"
 
 #include <inttypes.h>
@@ -43,9 +43,7 @@ char *lineproto_buf_steal(struct lineproto_buf *b, size_t *len)
 	return text;
 }
 
-/* Makes room for `extra` more bytes of text plus the NUL. Returns
- * LINEPROTO_OK, _ETOOBIG or _ENOMEM; on failure nothing changes. */
-static int lineproto_buf_reserve(struct lineproto_buf *b, size_t extra)
+int lineproto_buf_reserve(struct lineproto_buf *b, size_t extra)
 {
 	size_t need;
 	size_t cap;
@@ -86,6 +84,19 @@ int lineproto_buf_append(struct lineproto_buf *b, const char *s, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return LINEPROTO_OK;
+}
+
+char *lineproto_buf_extend(struct lineproto_buf *b, size_t n, int *rc)
+{
+	char *dst;
+
+	*rc = lineproto_buf_reserve(b, n);
+	if (*rc != LINEPROTO_OK)
+		return NULL;
+	dst = b->data + b->len;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return dst;
 }
 
 int lineproto_buf_putc(struct lineproto_buf *b, char c)
@@ -153,6 +164,37 @@ int lineproto_buf_field_key(struct lineproto_buf *b, const char *s, size_t n)
 	return lineproto_buf_escaped(b, LINEPROTO_KIND_TAG, s, n);
 }
 
+int lineproto_buf_string(struct lineproto_buf *b, const char *s, size_t n)
+{
+	size_t extra = 2;
+	size_t i;
+	char *dst;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\0' || s[i] == '\n')
+			return LINEPROTO_EINVAL;
+		if (s[i] == '"' || s[i] == '\\')
+			extra++;
+	}
+	if (n > SIZE_MAX - extra)
+		return LINEPROTO_ETOOBIG;
+	rc = lineproto_buf_reserve(b, n + extra);
+	if (rc != LINEPROTO_OK)
+		return rc;
+	dst = b->data + b->len;
+	*dst++ = '"';
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			*dst++ = '\\';
+		*dst++ = s[i];
+	}
+	*dst++ = '"';
+	b->len += n + extra;
+	b->data[b->len] = '\0';
+	return LINEPROTO_OK;
+}
+
 int lineproto_format_float(double v, char *out, size_t out_size)
 {
 	static const int precisions[] = {15, 16, 17};
@@ -200,16 +242,32 @@ int lineproto_buf_int64(struct lineproto_buf *b, int64_t v)
 
 int lineproto_utf8_valid(const char *s, size_t n)
 {
+	return lineproto_utf8_prefix(s, n) == n;
+}
+
+size_t lineproto_utf8_prefix(const char *s, size_t n)
+{
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 
 	while (i < n) {
-		unsigned char c = p[i];
+		unsigned char c;
 		size_t need;
 		uint32_t cp;
 		uint32_t min;
 		size_t k;
+		uint64_t word;
 
+		/* ASCII runs, eight bytes at a time. */
+		while (n - i >= 8) {
+			memcpy(&word, p + i, 8);
+			if (word & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		c = p[i];
 		if (c < 0x80) {
 			i++;
 			continue;
@@ -227,18 +285,18 @@ int lineproto_utf8_valid(const char *s, size_t n)
 			cp = c & 0x07;
 			min = 0x10000;
 		} else {
-			return 0; /* continuation byte, 0xc0/0xc1 or 0xf5.. */
+			return i; /* continuation byte, 0xc0/0xc1 or 0xf5.. */
 		}
 		if (n - i - 1 < need)
-			return 0;
+			return i;
 		for (k = 1; k <= need; k++) {
 			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
+				return i;
 			cp = (cp << 6) | (p[i + k] & 0x3f);
 		}
 		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
+			return i;
 		i += need + 1;
 	}
-	return 1;
+	return n;
 }

@@ -11,6 +11,7 @@ enum lineproto_rc {
 	LINEPROTO_ENOMEM = -1,	/* malloc/realloc failed; the buffer is unchanged */
 	LINEPROTO_ETOOBIG = -2, /* the text would pass the buffer's cap; unchanged */
 	LINEPROTO_EINVAL = -3,	/* the input cannot be written as line protocol */
+	LINEPROTO_ETOOMANY = -4, /* more points than the caller allows (lineproto_parse()) */
 };
 
 /* Enough for any finite double written by lineproto_format_float() plus NUL. */
@@ -44,6 +45,16 @@ void lineproto_buf_free(struct lineproto_buf *b);
  * NULL with *len = 0 when nothing was ever appended. Any thread. */
 char *lineproto_buf_steal(struct lineproto_buf *b, size_t *len);
 
+/* Makes room for `extra` more bytes of text plus the NUL without changing
+ * the text. Returns LINEPROTO_OK, _ETOOBIG or _ENOMEM; on failure nothing
+ * changes. Any thread. */
+int lineproto_buf_reserve(struct lineproto_buf *b, size_t extra);
+
+/* Appends n bytes the caller fills at once: returns where they start (the
+ * text is NUL-terminated after them), or NULL with *rc set to _ETOOBIG or
+ * _ENOMEM and the buffer unchanged. Any thread. */
+char *lineproto_buf_extend(struct lineproto_buf *b, size_t n, int *rc);
+
 /* Appends n raw bytes (no escaping). Returns LINEPROTO_OK, _ENOMEM or
  * _ETOOBIG; on failure the buffer is unchanged. Any thread. */
 int lineproto_buf_append(struct lineproto_buf *b, const char *s, size_t n);
@@ -68,6 +79,12 @@ int lineproto_buf_tag(struct lineproto_buf *b, const char *s, size_t n);
  * lineproto_buf_tag(). Any thread. */
 int lineproto_buf_field_key(struct lineproto_buf *b, const char *s, size_t n);
 
+/* Appends a string field value: '"', then s[0..n) with '"' and '\\'
+ * escaped by a backslash, then '"'. Returns LINEPROTO_EINVAL (buffer
+ * unchanged) when s holds NUL or '\n' (the buffer stores one point per
+ * line); otherwise as lineproto_buf_append(). Any thread. */
+int lineproto_buf_string(struct lineproto_buf *b, const char *s, size_t n);
+
 /* Writes `v` into out (out_size >= LINEPROTO_FLOAT_MAX is always enough) as
  * the shortest of %.15g, %.16g, %.17g that reads back as exactly `v`,
  * without an `i` suffix, so InfluxDB stores a float: 34 -> "34", 0.1 ->
@@ -88,5 +105,10 @@ int lineproto_buf_int64(struct lineproto_buf *b, int64_t v);
 /* Returns 1 if s[0..n) is well-formed UTF-8 (no overlong forms, no
  * surrogates, nothing above U+10FFFF), else 0. Any thread. */
 int lineproto_utf8_valid(const char *s, size_t n);
+
+/* Returns the length of the longest well-formed UTF-8 prefix of s[0..n):
+ * n when all of it is valid, else the offset of the first bad byte. Any
+ * thread. */
+size_t lineproto_utf8_prefix(const char *s, size_t n);
 
 #endif

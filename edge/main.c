@@ -13,12 +13,17 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "reload.h"
+#include "sdnotify.h"
 #include "storage.h"
+#include "udp.h"
 #include "uplink.h"
+#include "watchdog.h"
 
 #define MOD "main"
 #define DEFAULT_CONFIG "/etc/iot-edge/iot-edge.conf"
 #define STATS_EVERY_SECONDS 10
+#define STATUS_EVERY_MS 5000u /* systemd: one STATUS= line this often */
 
 static void usage(FILE *out)
 {
@@ -78,13 +83,83 @@ static void log_stats(struct storage *st, struct http_server *http, struct uplin
 	last_up = u;
 }
 
-/* Serve until SIGTERM or SIGINT. The signals are blocked in every thread and
- * taken here synchronously, so no handler runs anywhere. */
-static int run(const struct edge_config *cfg, const sigset_t *stop_signals)
+/* --- systemd: status, watchdog, reload ------------------------------------- */
+
+/* One STATUS= line for `systemctl status`: the backlog and the uplink's state. */
+static void notify_status(struct storage *st, struct uplink *up)
+{
+	struct storage_stats s;
+	struct uplink_stats u;
+	char text[200];
+	long long age_s = 0;
+	struct timespec now;
+
+	storage_get_stats(st, &s);
+	uplink_get_stats(up, &u);
+	if (s.points > 0 && s.oldest_received_ns > 0 && clock_gettime(CLOCK_REALTIME, &now) == 0) {
+		long long now_s = (long long)now.tv_sec;
+		age_s = now_s - (long long)(s.oldest_received_ns / 1000000000);
+		if (age_s < 0)
+			age_s = 0;
+	}
+	snprintf(text, sizeof(text), "backlog %llu points (oldest %llds) | sent %llu | %s",
+		 (unsigned long long)s.points, age_s, (unsigned long long)u.points_sent,
+		 u.consecutive_failures ? "InfluxDB unreachable, retrying" : "InfluxDB ok");
+	sdnotify_status(text);
+}
+
+/*
+ * Register the threads whose progress the watchdog checks; the main thread
+ * is checked by construction (it sends the pings). The storage writer and the
+ * uplink join here once storage_heartbeat_ms() and uplink_heartbeat_ms()
+ * exist (tests/pi/heartbeat-hooks.patch); until then only a frozen main
+ * thread (or process) stops the pings.
+ */
+static void watchdog_register_threads(struct watchdog *wd, struct storage *st, struct uplink *up,
+				      const struct edge_config *cfg)
+{
+	(void)wd;
+	(void)st;
+	(void)up;
+	(void)cfg;
+}
+
+/* Send WATCHDOG=1 when one is due, but only while no watched thread is stuck. */
+static void ping_watchdog_if_threads_alive(struct watchdog *wd)
+{
+	if (watchdog_due(wd, watchdog_now_ms()))
+		sdnotify_watchdog();
+}
+
+/* SIGHUP: read the file and the environment again, apply what is safe. */
+static void reload_config(struct edge_config *cfg, const char *path, bool path_given)
+{
+	struct edge_config fresh;
+	int problems;
+
+	log_info(MOD, "SIGHUP: reloading the configuration");
+	sdnotify_reloading();
+	problems = load_config(&fresh, path, path_given);
+	if (problems)
+		log_error(MOD,
+			  "%d problem%s in the configuration (see above): keeping the running one",
+			  problems, problems == 1 ? "" : "s");
+	else
+		reload_apply(cfg, &fresh);
+	config_cleanup(&fresh);
+	sdnotify_ready();
+}
+
+/* Serve until SIGTERM or SIGINT; SIGHUP reloads (from `path`). The signals
+ * are blocked in every thread and taken here synchronously, so no handler
+ * runs anywhere. */
+static int run(struct edge_config *cfg, const sigset_t *signals, const char *path, bool path_given)
 {
 	struct storage *storage = NULL;
 	struct http_server *http = NULL;
+	struct udp_listener *udp = NULL;
 	struct uplink *uplink = NULL;
+	struct watchdog wd;
 	int status = EXIT_FAILURE;
 
 	struct storage_options so = {
@@ -129,28 +204,72 @@ static int run(const struct edge_config *cfg, const sigset_t *stop_signals)
 		log_error(MOD, "cannot start the uplink");
 		goto out;
 	}
-	struct http_options ho = { .listen = cfg->http_listen, .max_body = cfg->http_max_body };
+	struct http_options ho = {
+		.listen = cfg->http_listen,
+		.max_body = (size_t)cfg->http_max_body,
+		.max_points = (size_t)cfg->http_max_points,
+		.max_line = (size_t)cfg->http_max_line,
+		.max_connections = (unsigned)cfg->http_max_connections,
+		.connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
+		.token = cfg->http_token,
+		.unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+	};
 	if (http_start(&ho, storage, &http) != 0)
 		goto out;
+	if (cfg->udp_listen && *cfg->udp_listen) {
+		struct udp_options udo = { .listen = cfg->udp_listen,
+					   .max_line = (size_t)cfg->http_max_line,
+					   .unsigned_ok = cfg->uplink_api == CONFIG_API_V2 };
+		if (udp_start(&udo, storage, &udp) != 0)
+			goto out;
+	}
 
 	log_info(MOD, "iot-edge %s ready: buffer %s (durability %s), forwarding to %s database %s",
 		 IOT_EDGE_VERSION, cfg->buffer_path, cfg->buffer_durability == CONFIG_DURABILITY_FULL ? "full" : "normal",
 		 cfg->uplink_url, cfg->uplink_database);
 
+	sdnotify_ready();
+	watchdog_init(&wd, sdnotify_watchdog_usec());
+	watchdog_register_threads(&wd, storage, uplink, cfg);
+	if (wd.period_ms)
+		log_info(MOD,
+			 "systemd watchdog: pinging every %llu ms while the threads make progress",
+			 (unsigned long long)wd.period_ms / 2);
+	notify_status(storage, uplink);
+
+	uint64_t last_stats = watchdog_now_ms(), last_status = last_stats;
 	for (;;) {
-		struct timespec every = { .tv_sec = STATS_EVERY_SECONDS };
-		int sig = sigtimedwait(stop_signals, NULL, &every);
-		if (sig > 0) {
+		uint64_t tick = watchdog_tick_ms(&wd, STATUS_EVERY_MS);
+		struct timespec wait = { .tv_sec = (time_t)(tick / 1000),
+					 .tv_nsec = (long)(tick % 1000) * 1000000L };
+		int sig = sigtimedwait(signals, NULL, &wait);
+		if (sig == SIGHUP) {
+			reload_config(cfg, path, path_given);
+		} else if (sig > 0) {
 			log_info(MOD, "%s: stopping", strsignal(sig));
 			break;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			log_error(MOD, "sigtimedwait: %s", strerror(errno));
+			goto out;
 		}
-		if (errno == EAGAIN)
+		/* Periodic work runs by the clock, whatever woke us. */
+		uint64_t now = watchdog_now_ms();
+		ping_watchdog_if_threads_alive(&wd);
+		if (now - last_status >= STATUS_EVERY_MS) {
+			notify_status(storage, uplink);
+			last_status = now;
+		}
+		if (now - last_stats >= STATS_EVERY_SECONDS * 1000u) {
 			log_stats(storage, http, uplink);
+			last_stats = now;
+		}
 	}
 	status = EXIT_SUCCESS;
 out:
+	sdnotify_stopping();
 	/* Answer what was received, stop forwarding, then commit and checkpoint. */
 	http_stop(http);
+	udp_stop(udp);
 	uplink_stop(uplink);
 	storage_close(storage);
 	if (status == EXIT_SUCCESS)
@@ -218,10 +337,11 @@ int main(int argc, char **argv)
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP); /* not a stop: run() reloads on it */
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	int status = run(&cfg, &stop_signals);
+	int status = run(&cfg, &stop_signals, path, path_given);
 	config_cleanup(&cfg);
 	return status;
 }

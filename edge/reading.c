@@ -1,5 +1,6 @@
-/* reading.c -- seed-format JSON readings -> canonical InfluxDB line protocol. */
+/* reading.c -- JSON readings (seed objects; the frame for general ones) -> line protocol. */
 #include "reading.h"
+#include "reading_internal.h"
 
 #include "lineproto.h"
 #include "rfc3339.h"
@@ -13,12 +14,9 @@
 
 /* What the original Node.js API wrote: measurement `data`, tag `type`. */
 #define READING_MEASUREMENT "data"
-#define READING_TYPE_MAX 256
 /* Cap on the line protocol one body may produce (far above any HTTP body
  * limit: a point is at most ~600 bytes and its JSON at least ~20). */
 #define READING_TEXT_MAX ((size_t)64 << 20)
-/* How much of an unknown key an error message quotes. */
-#define READING_KEY_QUOTE_MAX 40
 
 /* The keys a seed object may carry, in the order we validate them. */
 enum reading_key {
@@ -36,23 +34,7 @@ static const char *const reading_key_names[READING_KEY_COUNT] = {
     [READING_KEY_TS] = "ts",
 };
 
-/* One parse: where the text goes and where errors are reported. */
-struct reading_ctx {
-	reading_clock_fn *clock_fn;
-	struct lineproto_buf buf;
-	size_t count;
-	char *err;
-	size_t err_size;
-	int in_array;
-	size_t index;
-};
-
-static int reading_fail(struct reading_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Writes the message (prefixed "element N: " inside an array) into err.
- * Returns -1 so callers can `return reading_fail(...)`. */
-static int reading_fail(struct reading_ctx *ctx, const char *fmt, ...)
+int reading_fail(struct reading_ctx *ctx, const char *fmt, ...)
 {
 	size_t used = 0;
 	va_list ap;
@@ -75,8 +57,7 @@ static int reading_fail(struct reading_ctx *ctx, const char *fmt, ...)
 	return -1;
 }
 
-/* Turns a failed lineproto_ call into a message. Returns -1. */
-static int reading_fail_lp(struct reading_ctx *ctx, int rc)
+int reading_fail_lp(struct reading_ctx *ctx, int rc)
 {
 	if (rc == LINEPROTO_ENOMEM)
 		return reading_fail(ctx, "out of memory");
@@ -86,10 +67,7 @@ static int reading_fail_lp(struct reading_ctx *ctx, int rc)
 	return reading_fail(ctx, "internal error: cannot encode the point");
 }
 
-/* Copies an untrusted key into out for an error message: at most
- * READING_KEY_QUOTE_MAX bytes cut at a character boundary, '"', '\\' and
- * control characters shown as '?', invalid UTF-8 bytes too. */
-static void reading_quote_key(const char *key, char *out, size_t out_size)
+void reading_quote_key(const char *key, char *out, size_t out_size)
 {
 	size_t n = strlen(key);
 	size_t cut = n;
@@ -118,36 +96,39 @@ static void reading_quote_key(const char *key, char *out, size_t out_size)
 	out[cut] = '\0';
 }
 
-/* Checks the `type` string. Returns 0 or -1 with the message set. */
-static int reading_check_type(struct reading_ctx *ctx, const cJSON *type)
+int reading_check_text(struct reading_ctx *ctx, const char *label, const char *s, size_t max)
 {
-	const char *s;
-	size_t n;
+	size_t n = strlen(s);
 	size_t i;
 
-	if (!type)
-		return reading_fail(ctx, "\"type\" is required");
-	if (!cJSON_IsString(type) || !type->valuestring)
-		return reading_fail(ctx, "\"type\" must be a string");
-	s = type->valuestring;
-	n = strlen(s);
 	if (n == 0)
-		return reading_fail(ctx, "\"type\" must not be empty");
-	if (n > READING_TYPE_MAX)
-		return reading_fail(ctx, "\"type\" is longer than %d bytes", READING_TYPE_MAX);
+		return reading_fail(ctx, "%s must not be empty", label);
+	if (n > max)
+		return reading_fail(ctx, "%s is longer than %zu bytes", label, max);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x20 || c == 0x7f)
-			return reading_fail(ctx,
-					    "\"type\" contains a control character at byte %zu", i);
+			return reading_fail(ctx, "%s contains a control character at byte %zu",
+					    label, i);
 		if (c == '\\')
-			return reading_fail(ctx, "\"type\" must not contain a backslash "
-						 "(InfluxDB 1.x line protocol cannot carry it)");
+			return reading_fail(ctx, "%s must not contain a backslash "
+						 "(InfluxDB 1.x line protocol cannot carry it)",
+					    label);
 	}
 	if (!lineproto_utf8_valid(s, n))
-		return reading_fail(ctx, "\"type\" is not valid UTF-8");
+		return reading_fail(ctx, "%s is not valid UTF-8", label);
 	return 0;
+}
+
+/* Checks the `type` string. Returns 0 or -1 with the message set. */
+static int reading_check_type(struct reading_ctx *ctx, const cJSON *type)
+{
+	if (!type)
+		return reading_fail(ctx, "\"type\" is required");
+	if (!cJSON_IsString(type) || !type->valuestring)
+		return reading_fail(ctx, "\"type\" must be a string");
+	return reading_check_text(ctx, "\"type\"", type->valuestring, READING_NAME_MAX);
 }
 
 /* Checks an optional or required number. Returns 0 or -1 with the message
@@ -167,9 +148,7 @@ static int reading_check_number(struct reading_ctx *ctx, const cJSON *item, cons
 	return 0;
 }
 
-/* Works out the point's timestamp: `ts` if given, else one clock call.
- * Returns 0 or -1 with the message set. */
-static int reading_timestamp(struct reading_ctx *ctx, const cJSON *ts, int64_t *ns)
+int reading_timestamp(struct reading_ctx *ctx, const cJSON *ts, int64_t *ns)
 {
 	const char *why = NULL;
 
@@ -237,6 +216,10 @@ static int reading_object(struct reading_ctx *ctx, const cJSON *obj)
 
 	if (!cJSON_IsObject(obj))
 		return reading_fail(ctx, "must be an object");
+	if (ctx->general && (cJSON_GetObjectItemCaseSensitive(obj, "measurement") ||
+			     cJSON_GetObjectItemCaseSensitive(obj, "fields") ||
+			     cJSON_GetObjectItemCaseSensitive(obj, "tags")))
+		return reading_general_object(ctx, obj);
 	for (item = obj->child; item; item = item->next) {
 		for (k = 0; k < READING_KEY_COUNT; k++) {
 			if (item->string && strcmp(item->string, reading_key_names[k]) == 0)
@@ -319,8 +302,9 @@ static int reading_root(struct reading_ctx *ctx, const cJSON *root)
 	return 0;
 }
 
-int reading_parse_seed_json(const char *body, size_t len, reading_clock_fn *clock_fn,
-			    struct reading_points *out, char *err, size_t err_size)
+/* Both entry points: general objects allowed or not. */
+static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_fn,
+			 struct reading_points *out, char *err, size_t err_size, int general)
 {
 	struct reading_ctx ctx;
 	const char *end = NULL;
@@ -333,6 +317,7 @@ int reading_parse_seed_json(const char *body, size_t len, reading_clock_fn *cloc
 	ctx.clock_fn = clock_fn;
 	ctx.err = err;
 	ctx.err_size = err_size;
+	ctx.general = general;
 	lineproto_buf_init(&ctx.buf, READING_TEXT_MAX);
 	if (err && err_size > 0)
 		err[0] = '\0';
@@ -387,4 +372,16 @@ out:
 	free(copy);
 	lineproto_buf_free(&ctx.buf);
 	return rc;
+}
+
+int reading_parse_seed_json(const char *body, size_t len, reading_clock_fn *clock_fn,
+			    struct reading_points *out, char *err, size_t err_size)
+{
+	return reading_parse(body, len, clock_fn, out, err, err_size, 0);
+}
+
+int reading_parse_json(const char *body, size_t len, reading_clock_fn *clock_fn,
+		       struct reading_points *out, char *err, size_t err_size)
+{
+	return reading_parse(body, len, clock_fn, out, err, err_size, 1);
 }

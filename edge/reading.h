@@ -1,4 +1,4 @@
-/* reading.h -- the reading model: device payloads -> canonical line protocol. */
+/* reading.h -- the reading model: device JSON payloads -> canonical line protocol. */
 #ifndef IOT_EDGE_READING_H
 #define IOT_EDGE_READING_H
 
@@ -28,5 +28,19 @@ typedef int64_t reading_clock_fn(void);
  * `element 2: "value" must be a number`. */
 int reading_parse_seed_json(const char *body, size_t len, reading_clock_fn *clock,
 			    struct reading_points *out, char *err, size_t err_size);
+
+/* Parse a POST /data body: one object or a JSON array of objects, each
+ * either a seed object (above) or a general object
+ * {"measurement":"env","tags":{"room":"kitchen"},"fields":{"temp":21.5,
+ * "ok":true,"note":"text"},"ts":...} -- an object with "measurement",
+ * "tags" or "fields" is general. "measurement" (non-empty string) and
+ * "fields" (at least one; number -> float, true/false -> boolean, string ->
+ * string) are required, "tags" (string values) is optional, "ts" is
+ * optional: an RFC 3339 string or a number of seconds since the Unix epoch
+ * (fractions kept to the microsecond). Tags are written sorted by key,
+ * fields in the order given. Any thread.
+ * Returns as reading_parse_seed_json(). */
+int reading_parse_json(const char *body, size_t len, reading_clock_fn *clock,
+		       struct reading_points *out, char *err, size_t err_size);
 
 #endif

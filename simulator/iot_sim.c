@@ -1,75 +1,24 @@
-/* iot_sim.c -- iot-sim: seed-compatible device simulator and load generator. */
+/* iot_sim.c -- iot-sim: seed-compatible device simulator and load generator (options, main). */
+#include "sim.h"
+
 #include <curl/curl.h>
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#ifndef IOT_EDGE_VERSION
-#define IOT_EDGE_VERSION "unknown"
-#endif
-
-#define SIM_NAME "iot-sim"
 #define SIM_EXIT_OK 0
 #define SIM_EXIT_ERRORS 1
 #define SIM_EXIT_USAGE 2
-#define SIM_HOST_MAX 255
-#define SIM_URL_MAX 600
-#define SIM_BODY_MAX 160
-#define SIM_TS_MAX 40
 #define SIM_DEVICES_MAX 1000000
 #define SIM_RETRIES_MAX 1000
+#define SIM_CONNECTIONS_MAX 1000
+#define SIM_RATE_MAX 10000000
+#define SIM_BATCH_MAX 10000
 #define SIM_INTERVAL_MAX_S 86400LL
-#define SIM_RETRY_DELAY_NS 200000000LL
-#define SIM_SLEEP_SLICE_NS 100000000LL
-#define SIM_NS_PER_S 1000000000LL
-#define SIM_VALUE_MIN 20
-#define SIM_VALUE_SPAN 15 /* values 20..34, like the seed's bash loop */
-
-/* Everything the command line sets; defaults in sim_opts_init(). */
-struct sim_opts {
-	char host[SIM_HOST_MAX + 1];
-	uint64_t port;
-	uint64_t count; /* 0 = forever */
-	int64_t interval_ns;
-	uint64_t devices;
-	uint64_t retries;
-	bool quiet;
-	bool seed_set;
-	uint64_t seed;
-};
-
-/* Outcome counters; each reading counts once, however many attempts it took. */
-struct sim_stats {
-	uint64_t sent;
-	uint64_t ok;
-	uint64_t http_errors;
-	uint64_t conn_errors;
-};
-
-/* One run: options, the reused CURL handle and its buffers. */
-struct sim {
-	struct sim_opts opts;
-	struct sim_stats stats;
-	CURL *curl;
-	struct curl_slist *headers;
-	char url[SIM_URL_MAX];
-	char errbuf[CURL_ERROR_SIZE];
-	uint64_t rng;
-	int64_t last_ts_ns;
-	bool output_failed;
-	int output_errno;
-};
-
-static volatile sig_atomic_t sim_stop_requested;
 
 static void sim_on_signal(int signo)
 {
@@ -100,6 +49,9 @@ static void sim_opts_init(struct sim_opts *o)
 	o->port = 1337;
 	o->interval_ns = SIM_NS_PER_S;
 	o->devices = 1;
+	o->connections = 1;
+	o->batch = 1;
+	o->ts_step_ns = SIM_NS_PER_S;
 }
 
 static const char sim_help[] =
@@ -114,7 +66,21 @@ static const char sim_help[] =
     "      --retries N     resend after a connection error or HTTP 503 up to N more times,\n"
     "                      200 ms apart (default 0)\n"
     "      --seed N        fix the value generator's seed (default: time and pid)\n"
-    "      --quiet         no line per reading, only the summary\n"
+    "      --quiet         no line per reading, only the summary\n\n"
+    "Load generation:\n"
+    "      --connections N send over N keep-alive connections in parallel (default 1)\n"
+    "      --rate R        R readings per second overall, evenly paced, instead of rounds\n"
+    "                      of --interval (after a stall at most 100 ms are made up)\n"
+    "      --batch K       K readings per request, as a JSON array (default 1: one object)\n"
+    "      --ts-start TIME back-dated readings: the n-th reading overall (n = 0, 1, ...)\n"
+    "                      gets TIME + n * --ts-step, TIME in RFC 3339 UTC\n"
+    "                      (2024-05-01T12:00:00Z, fractions allowed); default: the clock\n"
+    "      --ts-step SEC   see --ts-start; fractions allowed, > 0 (default 1)\n"
+    "      --record FILE   append one line per reading once its outcome is known:\n"
+    "                      \"TS_NS SENSOR_ID VALUE STATUS\" (STATUS 0: connection error)\n\n"
+    "Reading n (n = 0, 1, ...) comes from sensor_id n % N + 1. Timestamps are unique:\n"
+    "the clock's are strictly increasing nanoseconds across all connections.\n"
+    "With --batch, stdout has one line per request (its whole body).\n\n"
     "      --help          show this help and exit\n"
     "      --version       show the version and exit\n\n"
     "Ends with one summary line. Exit status: 0 no errors, 1 errors, 2 bad usage.\n";
@@ -146,7 +112,7 @@ static int sim_parse_u64(const char *opt, const char *arg, uint64_t min, uint64_
 }
 
 /* Seconds with an optional fraction ("1", "0.01", "0") -> nanoseconds, exactly. */
-static int sim_parse_interval(const char *arg, int64_t *out_ns)
+static int sim_parse_interval(const char *opt, const char *arg, int64_t *out_ns)
 {
 	const char *p = arg;
 	int64_t secs = 0;
@@ -164,17 +130,83 @@ static int sim_parse_interval(const char *arg, int64_t *out_ns)
 		}
 	}
 	if (secs <= SIM_INTERVAL_MAX_S && (*p != '\0' || digits == 0)) {
-		fprintf(stderr, SIM_NAME ": --interval: \"%s\" is not a number\n", arg);
+		fprintf(stderr, SIM_NAME ": %s: \"%s\" is not a number\n", opt, arg);
 		return -1;
 	}
 	if (secs > SIM_INTERVAL_MAX_S ||
 	    secs * SIM_NS_PER_S + frac > SIM_INTERVAL_MAX_S * SIM_NS_PER_S) {
-		fprintf(stderr, SIM_NAME ": --interval: \"%s\" is out of range (0-%lld seconds)\n",
+		fprintf(stderr, SIM_NAME ": %s: \"%s\" is out of range (0-%lld seconds)\n", opt,
 			arg, (long long)SIM_INTERVAL_MAX_S);
 		return -1;
 	}
 	*out_ns = secs * SIM_NS_PER_S + frac;
 	return 0;
+}
+
+/* `width` decimal digits at *p, advancing it. Returns -1 when one is not a digit. */
+static int sim_digits(const char **p, int width, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < width; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (UTC, 1970 or later) -> ns since the epoch. */
+static int sim_parse_ts_start(const char *arg, int64_t *out_ns)
+{
+	const char *p = arg;
+	struct tm tm;
+	int64_t frac = 0;
+	int64_t scale = SIM_NS_PER_S;
+	time_t secs;
+	int f[6];
+
+	memset(&tm, 0, sizeof(tm));
+	if (sim_digits(&p, 4, &f[0]) != 0 || *p++ != '-' || sim_digits(&p, 2, &f[1]) != 0 ||
+	    *p++ != '-' || sim_digits(&p, 2, &f[2]) != 0 || (*p != 'T' && *p != 't'))
+		goto bad;
+	p++;
+	if (sim_digits(&p, 2, &f[3]) != 0 || *p++ != ':' || sim_digits(&p, 2, &f[4]) != 0 ||
+	    *p++ != ':' || sim_digits(&p, 2, &f[5]) != 0)
+		goto bad;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			goto bad;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			scale /= 10;
+			frac += (*p - '0') * scale;
+		}
+	}
+	if ((*p != 'Z' && *p != 'z') || p[1] != '\0')
+		goto bad;
+	if (f[0] < 1970 || f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 ||
+	    f[4] > 59 || f[5] > 59)
+		goto bad;
+	tm.tm_year = f[0] - 1900;
+	tm.tm_mon = f[1] - 1;
+	tm.tm_mday = f[2];
+	tm.tm_hour = f[3];
+	tm.tm_min = f[4];
+	tm.tm_sec = f[5];
+	secs = timegm(&tm);
+	/* timegm() normalises Feb 30 to Mar 2: a changed day means a bad date. */
+	if (secs == (time_t)-1 || tm.tm_mday != f[2] ||
+	    (int64_t)secs > INT64_MAX / SIM_NS_PER_S - 1)
+		goto bad;
+	*out_ns = (int64_t)secs * SIM_NS_PER_S + frac;
+	return 0;
+bad:
+	fprintf(stderr,
+		SIM_NAME ": --ts-start: \"%s\" is not an RFC 3339 UTC time "
+			 "like 2024-05-01T12:00:00Z\n",
+		arg);
+	return -1;
 }
 
 /* Names, IPv4 and IPv6 literals (bare or bracketed, with an optional %zone). */
@@ -201,6 +233,12 @@ static const struct option sim_long_options[] = {
     {"retries", required_argument, NULL, 'r'},
     {"seed", required_argument, NULL, 's'},
     {"quiet", no_argument, NULL, 'q'},
+    {"connections", required_argument, NULL, 'C'},
+    {"rate", required_argument, NULL, 'R'},
+    {"batch", required_argument, NULL, 'B'},
+    {"ts-start", required_argument, NULL, 'T'},
+    {"ts-step", required_argument, NULL, 'S'},
+    {"record", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'H'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -209,6 +247,8 @@ static const struct option sim_long_options[] = {
 /* Returns 0 to run, 1 when --help/--version was served (exit 0), -1 on bad usage (exit 2). */
 static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 {
+	bool ts_step_set = false;
+
 	opterr = 0;
 	for (;;) {
 		int c = getopt_long(argc, argv, ":h:p:", sim_long_options, NULL);
@@ -227,7 +267,8 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 			rc = sim_parse_u64("--count", optarg, 1, UINT64_MAX, &o->count);
 			break;
 		case 'i':
-			rc = sim_parse_interval(optarg, &o->interval_ns);
+			rc = sim_parse_interval("--interval", optarg, &o->interval_ns);
+			o->interval_set = true;
 			break;
 		case 'd':
 			rc = sim_parse_u64("--devices", optarg, 1, SIM_DEVICES_MAX, &o->devices);
@@ -241,6 +282,31 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case 'q':
 			o->quiet = true;
+			break;
+		case 'C':
+			rc = sim_parse_u64("--connections", optarg, 1, SIM_CONNECTIONS_MAX,
+					   &o->connections);
+			break;
+		case 'R':
+			rc = sim_parse_u64("--rate", optarg, 1, SIM_RATE_MAX, &o->rate);
+			break;
+		case 'B':
+			rc = sim_parse_u64("--batch", optarg, 1, SIM_BATCH_MAX, &o->batch);
+			break;
+		case 'T':
+			rc = sim_parse_ts_start(optarg, &o->ts_start_ns);
+			o->ts_start_set = rc == 0;
+			break;
+		case 'S':
+			rc = sim_parse_interval("--ts-step", optarg, &o->ts_step_ns);
+			if (rc == 0 && o->ts_step_ns == 0) {
+				fprintf(stderr, SIM_NAME ": --ts-step: must be more than 0\n");
+				rc = -1;
+			}
+			ts_step_set = true;
+			break;
+		case 'o':
+			o->record_path = optarg;
 			break;
 		case 'H':
 			return fputs(sim_help, stdout) == EOF ? -1 : 1;
@@ -261,9 +327,19 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 		if (rc != 0)
 			goto usage;
 	}
-	if (optind == argc)
-		return 0;
-	fprintf(stderr, SIM_NAME ": unexpected argument \"%s\"\n", argv[optind]);
+	if (optind != argc) {
+		fprintf(stderr, SIM_NAME ": unexpected argument \"%s\"\n", argv[optind]);
+		goto usage;
+	}
+	if (o->rate != 0 && o->interval_set) {
+		fprintf(stderr, SIM_NAME ": --rate and --interval exclude each other\n");
+		goto usage;
+	}
+	if (ts_step_set && !o->ts_start_set) {
+		fprintf(stderr, SIM_NAME ": --ts-step needs --ts-start\n");
+		goto usage;
+	}
+	return 0;
 usage:
 	fprintf(stderr, "Try '" SIM_NAME " --help' for more information.\n");
 	return -1;
@@ -297,228 +373,10 @@ static int sim_build_url(struct sim *s)
 	return 0;
 }
 
-/* splitmix64: tiny, good enough to spread values over 20..34. */
-static uint64_t sim_rand(struct sim *s)
-{
-	uint64_t z;
-
-	s->rng += 0x9e3779b97f4a7c15ULL;
-	z = s->rng;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static int64_t sim_now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	if (clock_gettime(clk, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * SIM_NS_PER_S + ts.tv_nsec;
-}
-
-/* RFC 3339 UTC with nanoseconds, strictly increasing within the process. */
-static int sim_format_ts(struct sim *s, char *out, size_t out_size)
-{
-	int64_t ns = sim_now_ns(CLOCK_REALTIME);
-	struct tm tm;
-	time_t secs;
-	long frac;
-	char date[32];
-	int len;
-
-	if (ns <= s->last_ts_ns)
-		ns = s->last_ts_ns + 1;
-	s->last_ts_ns = ns;
-	secs = (time_t)(ns / SIM_NS_PER_S);
-	frac = (long)(ns % SIM_NS_PER_S);
-	if (frac < 0) {
-		frac += SIM_NS_PER_S;
-		secs -= 1;
-	}
-	if (gmtime_r(&secs, &tm) == NULL)
-		return -1;
-	if (strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		return -1;
-	len = snprintf(out, out_size, "%s.%09ldZ", date, frac);
-	if (len < 0 || (size_t)len >= out_size)
-		return -1;
-	return 0;
-}
-
-/* Sleeps until the CLOCK_MONOTONIC deadline or until a stop is requested. */
-static void sim_sleep_until(int64_t deadline_ns)
-{
-	while (!sim_stop_requested) {
-		int64_t left = deadline_ns - sim_now_ns(CLOCK_MONOTONIC);
-		struct timespec rel;
-
-		if (left <= 0)
-			return;
-		if (left > SIM_SLEEP_SLICE_NS)
-			left = SIM_SLEEP_SLICE_NS;
-		rel.tv_sec = (time_t)(left / SIM_NS_PER_S);
-		rel.tv_nsec = (long)(left % SIM_NS_PER_S);
-		/* EINTR just means: look at the flag and the clock again. */
-		(void)clock_nanosleep(CLOCK_MONOTONIC, 0, &rel, NULL);
-	}
-}
-
-/* Response bodies are not wanted (and must not land on stdout). */
-static size_t sim_discard(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	(void)ptr;
-	(void)userdata;
-	return size * nmemb;
-}
-
-static int sim_curl_setup(struct sim *s)
-{
-	CURL *c;
-	struct curl_slist *h;
-	int rc = -1;
-
-	c = curl_easy_init();
-	if (c == NULL)
-		goto out;
-	s->curl = c;
-	h = curl_slist_append(NULL, "Content-Type: application/json");
-	if (h == NULL)
-		goto out;
-	s->headers = h;
-	if (curl_easy_setopt(c, CURLOPT_URL, s->url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_POST, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_PROXY, "") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_USERAGENT, SIM_NAME "/" IOT_EDGE_VERSION) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sim_discard) != CURLE_OK)
-		goto out;
-	rc = 0;
-out:
-	return rc;
-}
-
-/* One POST of `body`. Returns curl's verdict; *status is the HTTP status (0 if none). */
-static CURLcode sim_post(struct sim *s, const char *body, size_t body_len, long *status)
-{
-	CURLcode res;
-
-	*status = 0;
-	s->errbuf[0] = '\0';
-	res = curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)body_len);
-	if (res == CURLE_OK)
-		res = curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
-	if (res == CURLE_OK)
-		res = curl_easy_perform(s->curl);
-	if (res == CURLE_OK)
-		res = curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, status);
-	return res;
-}
-
-/* One reading of device `sensor_id`, with retries; counts it and prints its line. */
-static int sim_send_reading(struct sim *s, uint64_t sensor_id)
-{
-	char ts[SIM_TS_MAX];
-	char body[SIM_BODY_MAX];
-	CURLcode res;
-	long status;
-	uint64_t attempts = 0;
-	int value;
-	int len;
-	int out;
-
-	if (sim_format_ts(s, ts, sizeof(ts)) != 0)
-		return -1;
-	value = SIM_VALUE_MIN + (int)((sim_rand(s) >> 32) % SIM_VALUE_SPAN);
-	len = snprintf(body, sizeof(body),
-		       "{\"ts\":\"%s\",\"type\":\"temp\",\"value\":%d,\"sensor_id\":%" PRIu64 "}",
-		       ts, value, sensor_id);
-	if (len < 0 || (size_t)len >= sizeof(body))
-		return -1;
-
-	s->stats.sent++;
-	for (;;) {
-		res = sim_post(s, body, (size_t)len, &status);
-		attempts++;
-		/* Only a lost connection or 503 (edge busy / buffer full) is worth a resend. */
-		if ((res == CURLE_OK && status != 503) || attempts > s->opts.retries ||
-		    sim_stop_requested)
-			break;
-		sim_sleep_until(sim_now_ns(CLOCK_MONOTONIC) + SIM_RETRY_DELAY_NS);
-		if (sim_stop_requested)
-			break;
-	}
-
-	if (res != CURLE_OK)
-		s->stats.conn_errors++;
-	else if (status >= 200 && status <= 299)
-		s->stats.ok++;
-	else
-		s->stats.http_errors++;
-
-	if (s->opts.quiet)
-		return 0;
-	if (res != CURLE_OK)
-		out = printf("POST %s %s -> error: %s", s->url, body,
-			     s->errbuf[0] != '\0' ? s->errbuf : curl_easy_strerror(res));
-	else
-		out = printf("POST %s %s -> %ld", s->url, body, status);
-	if (out >= 0 && attempts > 1)
-		out = printf(" (attempts: %" PRIu64 ")", attempts);
-	if (out >= 0)
-		out = printf("\n");
-	if (out < 0) {
-		s->output_failed = true;
-		s->output_errno = errno;
-		return -1;
-	}
-	return 0;
-}
-
-static bool sim_more_to_send(const struct sim *s)
-{
-	if (sim_stop_requested || s->output_failed)
-		return false;
-	return s->opts.count == 0 || s->stats.sent < s->opts.count;
-}
-
-/* Rounds at a fixed rate; a slow round delays the next one but never causes a burst. */
-static int sim_run(struct sim *s)
-{
-	int64_t next = sim_now_ns(CLOCK_MONOTONIC);
-	int64_t now;
-	uint64_t dev;
-
-	while (sim_more_to_send(s)) {
-		for (dev = 1; dev <= s->opts.devices && sim_more_to_send(s); dev++) {
-			if (sim_send_reading(s, dev) != 0 && !s->output_failed) {
-				fprintf(stderr, SIM_NAME ": cannot build a reading\n");
-				return -1;
-			}
-		}
-		if (!sim_more_to_send(s) || s->opts.interval_ns == 0)
-			continue;
-		next += s->opts.interval_ns;
-		now = sim_now_ns(CLOCK_MONOTONIC);
-		if (next < now)
-			next = now;
-		sim_sleep_until(next);
-	}
-	if (s->output_failed) {
-		fprintf(stderr, SIM_NAME ": cannot write to stdout: %s\n",
-			strerror(s->output_errno));
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Entry point. Returns the exit status: 0 when every reading got a 2xx, 1 when
- * some did not (or the run could not start), 2 for bad usage. Single-threaded.
+ * some did not (or the run could not start), 2 for bad usage. The sending
+ * runs on --connections threads (sim_send.c); this thread waits for them.
  */
 int main(int argc, char **argv)
 {
@@ -539,8 +397,17 @@ int main(int argc, char **argv)
 	}
 	if (setvbuf(stdout, NULL, _IOLBF, 0) != 0)
 		fprintf(stderr, SIM_NAME ": cannot line-buffer stdout\n");
-	s.rng = s.opts.seed_set ? s.opts.seed
-				: (uint64_t)sim_now_ns(CLOCK_REALTIME) ^ ((uint64_t)getpid() << 32);
+	s.seed = s.opts.seed_set
+		     ? s.opts.seed
+		     : (uint64_t)sim_now_ns(CLOCK_REALTIME) ^ ((uint64_t)getpid() << 32);
+	if (s.opts.record_path != NULL) {
+		s.record = fopen(s.opts.record_path, "a");
+		if (s.record == NULL) {
+			fprintf(stderr, SIM_NAME ": --record: cannot open %s: %s\n",
+				s.opts.record_path, strerror(errno));
+			goto out;
+		}
+	}
 
 	if (sim_install_signals() != 0) {
 		fprintf(stderr, SIM_NAME ": cannot install signal handlers: %s\n", strerror(errno));
@@ -551,14 +418,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	curl_ready = true;
-	if (sim_curl_setup(&s) != 0) {
-		fprintf(stderr, SIM_NAME ": cannot set up libcurl\n");
-		goto out;
-	}
-	if (sim_run(&s) != 0)
+	if (sim_send_all(&s) != 0)
 		goto out;
 	status = SIM_EXIT_OK;
 out:
+	if (s.record != NULL && fclose(s.record) != 0) {
+		fprintf(stderr, SIM_NAME ": --record: cannot write %s: %s\n", s.opts.record_path,
+			strerror(errno));
+		status = SIM_EXIT_ERRORS;
+	}
 	errors = s.stats.http_errors + s.stats.conn_errors;
 	if (status == SIM_EXIT_OK && errors != 0)
 		status = SIM_EXIT_ERRORS;
@@ -568,8 +436,6 @@ out:
 		   s.stats.conn_errors) < 0 ||
 	    fflush(stdout) != 0)
 		status = SIM_EXIT_ERRORS;
-	curl_easy_cleanup(s.curl);
-	curl_slist_free_all(s.headers);
 	if (curl_ready)
 		curl_global_cleanup();
 	return status;

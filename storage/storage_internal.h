@@ -1,4 +1,4 @@
-/* storage_internal.h -- private state shared by storage.c (lifecycle, reads) and writer.c. */
+/* storage_internal.h -- private state and helpers shared by the storage/ source files. */
 #ifndef IOT_EDGE_STORAGE_INTERNAL_H
 #define IOT_EDGE_STORAGE_INTERNAL_H
 
@@ -13,50 +13,118 @@
 /* Log tag of every storage message. */
 #define STORAGE_LOG "storage"
 
+/* The schema this release writes (PRAGMA user_version), see schema.c. */
+#define STORAGE_SCHEMA_VERSION 2
+
+/* Page size of new buffer files (see docs/STORAGE.md for the measurements);
+ * a build may set another power of two from 512 to 65536 to measure it. */
+#ifndef STORAGE_PAGE_SIZE
+#define STORAGE_PAGE_SIZE 1024
+#endif
+
+/* The `rejected` table keeps this many of the newest rows. */
+#define STORAGE_REJECTED_KEEP 1000
+
+/* Bytes a point costs in the file beyond its line: record header, rowid,
+ * received_ns, cell pointer, and a share of b-tree slack. */
+#define STORAGE_ROW_OVERHEAD 32
+
 enum storage_job_kind {
 	STORAGE_JOB_APPEND,
 	STORAGE_JOB_ACK,
+	STORAGE_JOB_REJECT,
 };
 
 /* One entry of the writer queue. Appends are malloc'd by storage_append and
- * freed by the writer. The one ack job is storage.ack (only the uplink thread
- * acks); its caller waits on storage.acked until the writer sets `finished`
- * (under storage.lock). */
+ * freed by the writer. The one synchronous job (ack or reject) is
+ * storage.sync: only the uplink thread calls those; it waits on
+ * storage.synced until the writer sets `finished` (under storage.lock). */
 struct storage_job {
 	struct storage_job *next;
 	enum storage_job_kind kind;
+	int result; /* set by the transaction, reported by storage_finish_jobs */
 	/* append */
 	char *text;
 	size_t len;
 	size_t points;
+	int64_t cost; /* storage_space_line_cost of its lines */
 	storage_done_fn *done;
 	void *arg;
-	/* ack */
+	/* ack: delete id <= last_id */
 	int64_t last_id;
+	/* reject: move these ids to `rejected` */
+	const int64_t *ids;
+	size_t nids;
+	const char *reason;
 	int finished;
-	int result;
+};
+
+/* Counters of one transaction, applied to the atomics only after COMMIT. */
+struct storage_delta {
+	uint64_t added, added_bytes;
+	uint64_t acked, acked_bytes;
+	uint64_t dropped, dropped_bytes;
+	uint64_t rejected, rejected_bytes;
+	uint64_t refused; /* points refused with STORAGE_ERR_FULL */
+	int deleted_any;  /* the oldest point may have changed */
 };
 
 struct storage {
 	char *path;
+	char *dir; /* the directory holding path: statvfs */
+	char *wal_path;
+	enum storage_durability durability;
+	uint64_t max_size;
+	uint64_t min_free_disk;
+	enum storage_full_policy full_policy;
+	int64_t page_size;
+	int64_t wal_pages;    /* wal_autocheckpoint */
+	int64_t wal_reserve;  /* bytes of max_size kept for the WAL */
+	size_t max_txn_bytes; /* appends taken into one transaction (at least one job) */
+
 	sqlite3 *wdb; /* writer connection: open, then the writer thread, then close */
 	sqlite3 *rdb; /* reader connection: the uplink thread only */
 	sqlite3_stmt *begin;
 	sqlite3_stmt *commit;
 	sqlite3_stmt *rollback;
 	sqlite3_stmt *insert;
-	sqlite3_stmt *ack_sum;
-	sqlite3_stmt *ack_delete;
+	sqlite3_stmt *sum_upto;	   /* count and bytes of id <= ?1 */
+	sqlite3_stmt *delete_upto; /* delete id <= ?1 */
+	sqlite3_stmt *ack_chunk;   /* the id ?2 rows into id <= ?1 */
+	sqlite3_stmt *max_id;
+	sqlite3_stmt *delete_all;
+	sqlite3_stmt *scan_oldest; /* id, bytes from the oldest */
+	sqlite3_stmt *oldest;	   /* received_ns of the oldest */
+	sqlite3_stmt *reject_size; /* bytes of id = ?1 */
+	sqlite3_stmt *reject_copy; /* points row ?1 -> rejected */
+	sqlite3_stmt *reject_delete;
+	sqlite3_stmt *reject_trim;
+	sqlite3_stmt *page_count;
+	sqlite3_stmt *freelist_count;
 	sqlite3_stmt *select_batch;
 	int wal_ready; /* the file is ours and in WAL mode: checkpoint on close */
+
+	/* writer thread only (and storage_open before it starts) */
+	int64_t next_id;	/* ids are never reused while the process runs */
+	int64_t drop_logged_ns; /* rate limits of the bound messages */
+	uint64_t drop_unlogged;
+	int64_t full_logged_ns;
+	uint64_t full_unlogged;
+	int64_t vacuum_failed_ns; /* a failed incremental vacuum waits a while */
+	int shrink_due;		  /* storage_space_shrink has more to do */
+	int64_t disk_checked_ns;  /* the last statvfs, see storage_space_room */
+	int64_t disk_room_cached;
+	int64_t disk_room_used;	    /* cost inserted since */
+	int64_t file_bytes_ns;	    /* the last refresh of file_bytes */
+	int64_t db_allocated_pages; /* the file is allocated up to here (see space.c) */
 
 	/* lock guards everything from here up to the counters */
 	pthread_mutex_t lock;
 	/* the writer waits on wake for jobs or closing */
 	pthread_cond_t wake;
-	/* storage_ack waits on acked for its commit */
-	pthread_cond_t acked;
-	/* lock, wake and acked are initialised */
+	/* storage_ack and storage_reject wait on synced for their commit */
+	pthread_cond_t synced;
+	/* lock, wake and synced are initialised */
 	int sync_ready;
 	pthread_t writer;
 	int writer_started;
@@ -64,21 +132,154 @@ struct storage {
 	struct storage_job *tail;
 	/* appended points not yet committed (or failed) */
 	size_t queued_points;
+	/* append jobs in the queue, not yet taken by the writer */
+	size_t waiting_appends;
 	size_t max_queued_points;
 	int closing;
-	/* the uplink's ack job (see storage_ack) and whether it is in flight */
-	struct storage_job ack;
-	int ack_pending;
+	/* the uplink's ack or reject job and whether it is in flight */
+	struct storage_job sync;
+	int sync_pending;
 
 	_Atomic uint64_t points;
 	_Atomic uint64_t bytes;
 	_Atomic uint64_t appended_total;
 	_Atomic uint64_t acked_total;
 	_Atomic uint64_t commits_total;
+	_Atomic uint64_t dropped_total;
+	_Atomic uint64_t rejected_total;
+	_Atomic int64_t oldest_received_ns;
+	_Atomic uint64_t file_bytes;
+	atomic_int quarantined;
 };
+
+/* --- sql.c: small SQLite helpers; each logs its failure with `path`. --- */
 
 /* Map a SQLite result code to a storage_result. Pure; any thread. */
 int storage_result_from_sqlite(int rc);
+
+/* Run statements that return no rows we need. Returns a storage_result.
+ * The thread owning db. */
+int storage_exec(sqlite3 *db, const char *path, const char *sql);
+
+/* Prepare a persistent statement into *out (the caller finalizes it).
+ * Returns a storage_result. The thread owning db. */
+int storage_prepare(sqlite3 *db, const char *path, const char *sql, sqlite3_stmt **out);
+
+/* Run a one-row statement; copy column 0 into text (if not NULL, always
+ * NUL-terminated) and/or *value. Returns a storage_result (no row: IO). */
+int storage_query_one(sqlite3 *db, const char *path, const char *sql, char *text, size_t text_size,
+		      int64_t *value);
+
+/* Step a prepared statement that returns no row, then reset it. Returns a
+ * storage_result. The thread owning the statement's connection. */
+int storage_step_done(sqlite3 *db, const char *path, sqlite3_stmt *stmt);
+
+/* Step a prepared one-row statement, read column 0 as an integer, reset it.
+ * Returns a storage_result (no row: IO). */
+int storage_step_int(sqlite3 *db, const char *path, sqlite3_stmt *stmt, int64_t *value);
+
+/* Open a connection with extended codes and a busy timeout. On failure
+ * *out may still need storage_disconnect. Returns a storage_result. */
+int storage_connect(const char *path, int flags, sqlite3 **out);
+
+/* Close a connection (NULL-safe); failures are logged. */
+void storage_disconnect(sqlite3 *db, const char *path);
+
+/* CLOCK_REALTIME in ns since the epoch (0 if the clock fails, logged). */
+int64_t storage_now_ns(void);
+
+/* --- schema.c: checks, pragmas, migrations on the writer connection. --- */
+
+/* Read-only checks of an opened file: is it a database, does quick_check
+ * pass, is its schema not newer than ours. *is_new: no table yet. Returns
+ * STORAGE_OK, STORAGE_ERR_CORRUPT (damaged: quarantine it), STORAGE_ERR_SCHEMA
+ * or another error. Main thread, storage_open. */
+int storage_schema_check(struct storage *s, int *is_new);
+
+/* Page size, auto_vacuum (new files), WAL, synchronous, WAL limits. Main thread. */
+int storage_schema_configure(struct storage *s, int is_new);
+
+/* Bring the schema to STORAGE_SCHEMA_VERSION and give the file its random
+ * application_id, in one transaction. Main thread. */
+int storage_schema_migrate(sqlite3 *db, const char *path);
+
+/* The application_id in the header of the file itself (not its WAL); 0 if
+ * none or unreadable. Reads the file; any thread. */
+uint32_t storage_schema_file_id(const char *path);
+
+/* STORAGE_ERR_CORRUPT if the database as seen through its WAL has another id
+ * than the file itself (`file_id`, read before opening): a foreign WAL. */
+int storage_schema_wal_foreign(struct storage *s, uint32_t file_id);
+
+/* --- salvage.c: a corrupt buffer is moved aside and what is readable copied. --- */
+
+/* Move s->path (and its -wal, -shm) aside as PATH.corrupt-YYYYmmddTHHMMSSZ,
+ * create a fresh buffer at s->path and copy every readable point and
+ * rejected row into it. A foreign WAL is kept as ASIDE-wal.foreign, so that
+ * the file is read without it. s->wdb must be closed. Returns STORAGE_OK (the new
+ * file is ready to be opened) or an error (nothing was moved). Main thread. */
+int storage_salvage(struct storage *s, int foreign_wal);
+
+/* --- space.c: the bounds and the space the buffer takes. --- */
+
+/* Writer connection settings derived from the options (WAL size, per
+ * transaction cap). Called once by storage_open before configuring. */
+void storage_space_init(struct storage *s);
+
+/* Bytes new points may take now, inside the writer's open transaction:
+ * the lesser of what max_size and min_free_disk leave (may be negative).
+ * Writer thread. */
+int storage_space_room(struct storage *s, int64_t *room);
+
+/* The file bytes a point whose line has `len` bytes takes (its share of a
+ * leaf page plus whole overflow pages). Pure; any thread once open. */
+int64_t storage_space_line_cost(const struct storage *s, size_t len);
+
+/* Delete the oldest points until `want` bytes are freed or the buffer is
+ * empty, inside the writer's transaction; counts them in d. *freed: the cost
+ * freed. Writer thread. */
+int storage_space_drop_oldest(struct storage *s, int64_t want, struct storage_delta *d,
+			      int64_t *freed);
+
+/* Allocate the WAL file up to its size limit and make SQLite allocate the
+ * database file in chunks, so that deletions can be written when the disk
+ * is full. Failures are logged. Main thread, open. */
+void storage_space_prealloc(struct storage *s);
+
+/* Count `cost` bytes inserted against the cached free disk space. Writer thread. */
+void storage_space_note_used(struct storage *s, int64_t cost);
+
+/* After a commit: refresh file_bytes (at most every second unless points
+ * were deleted) and oldest_received_ns. Writer thread. */
+void storage_space_after_commit(struct storage *s, int deleted_any);
+
+/* Give free pages back to the filesystem when most of the file is free: one
+ * bounded incremental vacuum step in its own transaction. Returns 1 if
+ * another step is due, 0 if not. Writer thread, between transactions. */
+int storage_space_shrink(struct storage *s);
+
+/* Database + WAL bytes on disk now. Any thread. */
+uint64_t storage_space_file_bytes(const struct storage *s);
+
+/* --- reader.c --- */
+
+/* Prepare the uplink's statements on s->rdb. Main thread, storage_open. */
+int storage_reader_prepare(struct storage *s);
+
+/* --- commit.c: one transaction of jobs. --- */
+
+/* Prepare the writer's statements on s->wdb. Main thread, storage_open. */
+int storage_commit_prepare(struct storage *s);
+
+/* Finalize what storage_commit_prepare and storage_reader_prepare made. */
+void storage_commit_finalize(struct storage *s);
+
+/* Run the jobs in one transaction (acks and rejects alone again if it
+ * fails); sets each job's result and, after COMMIT, the counters. Writer
+ * thread. */
+void storage_commit_jobs(struct storage *s, struct storage_job *jobs);
+
+/* --- writer.c --- */
 
 /* Start the writer thread on s (s->wdb and its statements ready, s->lock
  * initialised). Returns STORAGE_OK or STORAGE_ERR_IO. Main thread, from

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+/* The longest a commit waits for more appends under load (see storage_group_wait). */
+#define STORAGE_GROUP_WAIT_NS 1000000
+
 /* A mutex or condvar call on a valid object cannot fail; if it does, the
  * process state is undefined and continuing could lose or duplicate data. */
 static void storage_check_pthread(int rc, const char *what)
@@ -31,12 +34,14 @@ static void storage_unlock(struct storage *s)
 }
 
 /* Check the append contract: non-empty, every line ends in '\n', no empty
- * line, no NUL byte. Counts the points into *points. */
-static int storage_count_points(const char *text, size_t len, size_t *points)
+ * line, no NUL byte. Counts the points into *points and their file cost. */
+static int storage_count_points(const struct storage *s, const char *text, size_t len,
+				size_t *points, int64_t *cost)
 {
 	const char *p = text;
 	const char *end = text + len;
 	size_t n = 0;
+	int64_t c = 0;
 
 	if (len == 0 || len > INT_MAX || text[len - 1] != '\n' || memchr(text, '\0', len))
 		return STORAGE_ERR_INVALID;
@@ -46,9 +51,11 @@ static int storage_count_points(const char *text, size_t len, size_t *points)
 		if (nl == p)
 			return STORAGE_ERR_INVALID; /* an empty line */
 		n++;
+		c += storage_space_line_cost(s, (size_t)(nl - p));
 		p = nl + 1;
 	}
 	*points = n;
+	*cost = c;
 	return STORAGE_OK;
 }
 
@@ -56,11 +63,12 @@ int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *d
 {
 	struct storage_job *job;
 	size_t points = 0;
+	int64_t cost = 0;
 	int result;
 
 	if (!s || !text || !done)
 		return STORAGE_ERR_INVALID;
-	result = storage_count_points(text, len, &points);
+	result = storage_count_points(s, text, len, &points, &cost);
 	if (result)
 		return result;
 	if (points > s->max_queued_points) {
@@ -75,6 +83,7 @@ int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *d
 	job->text = text;
 	job->len = len;
 	job->points = points;
+	job->cost = cost;
 	job->done = done;
 	job->arg = arg;
 
@@ -90,6 +99,7 @@ int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *d
 			s->head = job;
 		s->tail = job;
 		s->queued_points += points;
+		s->waiting_appends++;
 		storage_check_pthread(pthread_cond_signal(&s->wake), "pthread_cond_signal");
 	}
 	storage_unlock(s);
@@ -98,177 +108,77 @@ int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *d
 	return result;
 }
 
-int storage_ack(struct storage *s, int64_t last_id)
+/* Queue the uplink's job (s->sync, filled by the caller except the queue
+ * fields) and wait for its commit. */
+static int storage_sync_job(struct storage *s, const struct storage_job *model)
 {
 	int result;
 
-	if (!s)
-		return STORAGE_ERR_INVALID;
 	storage_lock(s);
 	if (s->closing) {
 		result = STORAGE_ERR_CLOSED;
 		goto out;
 	}
-	if (s->ack_pending) {
-		log_error(STORAGE_LOG, "storage_ack called from two threads at once");
+	if (s->sync_pending) {
+		log_error(STORAGE_LOG,
+			  "storage_ack/storage_reject called from two threads at once");
 		result = STORAGE_ERR_INVALID;
 		goto out;
 	}
-	memset(&s->ack, 0, sizeof(s->ack));
-	s->ack.kind = STORAGE_JOB_ACK;
-	s->ack.last_id = last_id;
-	s->ack_pending = 1;
+	s->sync = *model;
+	s->sync.next = NULL;
+	s->sync.finished = 0;
+	s->sync_pending = 1;
 	if (s->tail)
-		s->tail->next = &s->ack;
+		s->tail->next = &s->sync;
 	else
-		s->head = &s->ack;
-	s->tail = &s->ack;
+		s->head = &s->sync;
+	s->tail = &s->sync;
 	storage_check_pthread(pthread_cond_signal(&s->wake), "pthread_cond_signal");
-	while (!s->ack.finished)
-		storage_check_pthread(pthread_cond_wait(&s->acked, &s->lock), "pthread_cond_wait");
-	s->ack_pending = 0;
-	result = s->ack.result;
+	while (!s->sync.finished)
+		storage_check_pthread(pthread_cond_wait(&s->synced, &s->lock), "pthread_cond_wait");
+	s->sync_pending = 0;
+	result = s->sync.result;
 out:
 	storage_unlock(s);
 	return result;
 }
 
-/* Step a statement that returns no row, then reset it. */
-static int storage_step_done(struct storage *s, sqlite3_stmt *stmt)
+int storage_ack(struct storage *s, int64_t last_id)
 {
-	int rc = sqlite3_step(stmt);
+	struct storage_job job = {.kind = STORAGE_JOB_ACK, .last_id = last_id};
 
-	if (rc != SQLITE_DONE) {
-		log_error(STORAGE_LOG, "%s: \"%s\" failed: %s", s->path, sqlite3_sql(stmt),
-			  sqlite3_errmsg(s->wdb));
-		sqlite3_reset(stmt); /* repeats the step's rc, handled here */
-		return rc == SQLITE_ROW ? STORAGE_ERR_IO : storage_result_from_sqlite(rc);
-	}
-	sqlite3_reset(stmt); /* SQLITE_OK after SQLITE_DONE */
-	return STORAGE_OK;
+	if (!s)
+		return STORAGE_ERR_INVALID;
+	return storage_sync_job(s, &job);
 }
 
-static int storage_bind_failed(struct storage *s, int rc)
+int storage_reject(struct storage *s, const int64_t *ids, size_t n, const char *reason)
 {
-	log_error(STORAGE_LOG, "%s: bind failed: %s", s->path, sqlite3_errmsg(s->wdb));
-	return storage_result_from_sqlite(rc);
-}
-
-/* INSERT each line of an append job (without its '\n'). */
-static int storage_insert_job(struct storage *s, const struct storage_job *job, int64_t now_ns,
-			      uint64_t *bytes)
-{
-	const char *p = job->text;
-	const char *end = job->text + job->len;
-	int result;
-	int rc;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		int n = (int)(nl - p); /* storage_count_points checked len <= INT_MAX */
-
-		rc = sqlite3_bind_int64(s->insert, 1, now_ns);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_text(s->insert, 2, p, n, SQLITE_STATIC);
-		if (rc != SQLITE_OK)
-			return storage_bind_failed(s, rc);
-		result = storage_step_done(s, s->insert);
-		if (result)
-			return result;
-		*bytes += (uint64_t)n;
-		p = nl + 1;
-	}
-	return STORAGE_OK;
-}
-
-/* DELETE the acknowledged points, counting what goes for the stats. */
-static int storage_delete_acked(struct storage *s, int64_t last_id, uint64_t *points,
-				uint64_t *bytes)
-{
-	int result = STORAGE_OK;
-	int rc;
-
-	rc = sqlite3_bind_int64(s->ack_sum, 1, last_id);
-	if (rc != SQLITE_OK)
-		return storage_bind_failed(s, rc);
-	rc = sqlite3_step(s->ack_sum);
-	if (rc != SQLITE_ROW) {
-		log_error(STORAGE_LOG, "%s: counting acked points failed: %s", s->path,
-			  sqlite3_errmsg(s->wdb));
-		result = rc == SQLITE_DONE ? STORAGE_ERR_IO : storage_result_from_sqlite(rc);
-	} else {
-		*points += (uint64_t)sqlite3_column_int64(s->ack_sum, 0);
-		*bytes += (uint64_t)sqlite3_column_int64(s->ack_sum, 1);
-	}
-	sqlite3_reset(s->ack_sum); /* repeats the step's rc, handled above */
-	if (result)
-		return result;
-	rc = sqlite3_bind_int64(s->ack_delete, 1, last_id);
-	if (rc != SQLITE_OK)
-		return storage_bind_failed(s, rc);
-	return storage_step_done(s, s->ack_delete);
-}
-
-static int64_t storage_now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-		log_error(STORAGE_LOG, "clock_gettime failed: %s", strerror(errno));
-		return 0;
-	}
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* One transaction for every job in the list; updates the stats on commit. */
-static int storage_commit_jobs(struct storage *s, const struct storage_job *jobs)
-{
-	int64_t now_ns = storage_now_ns();
-	uint64_t added = 0, added_bytes = 0, deleted = 0, deleted_bytes = 0;
-	size_t njobs;
+	struct storage_job job = {
+	    .kind = STORAGE_JOB_REJECT, .ids = ids, .nids = n, .reason = reason};
+	uint64_t before;
 	int result;
 
-	result = storage_step_done(s, s->begin);
-	if (result)
-		goto fail;
-	for (const struct storage_job *job = jobs; job; job = job->next) {
-		if (job->kind == STORAGE_JOB_APPEND) {
-			result = storage_insert_job(s, job, now_ns, &added_bytes);
-			added += job->points;
-		} else {
-			result = storage_delete_acked(s, job->last_id, &deleted, &deleted_bytes);
-		}
-		if (result)
-			goto fail;
-	}
-	result = storage_step_done(s, s->commit);
-	if (result)
-		goto fail;
-	sqlite3_clear_bindings(s->insert); /* drop pointers into texts about to be freed */
-	atomic_fetch_add(&s->points, added);
-	atomic_fetch_sub(&s->points, deleted);
-	atomic_fetch_add(&s->bytes, added_bytes);
-	atomic_fetch_sub(&s->bytes, deleted_bytes);
-	atomic_fetch_add(&s->appended_total, added);
-	atomic_fetch_add(&s->acked_total, deleted);
-	atomic_fetch_add(&s->commits_total, 1);
-	return STORAGE_OK;
-fail:
-	sqlite3_clear_bindings(s->insert);
-	if (!sqlite3_get_autocommit(s->wdb) && storage_step_done(s, s->rollback) != STORAGE_OK)
-		log_error(STORAGE_LOG, "%s: ROLLBACK failed too", s->path);
-	njobs = 0;
-	for (const struct storage_job *job = jobs; job; job = job->next)
-		njobs++;
-	log_error(STORAGE_LOG,
-		  "%s: a write transaction of %zu jobs failed (%s); nothing of them is stored",
-		  s->path, njobs, storage_strerror(result));
+	if (!s || (!ids && n > 0))
+		return STORAGE_ERR_INVALID;
+	if (n == 0)
+		return STORAGE_OK;
+	before = atomic_load(&s->rejected_total);
+	result = storage_sync_job(s, &job);
+	if (result == STORAGE_OK)
+		log_warn(
+		    STORAGE_LOG,
+		    "%s: InfluxDB refused %llu points for good; moved to the `rejected` table: "
+		    "%.200s",
+		    s->path, (unsigned long long)(atomic_load(&s->rejected_total) - before),
+		    reason && reason[0] ? reason : "(no reason given)");
 	return result;
 }
 
-/* Answer every job of a finished transaction: acks wake their caller,
- * appends get done() in submission order, then their text is freed. */
-static void storage_finish_jobs(struct storage *s, struct storage_job *jobs, int result)
+/* Answer every job of a finished transaction: the sync job wakes its
+ * caller, appends get done() in submission order, then their text is freed. */
+static void storage_finish_jobs(struct storage *s, struct storage_job *jobs)
 {
 	struct storage_job *appends = NULL;
 	struct storage_job **tailp = &appends;
@@ -276,48 +186,108 @@ static void storage_finish_jobs(struct storage *s, struct storage_job *jobs, int
 
 	storage_lock(s);
 	for (struct storage_job *job = jobs; job; job = next) {
-		next = job->next; /* the ack job is reused once its caller wakes */
+		next = job->next; /* the sync job is reused once its caller wakes */
 		if (job->kind == STORAGE_JOB_APPEND) {
 			s->queued_points -= job->points;
 			job->next = NULL;
 			*tailp = job;
 			tailp = &job->next;
 		} else {
-			job->result = result;
 			job->finished = 1;
-			storage_check_pthread(pthread_cond_signal(&s->acked),
+			storage_check_pthread(pthread_cond_signal(&s->synced),
 					      "pthread_cond_signal");
 		}
 	}
 	storage_unlock(s);
 	for (struct storage_job *job = appends; job; job = next) {
 		next = job->next;
-		job->done(job->arg, result);
+		job->done(job->arg, job->result);
 		free(job->text);
 		free(job);
+	}
+}
+
+/* Take queued jobs for one transaction: all of them, except that appends
+ * stop at max_txn_bytes (the first one is always taken). Under s->lock. */
+static struct storage_job *storage_take_jobs(struct storage *s)
+{
+	struct storage_job *jobs = s->head;
+	struct storage_job *last = NULL;
+	size_t bytes = 0;
+
+	for (struct storage_job *job = s->head; job; job = job->next) {
+		if (job->kind == STORAGE_JOB_APPEND) {
+			if (last && bytes + job->len > s->max_txn_bytes)
+				break;
+			bytes += job->len;
+			s->waiting_appends--;
+		}
+		last = job;
+	}
+	s->head = last->next;
+	if (!s->head)
+		s->tail = NULL;
+	last->next = NULL;
+	return jobs;
+}
+
+/* Group commit under load (durability full): the clients answered by the
+ * last commit send their next request within a fraction of an fsync; wait
+ * for them (at most STORAGE_GROUP_WAIT_NS) so that they share the next
+ * fsync instead of starting another. Under s->lock. */
+static void storage_group_wait(struct storage *s, size_t last_appends)
+{
+	struct timespec until;
+	int rc;
+
+	if (s->durability != STORAGE_DURABILITY_FULL || last_appends < 2 ||
+	    clock_gettime(CLOCK_MONOTONIC, &until) != 0)
+		return;
+	until.tv_nsec += STORAGE_GROUP_WAIT_NS;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	/* the uplink's ack or reject never waits */
+	while (s->waiting_appends < last_appends && !s->closing &&
+	       !(s->sync_pending && !s->sync.finished)) {
+		rc = pthread_cond_timedwait(&s->wake, &s->lock, &until);
+		if (rc == ETIMEDOUT)
+			break;
+		storage_check_pthread(rc, "pthread_cond_timedwait");
 	}
 }
 
 static void *storage_writer_main(void *arg)
 {
 	struct storage *s = arg;
+	size_t last_appends = 0;
 
 	storage_lock(s);
 	for (;;) {
 		struct storage_job *jobs;
-		int result;
 
-		while (!s->head && !s->closing)
+		while (!s->head && !s->closing && !s->shrink_due)
 			storage_check_pthread(pthread_cond_wait(&s->wake, &s->lock),
 					      "pthread_cond_wait");
-		if (!s->head)
+		if (s->head)
+			storage_group_wait(s, last_appends);
+		if (!s->head && s->closing)
 			break; /* closing and nothing left */
-		jobs = s->head;
-		s->head = NULL;
-		s->tail = NULL;
+		if (!s->head) {
+			/* idle: give free space back, one bounded step at a time */
+			storage_unlock(s);
+			s->shrink_due = storage_space_shrink(s);
+			storage_lock(s);
+			continue;
+		}
+		jobs = storage_take_jobs(s);
 		storage_unlock(s);
-		result = storage_commit_jobs(s, jobs);
-		storage_finish_jobs(s, jobs, result);
+		last_appends = 0;
+		for (const struct storage_job *job = jobs; job; job = job->next)
+			last_appends += job->kind == STORAGE_JOB_APPEND;
+		storage_commit_jobs(s, jobs);
+		storage_finish_jobs(s, jobs);
 		storage_lock(s);
 	}
 	storage_unlock(s);

@@ -1,9 +1,8 @@
-/* influx.c -- InfluxDB 1.x HTTP client: /write and CREATE DATABASE on one reused curl handle. */
+/* influx.c -- InfluxDB v1/v2 HTTP client: writes (gzip, auth, TLS), CREATE DATABASE, one handle. */
 #include "influx.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,8 @@
 
 #include <curl/curl.h>
 
+#include "answer.h"
+#include "gzip.h"
 #include "log.h"
 
 #define INFLUX_MODULE "uplink"
@@ -28,11 +29,13 @@
 struct influx {
 	CURL *curl;			  /* one handle for every request: keep-alive */
 	bool curl_global;		  /* curl_global_init succeeded */
-	struct curl_slist *write_headers; /* Content-Type text/plain, no Expect */
+	struct curl_slist *write_headers; /* Content-Type text/plain, no Expect, v2 token */
+	struct curl_slist *gzip_headers;  /* the same and Content-Encoding: gzip */
 	struct curl_slist *query_headers; /* Content-Type form-urlencoded, no Expect */
-	char *write_url;		  /* <url>/write?db=<escaped>&precision=ns */
+	char *write_url;		  /* v1 or v2 write URL, precision=ns */
 	char *query_url;		  /* <url>/query */
 	char *create_body;		  /* q=CREATE%20DATABASE%20%22<db>%22 */
+	struct uplink_gzip *gz;		  /* NULL: gzip off */
 	influx_abort_fn *abort_fn;
 	void *abort_arg;
 	struct influx_reply *reply; /* being filled by the request in flight */
@@ -54,37 +57,6 @@ static size_t influx_on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* "120" -> 120; an HTTP-date -> seconds from now (0 if past); else -1. */
-static int64_t influx_parse_retry_after(const char *v, size_t n)
-{
-	char buf[64];
-	char *end;
-	long long secs;
-	time_t when;
-
-	while (n > 0 &&
-	       (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
-		n--;
-	if (n == 0 || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, v, n);
-	buf[n] = '\0';
-	if (isdigit((unsigned char)buf[0])) {
-		errno = 0;
-		secs = strtoll(buf, &end, 10);
-		if (*end != '\0')
-			return -1;
-		if (errno == ERANGE)
-			return INT64_MAX; /* the caller caps the wait anyway */
-		return (int64_t)secs;
-	}
-	when = curl_getdate(buf, NULL);
-	if (when == -1)
-		return -1;
-	secs = (long long)(when - time(NULL));
-	return secs > 0 ? (int64_t)secs : 0;
-}
-
 /* Header callback: pick out Retry-After; a new status line starts afresh. */
 static size_t influx_on_header(char *data, size_t size, size_t nitems, void *arg)
 {
@@ -98,7 +70,8 @@ static size_t influx_on_header(char *data, size_t size, size_t nitems, void *arg
 	} else if (n > skip && strncasecmp(data, name, skip) == 0) {
 		while (skip < n && (data[skip] == ' ' || data[skip] == '\t'))
 			skip++;
-		c->reply->retry_after_s = influx_parse_retry_after(data + skip, n - skip);
+		c->reply->retry_after_s =
+		    uplink_answer_retry_after(data + skip, n - skip, time(NULL));
 	}
 	return n;
 }
@@ -131,29 +104,67 @@ static char *influx_join(const char *a, const char *b, const char *c)
 	return s;
 }
 
-/* Build the two URLs and the CREATE DATABASE form body. Returns 0 or -1. */
-static int influx_build_strings(struct influx *c, const char *url, const char *db)
+/* "<prefix><value URL-escaped>" in a new malloc'd string ("" for a NULL or
+ * empty value), or NULL when out of memory. */
+static char *influx_param(struct influx *c, const char *prefix, const char *value)
 {
-	size_t base_len = strlen(url);
+	char *escaped;
+	char *s;
+
+	if (value == NULL || value[0] == '\0')
+		return strdup("");
+	if (strlen(value) > INT_MAX / 4)
+		return NULL;
+	escaped = curl_easy_escape(c->curl, value, (int)strlen(value));
+	if (escaped == NULL)
+		return NULL;
+	s = influx_join(prefix, escaped, "");
+	curl_free(escaped);
+	return s;
+}
+
+/* The write URL: v1 <base>/write?precision=ns&db=..[&rp=..], v2
+ * <base>/api/v2/write?precision=ns[&org=..]&bucket=... Returns 0 or -1. */
+static int influx_build_write_url(struct influx *c, const char *base,
+				  const struct uplink_options *o)
+{
+	bool v2 = o->api == UPLINK_API_V2;
+	char *p1 = influx_param(c, v2 ? "&org=" : "&db=", v2 ? o->org : o->database);
+	char *p2 = influx_param(c, v2 ? "&bucket=" : "&rp=", v2 ? o->bucket : o->retention_policy);
+	char *first = NULL;
+	int ret = -1;
+
+	if (p1 == NULL || p2 == NULL)
+		goto out;
+	first = influx_join(base, v2 ? "/api/v2/write?precision=ns" : "/write?precision=ns", p1);
+	if (first == NULL)
+		goto out;
+	c->write_url = influx_join(first, p2, "");
+	if (c->write_url != NULL)
+		ret = 0;
+out:
+	free(first);
+	free(p2);
+	free(p1);
+	return ret;
+}
+
+/* The CREATE DATABASE form body for v1's database. Returns 0 or -1. */
+static int influx_build_create_body(struct influx *c, const char *db)
+{
+	static const char head[] = "CREATE DATABASE \"";
 	size_t db_len = strlen(db);
-	char *base = NULL;
-	char *db_escaped = NULL;
 	char *stmt = NULL;
-	char *stmt_escaped = NULL;
-	size_t n = 0;
+	size_t n = sizeof(head) - 1;
 	int ret = -1;
 
 	if (db_len > INT_MAX / 4)
 		return -1;
-	while (base_len > 0 && url[base_len - 1] == '/')
-		base_len--;
-	base = strndup(url, base_len);
 	/* CREATE DATABASE "<db>" with " and \ escaped: at most 2 bytes each. */
-	stmt = malloc(sizeof("CREATE DATABASE \"\"") + 2 * db_len);
-	if (base == NULL || stmt == NULL)
-		goto out;
-	memcpy(stmt, "CREATE DATABASE \"", sizeof("CREATE DATABASE \"") - 1);
-	n = sizeof("CREATE DATABASE \"") - 1;
+	stmt = malloc(sizeof(head) + 1 + 2 * db_len);
+	if (stmt == NULL)
+		return -1;
+	memcpy(stmt, head, n);
 	for (size_t i = 0; i < db_len; i++) {
 		if (db[i] == '"' || db[i] == '\\')
 			stmt[n++] = '\\';
@@ -161,27 +172,32 @@ static int influx_build_strings(struct influx *c, const char *url, const char *d
 	}
 	stmt[n++] = '"';
 	stmt[n] = '\0';
+	c->create_body = influx_param(c, "q=", stmt);
+	if (c->create_body != NULL)
+		ret = 0;
+	free(stmt);
+	return ret;
+}
 
-	db_escaped = curl_easy_escape(c->curl, db, (int)db_len);
-	stmt_escaped = curl_easy_escape(c->curl, stmt, (int)n);
-	if (db_escaped == NULL || stmt_escaped == NULL)
-		goto out;
-	c->write_url = influx_join(base, "/write?db=", db_escaped);
-	if (c->write_url != NULL) {
-		char *full = influx_join(c->write_url, "&precision=ns", "");
+/* Build the URLs and the CREATE DATABASE form body. Returns 0 or -1. */
+static int influx_build_strings(struct influx *c, const struct uplink_options *o)
+{
+	size_t base_len = strlen(o->url);
+	char *base = NULL;
+	int ret = -1;
 
-		free(c->write_url);
-		c->write_url = full;
-	}
+	while (base_len > 0 && o->url[base_len - 1] == '/')
+		base_len--;
+	base = strndup(o->url, base_len);
+	if (base == NULL)
+		return -1;
 	c->query_url = influx_join(base, "/query", "");
-	c->create_body = influx_join("q=", stmt_escaped, "");
-	if (c->write_url == NULL || c->query_url == NULL || c->create_body == NULL)
+	if (c->query_url == NULL || influx_build_write_url(c, base, o) != 0)
+		goto out;
+	if (o->api == UPLINK_API_V1 && influx_build_create_body(c, o->database) != 0)
 		goto out;
 	ret = 0;
 out:
-	curl_free(stmt_escaped);
-	curl_free(db_escaped);
-	free(stmt);
 	free(base);
 	return ret;
 }
@@ -214,8 +230,15 @@ static CURLcode influx_setup_handle(struct influx *c, const struct uplink_option
 #else
 	INFLUX_SETOPT(rc, h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	/* TLS peer and host verification stay at curl's default: on. */
-	if (o->username != NULL && o->username[0] != '\0') {
+	/* TLS peer and host verification stay at curl's default (on) unless
+	 * explicitly turned off. */
+	if (o->ca_file != NULL && o->ca_file[0] != '\0')
+		INFLUX_SETOPT(rc, h, CURLOPT_CAINFO, o->ca_file);
+	if (o->insecure_skip_verify) {
+		INFLUX_SETOPT(rc, h, CURLOPT_SSL_VERIFYPEER, 0L);
+		INFLUX_SETOPT(rc, h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (o->api == UPLINK_API_V1 && o->username != NULL && o->username[0] != '\0') {
 		INFLUX_SETOPT(rc, h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		INFLUX_SETOPT(rc, h, CURLOPT_USERNAME, o->username);
 		INFLUX_SETOPT(rc, h, CURLOPT_PASSWORD, o->password != NULL ? o->password : "");
@@ -223,19 +246,61 @@ static CURLcode influx_setup_handle(struct influx *c, const struct uplink_option
 	return rc;
 }
 
-/* A header list: the Content-Type, and "Expect:" so curl never waits for
- * 100-continue. Returns the list (curl_slist_free_all) or NULL. */
-static struct curl_slist *influx_headers(const char *content_type)
+/* Append `line` to *list; on failure free the whole list and set it NULL. */
+static void influx_header_add(struct curl_slist **list, const char *line)
 {
-	struct curl_slist *first = curl_slist_append(NULL, content_type);
-	struct curl_slist *both;
+	struct curl_slist *longer;
 
-	if (first == NULL)
-		return NULL;
-	both = curl_slist_append(first, "Expect:");
-	if (both == NULL)
-		curl_slist_free_all(first);
-	return both;
+	if (*list == NULL)
+		return;
+	longer = curl_slist_append(*list, line);
+	if (longer == NULL) {
+		curl_slist_free_all(*list);
+		*list = NULL;
+		return;
+	}
+	*list = longer;
+}
+
+/* A header list: the Content-Type, "Expect:" so curl never waits for
+ * 100-continue, then `extra1` and `extra2` when not NULL. Returns the list
+ * (curl_slist_free_all) or NULL. */
+static struct curl_slist *influx_headers(const char *content_type, const char *extra1,
+					 const char *extra2)
+{
+	struct curl_slist *list = curl_slist_append(NULL, content_type);
+
+	influx_header_add(&list, "Expect:");
+	if (extra1 != NULL)
+		influx_header_add(&list, extra1);
+	if (extra2 != NULL)
+		influx_header_add(&list, extra2);
+	return list;
+}
+
+/* The write header lists (plain and gzip), with the v2 token. Returns 0 or -1. */
+static int influx_build_headers(struct influx *c, const struct uplink_options *o)
+{
+	static const char type[] = "Content-Type: text/plain; charset=utf-8";
+	static const char gzip[] = "Content-Encoding: gzip";
+	char *auth = NULL;
+
+	if (o->api == UPLINK_API_V2 && o->token != NULL && o->token[0] != '\0') {
+		auth = influx_join("Authorization: Token ", o->token, "");
+		if (auth == NULL)
+			return -1;
+	}
+	c->write_headers = influx_headers(type, auth, NULL);
+	c->gzip_headers = influx_headers(type, auth, gzip);
+	c->query_headers =
+	    influx_headers("Content-Type: application/x-www-form-urlencoded", NULL, NULL);
+	if (auth != NULL) {
+		/* curl copied it; wipe our copy of the secret. */
+		memset(auth, 0, strlen(auth));
+		free(auth);
+	}
+	return c->write_headers != NULL && c->gzip_headers != NULL && c->query_headers != NULL ? 0
+											       : -1;
 }
 
 /* Contract in influx.h: 0 and *out (influx_destroy()), or -1. Main thread. */
@@ -262,10 +327,8 @@ int influx_create(const struct uplink_options *options, influx_abort_fn *abort_f
 		log_error(INFLUX_MODULE, "curl_easy_init failed");
 		goto fail;
 	}
-	c->write_headers = influx_headers("Content-Type: text/plain; charset=utf-8");
-	c->query_headers = influx_headers("Content-Type: application/x-www-form-urlencoded");
-	if (c->write_headers == NULL || c->query_headers == NULL ||
-	    influx_build_strings(c, options->url, options->database) != 0) {
+	if (influx_build_headers(c, options) != 0 || influx_build_strings(c, options) != 0 ||
+	    (options->gzip && uplink_gzip_create(INFLUX_GZIP_LEVEL, &c->gz) != 0)) {
 		log_error(INFLUX_MODULE, "out of memory");
 		goto fail;
 	}
@@ -274,6 +337,10 @@ int influx_create(const struct uplink_options *options, influx_abort_fn *abort_f
 		log_error(INFLUX_MODULE, "cannot set up libcurl: %s", curl_easy_strerror(rc));
 		goto fail;
 	}
+	if (options->insecure_skip_verify)
+		log_warn(INFLUX_MODULE, "insecure_skip_verify is on: the server's TLS certificate "
+					"is NOT verified; anyone on the path can read and change "
+					"what is sent");
 	*out = c;
 	return 0;
 fail:
@@ -289,10 +356,12 @@ void influx_destroy(struct influx *c)
 	if (c->curl != NULL)
 		curl_easy_cleanup(c->curl);
 	curl_slist_free_all(c->write_headers);
+	curl_slist_free_all(c->gzip_headers);
 	curl_slist_free_all(c->query_headers);
 	free(c->write_url);
 	free(c->query_url);
 	free(c->create_body);
+	uplink_gzip_destroy(c->gz);
 	if (c->curl_global)
 		curl_global_cleanup();
 	free(c);
@@ -300,18 +369,20 @@ void influx_destroy(struct influx *c)
 
 /* One POST on the shared handle. Returns 0 when an HTTP answer arrived. */
 static int influx_post(struct influx *c, const char *url, struct curl_slist *headers,
-		       const char *body, size_t len, struct influx_reply *r)
+		       const void *body, size_t len, struct influx_reply *r)
 {
 	CURLcode rc = CURLE_OK;
 	curl_off_t elapsed_us = 0;
 
 	r->status = 0;
 	r->aborted = false;
+	r->timed_out = false;
 	r->error[0] = '\0';
 	r->body[0] = '\0';
 	r->body_len = 0;
 	r->retry_after_s = -1;
 	r->elapsed_ms = 0;
+	r->sent_bytes = len;
 	c->errbuf[0] = '\0';
 	c->reply = r;
 
@@ -328,6 +399,7 @@ static int influx_post(struct influx *c, const char *url, struct curl_slist *hea
 		    elapsed_us / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(elapsed_us / 1000);
 	if (rc != CURLE_OK) {
 		r->aborted = rc == CURLE_ABORTED_BY_CALLBACK;
+		r->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 		snprintf(r->error, sizeof(r->error), "%s",
 			 c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(rc));
 		return -1;
@@ -344,12 +416,42 @@ static int influx_post(struct influx *c, const char *url, struct curl_slist *hea
 /* Contract in influx.h: 0 when InfluxDB answered, -1 when not. Client's thread. */
 int influx_write(struct influx *c, const char *body, size_t len, struct influx_reply *reply)
 {
+	const unsigned char *packed = NULL;
+	size_t packed_len = 0;
+
+	reply->raw_bytes = len;
+	reply->gzipped = false;
+	if (c->gz != NULL && len >= INFLUX_GZIP_MIN_BYTES) {
+		if (uplink_gzip_compress(c->gz, body, len, &packed, &packed_len) == 0) {
+			reply->gzipped = true;
+			return influx_post(c, c->write_url, c->gzip_headers, packed, packed_len,
+					   reply);
+		}
+		log_warn(INFLUX_MODULE, "gzip failed for %zu bytes: sending them uncompressed",
+			 len);
+	}
 	return influx_post(c, c->write_url, c->write_headers, body, len, reply);
 }
 
 /* Contract in influx.h: as influx_write(). Client's thread. */
 int influx_create_database(struct influx *c, struct influx_reply *reply)
 {
+	reply->raw_bytes = 0;
+	reply->gzipped = false;
+	if (c->create_body == NULL) {
+		memset(reply, 0, offsetof(struct influx_reply, body));
+		snprintf(reply->error, sizeof(reply->error), "CREATE DATABASE is a v1 statement");
+		reply->body[0] = '\0';
+		reply->retry_after_s = -1;
+		return -1;
+	}
 	return influx_post(c, c->query_url, c->query_headers, c->create_body,
 			   strlen(c->create_body), reply);
+}
+
+/* Contract in influx.h. Client's thread. */
+void influx_disable_gzip(struct influx *c)
+{
+	uplink_gzip_destroy(c->gz);
+	c->gz = NULL;
 }

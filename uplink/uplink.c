@@ -1,60 +1,26 @@
-/* uplink.c -- the forwarder thread: oldest buffered points -> InfluxDB, ack or keep and retry. */
+/* uplink.c -- the forwarder thread's life: options, batching and flush timing, stop, counters. */
 #include "uplink.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include <stdint.h>
+#include <inttypes.h>
 #include <signal.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "backoff.h"
-#include "influx.h"
 #include "log.h"
+#include "uplink_internal.h"
 
-#define UPLINK_MODULE "uplink"
-#define UPLINK_LOG_EVERY_MS 60000     /* repeated failure lines: at most one a minute */
-#define UPLINK_RETRY_AFTER_MAX_S 3600 /* never wait longer than InfluxDB asks, up to 1 h */
-#define UPLINK_BODY_LOG_MAX 200	      /* bytes of an error body quoted in a log line */
-#define UPLINK_WHAT_SIZE 512	      /* a failure description for a log line */
+#define UPLINK_POLL_MS 50	  /* how often a waiting uplink looks at the buffer's size */
+#define UPLINK_STOP_GRACE_MS 5000 /* a request in flight at stop may take this long */
+#define UPLINK_READ_AHEAD 4	  /* requests per read of a backlog, acknowledged together */
+#define UPLINK_READ_MAX_BYTES (16u << 20) /* but never more than this in memory */
 
-struct uplink {
-	struct uplink_options opt; /* strings are our own copies */
-	struct storage *storage;
-	struct influx *client;
-
-	pthread_mutex_t lock; /* guards nothing but the wait on `wake` */
-	pthread_cond_t wake;  /* broadcast by uplink_stop() */
-	bool lock_ready;
-	bool wake_ready;
-	pthread_t thread;
-	bool thread_started;
-	atomic_bool stop;
-
-	atomic_uint_least64_t points_sent;
-	atomic_uint_least64_t requests_ok;
-	atomic_uint_least64_t requests_failed;
-	atomic_uint_least32_t consecutive_failures;
-
-	/* Owned by the forwarder thread once it runs. */
-	struct storage_batch batch;
-	struct influx_reply reply;
-	uint32_t rng;		  /* backoff_random() state */
-	uint32_t attempt;	  /* failed sends in a row, for the backoff */
-	uint32_t storage_attempt; /* failed storage reads/acks in a row */
-	bool db_create_tried;	  /* CREATE DATABASE is sent once per lifetime */
-	bool failing;		  /* the last send failed */
-	int64_t fail_logged_ms;	  /* when the last failure line was written */
-	int64_t auth_logged_ms;	  /* when the last auth error was written; 0: never */
-	int64_t storage_logged_ms;
-};
-
-/* Monotonic milliseconds; 0 if the clock cannot be read (never on Linux). */
-static int64_t uplink_now_ms(void)
+/* Contract in uplink_internal.h. */
+int64_t uplink_now_ms(void)
 {
 	struct timespec ts;
 
@@ -63,13 +29,21 @@ static int64_t uplink_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* True at most once per UPLINK_LOG_EVERY_MS for the timer *last (0: never logged). */
-static bool uplink_log_due(int64_t *last, int64_t now)
+/* Contract in uplink_internal.h. */
+bool uplink_log_due(int64_t *last, int64_t now)
 {
 	if (*last != 0 && now - *last < UPLINK_LOG_EVERY_MS)
 		return false;
 	*last = now != 0 ? now : 1;
 	return true;
+}
+
+/* Contract in uplink_internal.h. */
+void uplink_busy(struct uplink *u)
+{
+	int64_t now = uplink_now_ms();
+
+	atomic_store(&u->busy_since_ms, now != 0 ? now : 1);
 }
 
 /* Sleep up to `ms`, returning at once when uplink_stop() is called. */
@@ -78,6 +52,7 @@ static void uplink_wait(struct uplink *u, uint32_t ms)
 	struct timespec deadline;
 	int rc;
 
+	atomic_store(&u->busy_since_ms, 0); /* waiting is healthy */
 	if (clock_gettime(CLOCK_MONOTONIC, &deadline) != 0)
 		return;
 	deadline.tv_sec += ms / 1000;
@@ -105,91 +80,79 @@ static void uplink_wait(struct uplink *u, uint32_t ms)
 		log_error(UPLINK_MODULE, "pthread_mutex_unlock: %s", strerror(rc));
 }
 
-/* influx_abort_fn: abandon the request in flight once stop is set. */
+/* Wait until the buffer holds `points` points or `bytes` bytes, `ms` pass,
+ * or uplink_stop() is called. */
+static void uplink_wait_for_points(struct uplink *u, uint64_t points, uint64_t bytes, uint32_t ms)
+{
+	int64_t deadline = uplink_now_ms() + ms;
+
+	for (;;) {
+		struct storage_stats st;
+		int64_t left;
+
+		storage_get_stats(u->storage, &st);
+		if (st.points >= points || st.bytes >= bytes || atomic_load(&u->stop))
+			return;
+		left = deadline - uplink_now_ms();
+		if (left <= 0)
+			return;
+		uplink_wait(u, left < UPLINK_POLL_MS ? (uint32_t)left : UPLINK_POLL_MS);
+	}
+}
+
+/* influx_abort_fn: abandon the request in flight once stop has been asked
+ * for longer than the grace period. */
 static bool uplink_should_abort(void *arg)
 {
 	struct uplink *u = arg;
 
-	return atomic_load(&u->stop);
+	if (!atomic_load(&u->stop))
+		return false;
+	return uplink_now_ms() - atomic_load(&u->stop_at_ms) >= (int64_t)u->stop_grace_ms;
 }
 
-/* The first UPLINK_BODY_LOG_MAX bytes of the answer body on one line. */
-static void uplink_body_excerpt(const struct influx_reply *r, char *out, size_t size)
-{
-	size_t n = r->body_len < UPLINK_BODY_LOG_MAX ? r->body_len : UPLINK_BODY_LOG_MAX;
-	size_t i;
-
-	if (n >= size)
-		n = size - 1;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)r->body[i];
-
-		out[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
-	}
-	while (i > 0 && out[i - 1] == ' ')
-		i--;
-	out[i] = '\0';
-}
-
-/* "network error: <curl>" or "HTTP 500: <body excerpt>" into out. */
-static void uplink_describe(const struct influx_reply *r, char *out, size_t size)
-{
-	char excerpt[UPLINK_BODY_LOG_MAX + 1];
-
-	if (r->status == 0) {
-		snprintf(out, size, "network error: %s", r->error);
-		return;
-	}
-	uplink_body_excerpt(r, excerpt, sizeof(excerpt));
-	snprintf(out, size, "HTTP %ld: %s", r->status,
-		 excerpt[0] != '\0' ? excerpt : "(empty body)");
-}
-
-/* A storage read or ack failed: log (rate-limited) and pick the wait. */
-static uint32_t uplink_storage_failed(struct uplink *u, const char *what, int rc)
-{
-	uint32_t delay;
-
-	if (u->storage_attempt < UINT32_MAX)
-		u->storage_attempt++;
-	delay = backoff_delay_ms(u->storage_attempt, u->opt.retry_initial_ms, u->opt.retry_max_ms,
-				 backoff_random(&u->rng));
-	if (uplink_log_due(&u->storage_logged_ms, uplink_now_ms()))
-		log_error(UPLINK_MODULE, "%s: %s; retrying in %u ms", what, storage_strerror(rc),
-			  delay);
-	return delay;
-}
-
-/* Did the batch stop at a limit, so that more points are probably waiting? */
-static bool uplink_batch_full(const struct uplink *u)
+/* Make u->win the next request: lines of u->batch from `first`, at most
+ * u->win_points points and u->limit_bytes bytes (or one line, whatever its
+ * size). Returns true when it stopped at one of those limits (a full request),
+ * false when the batch ran out first. */
+static bool uplink_window(struct uplink *u, size_t first)
 {
 	const struct storage_batch *b = &u->batch;
+	struct uplink_window *w = &u->win;
+	size_t start = b->offsets != NULL ? b->offsets[first] : 0;
+	size_t n = 1;
 
-	if (b->count >= u->opt.batch_points)
+	if (b->offsets == NULL) {
+		/* No line offsets: the whole batch is one request. */
+		n = b->count;
+	} else {
+		while (first + n < b->count && n < u->win_points) {
+			/* The window's end if line first + n joins it. */
+			size_t end = first + n + 1 < b->count ? b->offsets[first + n + 1] : b->len;
+
+			if (end - start > u->limit_bytes)
+				break;
+			n++;
+		}
+	}
+	w->first = first;
+	w->count = n;
+	w->text = b->text + start;
+	w->len = (first + n < b->count ? b->offsets[first + n] : b->len) - start;
+	w->last_id = b->ids != NULL ? b->ids[first + n - 1] : b->last_id;
+	if (n >= u->win_points)
 		return true;
-	/* storage also stops before batch_bytes: when one more line of the
-	 * average size would not have fitted, assume it stopped there. */
-	return b->len + b->len / b->count > u->opt.batch_bytes;
+	if (first + n < b->count)
+		return true; /* stopped at limit_bytes */
+	/* The batch ran out: full if one more line of the average size would not fit. */
+	return w->len + w->len / n > u->limit_bytes;
 }
 
-/* InfluxDB took the batch: delete it from the buffer. Returns the wait. */
-static uint32_t uplink_delivered(struct uplink *u)
+/* Delete everything up to `last_id` from the buffer. Returns the wait. */
+static uint32_t uplink_ack(struct uplink *u, int64_t last_id)
 {
-	const struct storage_batch *b = &u->batch;
-	uint32_t failures = atomic_exchange(&u->consecutive_failures, 0);
-	int rc;
+	int rc = storage_ack(u->storage, last_id);
 
-	atomic_fetch_add(&u->requests_ok, 1);
-	atomic_fetch_add(&u->points_sent, b->count);
-	if (u->failing)
-		log_info(UPLINK_MODULE, "delivered again after %u failed attempts", failures);
-	u->failing = false;
-	u->attempt = 0;
-	u->auth_logged_ms = 0;
-	log_debug(UPLINK_MODULE, "sent %zu points (%zu bytes, up to id %lld): HTTP %ld in %u ms",
-		  b->count, b->len, (long long)b->last_id, u->reply.status, u->reply.elapsed_ms);
-
-	rc = storage_ack(u->storage, b->last_id);
 	if (rc != STORAGE_OK) {
 		/* They stay in the buffer and go out again; InfluxDB overwrites
 		 * identical points, so this costs bandwidth, not duplicates. */
@@ -197,121 +160,102 @@ static uint32_t uplink_delivered(struct uplink *u)
 		    u, "delivered points could not be deleted from the buffer", rc);
 	}
 	u->storage_attempt = 0;
-	return uplink_batch_full(u) ? 0 : u->opt.flush_interval_ms;
+	return 0;
 }
 
-/* The first 404 "database not found": try to create it, once per lifetime. */
-static void uplink_create_database(struct uplink *u)
+/* Send the batch just read as one or more requests, oldest first, and delete
+ * what InfluxDB took with one ack. A tail that is not a full request is left
+ * for the next read. Returns how long to wait before the next read. */
+static uint32_t uplink_send_batch(struct uplink *u)
 {
-	struct influx_reply *r = &u->reply;
-	char what[UPLINK_WHAT_SIZE];
+	int64_t delivered_to = 0;
+	uint32_t delay = 0;
+	size_t first = 0;
 
-	log_info(UPLINK_MODULE, "InfluxDB has no database \"%s\": sending CREATE DATABASE",
-		 u->opt.database);
-	if (influx_create_database(u->client, r) != 0 && r->aborted)
-		return;
-	uplink_describe(r, what, sizeof(what));
-	if (r->status < 200 || r->status > 299)
-		log_warn(UPLINK_MODULE, "CREATE DATABASE failed: %s", what);
-	else if (strstr(r->body, "\"error\"") != NULL)
-		log_warn(UPLINK_MODULE, "CREATE DATABASE refused: %s", what);
-	else
-		log_info(UPLINK_MODULE, "created database \"%s\"", u->opt.database);
-}
+	while (first < u->batch.count && !atomic_load(&u->stop)) {
+		bool full = uplink_window(u, first);
+		bool delivered = false;
 
-/* A send failed: keep the batch, log, and choose how long to wait. */
-static uint32_t uplink_failed(struct uplink *u)
-{
-	const struct influx_reply *r = &u->reply;
-	char what[UPLINK_WHAT_SIZE];
-	uint32_t failures = atomic_fetch_add(&u->consecutive_failures, 1) + 1;
-	bool auth = r->status == 401 || r->status == 403;
-	int64_t now = uplink_now_ms();
-	uint32_t delay;
-
-	atomic_fetch_add(&u->requests_failed, 1);
-	if (u->attempt < UINT32_MAX)
-		u->attempt++;
-	if (auth) {
-		delay = u->opt.retry_max_ms;
-	} else if ((r->status == 429 || r->status == 503) && r->retry_after_s >= 0) {
-		int64_t s = r->retry_after_s;
-
-		s = s < 1 ? 1 : s > UPLINK_RETRY_AFTER_MAX_S ? UPLINK_RETRY_AFTER_MAX_S : s;
-		delay = (uint32_t)s * 1000u;
-	} else {
-		/* Network errors, timeouts, 5xx and every other status. A 400
-		 * (unparsable line, field type conflict) also lands here for
-		 * now and blocks the queue until fixed: isolating the bad lines
-		 * into a dead-letter table is a later issue. */
-		delay = backoff_delay_ms(u->attempt, u->opt.retry_initial_ms, u->opt.retry_max_ms,
-					 backoff_random(&u->rng));
+		if (!full && first > 0)
+			break;
+		delay = uplink_forward(u, &delivered);
+		if (!delivered)
+			break;
+		delivered_to = u->win.last_id;
+		first += u->win.count;
 	}
+	if (delivered_to > 0) {
+		uint32_t ack_delay;
 
-	uplink_describe(r, what, sizeof(what));
-	if (auth) {
-		if (uplink_log_due(&u->auth_logged_ms, now))
-			log_error(UPLINK_MODULE,
-				  "authentication failed (%s): check [uplink] username and "
-				  "password; %zu points kept, retrying in %u ms",
-				  what, u->batch.count, delay);
-		u->fail_logged_ms = now != 0 ? now : 1;
-	} else if (!u->failing) {
-		log_warn(UPLINK_MODULE, "delivery failing: %s; %zu points kept, retrying in %u ms",
-			 what, u->batch.count, delay);
-		u->fail_logged_ms = now != 0 ? now : 1;
-	} else if (uplink_log_due(&u->fail_logged_ms, now)) {
-		log_warn(UPLINK_MODULE,
-			 "delivery still failing after %u attempts: %s; retrying in %u ms",
-			 failures, what, delay);
+		uplink_busy(u);
+		ack_delay = uplink_ack(u, delivered_to);
+
+		if (ack_delay > delay)
+			delay = ack_delay;
 	}
-	log_debug(UPLINK_MODULE, "batch of %zu points not delivered (%s), next try in %u ms",
-		  u->batch.count, what, delay);
-	u->failing = true;
 	return delay;
 }
 
-/* Send the batch just read. Returns how long to wait before the next read. */
-static uint32_t uplink_send(struct uplink *u)
+/* Read the oldest points: a few requests' worth, or one probe while bisecting. */
+static int uplink_read(struct uplink *u)
 {
-	struct influx_reply *r = &u->reply;
-	int rc = influx_write(u->client, u->batch.text, u->batch.len, r);
+	size_t points = u->limit_points;
+	size_t bytes = u->limit_bytes;
 
-	if (rc != 0 && r->aborted) {
-		log_debug(UPLINK_MODULE, "stopping: request abandoned, %zu points stay buffered",
-			  u->batch.count);
-		return 0;
+	u->win_points = u->limit_points;
+	if (u->probe_points > 0) {
+		if (u->probe_points < u->win_points)
+			u->win_points = u->probe_points;
+		points = u->win_points;
+	} else {
+		points =
+		    points > SIZE_MAX / UPLINK_READ_AHEAD ? SIZE_MAX : points * UPLINK_READ_AHEAD;
+		bytes = bytes > UPLINK_READ_MAX_BYTES / UPLINK_READ_AHEAD
+			    ? (bytes > UPLINK_READ_MAX_BYTES ? bytes : UPLINK_READ_MAX_BYTES)
+			    : bytes * UPLINK_READ_AHEAD;
 	}
-	if (rc == 0 && r->status >= 200 && r->status <= 299)
-		return uplink_delivered(u);
-	if (rc == 0 && r->status == 404 && strstr(r->body, "database not found") != NULL &&
-	    !u->db_create_tried) {
-		u->db_create_tried = true;
-		atomic_fetch_add(&u->requests_failed, 1);
-		uplink_create_database(u);
-		return 0;
-	}
-	return uplink_failed(u);
+	return storage_read_batch(u->storage, points, bytes, &u->batch);
 }
 
-/* The thread: read, send, wait, until uplink_stop(). */
+/* The thread: read, wait for a full request or the flush interval, send,
+ * until uplink_stop(). */
 static void *uplink_main(void *arg)
 {
 	struct uplink *u = arg;
+	int64_t pending_since = 0; /* when a request that is not full was first seen */
 
 	while (!atomic_load(&u->stop)) {
-		uint32_t delay;
-		int rc = storage_read_batch(u->storage, u->opt.batch_points, u->opt.batch_bytes,
-					    &u->batch);
+		uint32_t delay = 0;
+		int rc;
+
+		uplink_busy(u);
+		rc = uplink_read(u);
 
 		if (rc != STORAGE_OK) {
 			delay = uplink_storage_failed(u, "cannot read the buffer", rc);
 		} else if (u->batch.count == 0) {
 			u->storage_attempt = 0;
-			delay = u->opt.flush_interval_ms;
+			pending_since = 0;
+			uplink_wait_for_points(u, 1, 1, u->opt.flush_interval_ms);
+			continue;
 		} else {
+			int64_t now = uplink_now_ms();
+
 			u->storage_attempt = 0;
-			delay = uplink_send(u);
+			/* A request that is not full waits for more points up to the
+			 * flush interval; retries and bisection steps go at once. */
+			if (!uplink_window(u, 0) && u->attempt == 0 && u->probe_points == 0) {
+				if (pending_since == 0)
+					pending_since = now;
+				if (now - pending_since < (int64_t)u->opt.flush_interval_ms) {
+					uplink_wait_for_points(u, u->win_points, u->limit_bytes,
+							       (uint32_t)(u->opt.flush_interval_ms -
+									  (now - pending_since)));
+					continue;
+				}
+			}
+			pending_since = 0;
+			delay = uplink_send_batch(u);
 		}
 		if (delay > 0)
 			uplink_wait(u, delay);
@@ -328,10 +272,19 @@ static void uplink_destroy(struct uplink *u)
 		pthread_cond_destroy(&u->wake);
 	if (u->lock_ready)
 		pthread_mutex_destroy(&u->lock);
+	if (u->error_lock_ready)
+		pthread_mutex_destroy(&u->error_lock);
+	free(u->lines);
+	free(u->line_ids);
 	free((char *)u->opt.url);
 	free((char *)u->opt.database);
+	free((char *)u->opt.retention_policy);
 	free((char *)u->opt.username);
 	free((char *)u->opt.password);
+	free((char *)u->opt.org);
+	free((char *)u->opt.bucket);
+	free((char *)u->opt.token);
+	free((char *)u->opt.ca_file);
 	free(u);
 }
 
@@ -342,8 +295,10 @@ static int uplink_check_options(const struct uplink_options *o)
 
 	if (o->url == NULL || o->url[0] == '\0')
 		bad = "url is empty";
-	else if (o->database == NULL || o->database[0] == '\0')
+	else if (o->api == UPLINK_API_V1 && (o->database == NULL || o->database[0] == '\0'))
 		bad = "database is empty";
+	else if (o->api == UPLINK_API_V2 && (o->bucket == NULL || o->bucket[0] == '\0'))
+		bad = "bucket is empty (api = v2)";
 	else if (o->batch_points == 0 || o->batch_bytes == 0)
 		bad = "batch_points and batch_bytes must be > 0";
 	else if (o->retry_initial_ms == 0 || o->retry_max_ms == 0)
@@ -356,46 +311,85 @@ static int uplink_check_options(const struct uplink_options *o)
 	return -1;
 }
 
-/* Copy the strings, init the wait, the client and the PRNG. Returns 0 or -1. */
-static int uplink_init(struct uplink *u, const struct uplink_options *options)
+/* strdup of s, or of "" for NULL. */
+static char *uplink_strdup(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+/* Copy the options with their strings. Returns 0 or -1. */
+static int uplink_copy_options(struct uplink *u, const struct uplink_options *o)
+{
+	u->opt = *o;
+	u->opt.url = uplink_strdup(o->url);
+	u->opt.database = uplink_strdup(o->database);
+	u->opt.retention_policy = uplink_strdup(o->retention_policy);
+	u->opt.username = uplink_strdup(o->username);
+	u->opt.password = uplink_strdup(o->password);
+	u->opt.org = uplink_strdup(o->org);
+	u->opt.bucket = uplink_strdup(o->bucket);
+	u->opt.token = uplink_strdup(o->token);
+	u->opt.ca_file = uplink_strdup(o->ca_file);
+	if (u->opt.url == NULL || u->opt.database == NULL || u->opt.retention_policy == NULL ||
+	    u->opt.username == NULL || u->opt.password == NULL || u->opt.org == NULL ||
+	    u->opt.bucket == NULL || u->opt.token == NULL || u->opt.ca_file == NULL)
+		return -1;
+	u->lines = calloc(o->batch_points, sizeof(*u->lines));
+	u->line_ids = calloc(o->batch_points, sizeof(*u->line_ids));
+	if (u->lines == NULL || u->line_ids == NULL)
+		return -1;
+	return 0;
+}
+
+/* Init the locks, the wait and the PRNG. Returns 0 or -1. */
+static int uplink_init_sync(struct uplink *u)
 {
 	pthread_condattr_t attr;
 	struct timespec now;
 	int rc;
 
-	u->opt = *options;
-	u->opt.url = strdup(options->url);
-	u->opt.database = strdup(options->database);
-	u->opt.username = strdup(options->username != NULL ? options->username : "");
-	u->opt.password = strdup(options->password != NULL ? options->password : "");
-	if (u->opt.url == NULL || u->opt.database == NULL || u->opt.username == NULL ||
-	    u->opt.password == NULL) {
-		log_error(UPLINK_MODULE, "out of memory");
-		return -1;
-	}
 	rc = pthread_mutex_init(&u->lock, NULL);
-	if (rc != 0) {
-		log_error(UPLINK_MODULE, "pthread_mutex_init: %s", strerror(rc));
-		return -1;
-	}
+	if (rc != 0)
+		goto fail;
 	u->lock_ready = true;
+	rc = pthread_mutex_init(&u->error_lock, NULL);
+	if (rc != 0)
+		goto fail;
+	u->error_lock_ready = true;
 	rc = pthread_condattr_init(&attr);
-	if (rc != 0) {
-		log_error(UPLINK_MODULE, "pthread_condattr_init: %s", strerror(rc));
-		return -1;
-	}
+	if (rc != 0)
+		goto fail;
 	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	if (rc == 0)
 		rc = pthread_cond_init(&u->wake, &attr);
 	pthread_condattr_destroy(&attr);
-	if (rc != 0) {
-		log_error(UPLINK_MODULE, "pthread_cond_init: %s", strerror(rc));
-		return -1;
-	}
+	if (rc != 0)
+		goto fail;
 	u->wake_ready = true;
 	/* Different per process and boot, so a fleet does not retry in step. */
 	if (clock_gettime(CLOCK_REALTIME, &now) == 0)
 		u->rng = (uint32_t)now.tv_nsec ^ (uint32_t)now.tv_sec ^ ((uint32_t)getpid() << 16);
+	return 0;
+fail:
+	log_error(UPLINK_MODULE, "cannot set up the thread's locks: %s", strerror(rc));
+	return -1;
+}
+
+/* Copy the options, init the wait, the client and the state. Returns 0 or -1. */
+static int uplink_init(struct uplink *u, const struct uplink_options *options)
+{
+	if (uplink_copy_options(u, options) != 0) {
+		log_error(UPLINK_MODULE, "out of memory");
+		return -1;
+	}
+	if (uplink_init_sync(u) != 0)
+		return -1;
+	u->limit_points = u->opt.batch_points;
+	u->limit_bytes = u->opt.batch_bytes;
+	u->stop_grace_ms =
+	    u->opt.timeout_ms < UPLINK_STOP_GRACE_MS ? u->opt.timeout_ms : UPLINK_STOP_GRACE_MS;
+	atomic_store(&u->batch_points_now, u->limit_points);
+	atomic_store(&u->batch_bytes_now, u->limit_bytes);
 	return influx_create(&u->opt, uplink_should_abort, u, &u->client);
 }
 
@@ -417,12 +411,29 @@ static void uplink_url_for_log(const char *url, char *out, size_t size)
 		snprintf(out, size, "%.*s***@%s", (int)(host - url), url, at + 1);
 }
 
+/* One start-up line saying where the points go and how. */
+static void uplink_log_target(const struct uplink *u)
+{
+	const struct uplink_options *o = &u->opt;
+	char url[512];
+
+	uplink_url_for_log(o->url, url, sizeof(url));
+	if (o->api == UPLINK_API_V2)
+		log_info(UPLINK_MODULE, "forwarding to %s (v2), org \"%s\", bucket \"%s\"%s%s", url,
+			 o->org, o->bucket, o->token[0] != '\0' ? ", token" : "",
+			 o->gzip ? ", gzip" : "");
+	else
+		log_info(UPLINK_MODULE, "forwarding to %s (v1), database \"%s\"%s%s%s%s", url,
+			 o->database, o->retention_policy[0] != '\0' ? ", rp " : "",
+			 o->retention_policy, o->username[0] != '\0' ? ", basic auth" : "",
+			 o->gzip ? ", gzip" : "");
+}
+
 /* Contract in uplink.h: returns 0 and *out (free with uplink_stop()), or -1
  * with the reason logged and *out untouched. Main thread. */
 int uplink_start(const struct uplink_options *options, struct storage *s, struct uplink **out)
 {
 	struct uplink *u = NULL;
-	char url[512];
 	sigset_t all, old;
 	int rc;
 
@@ -434,17 +445,9 @@ int uplink_start(const struct uplink_options *options, struct storage *s, struct
 		return -1;
 	}
 	u->storage = s;
-	atomic_init(&u->stop, false);
-	atomic_init(&u->points_sent, 0);
-	atomic_init(&u->requests_ok, 0);
-	atomic_init(&u->requests_failed, 0);
-	atomic_init(&u->consecutive_failures, 0);
 	if (uplink_init(u, options) != 0)
 		goto fail;
-
-	uplink_url_for_log(u->opt.url, url, sizeof(url));
-	log_info(UPLINK_MODULE, "forwarding to %s, database \"%s\"%s", url, u->opt.database,
-		 u->opt.username[0] != '\0' ? " (basic auth)" : "");
+	uplink_log_target(u);
 
 	/* The thread blocks asynchronous signals: they go to the main thread. */
 	sigfillset(&all);
@@ -476,11 +479,14 @@ fail:
 /* Contract in uplink.h: joins the thread and frees u. Main thread, once. */
 void uplink_stop(struct uplink *u)
 {
+	struct uplink_stats st;
+
 	if (u == NULL)
 		return;
 	if (u->thread_started) {
 		int rc;
 
+		atomic_store(&u->stop_at_ms, uplink_now_ms());
 		atomic_store(&u->stop, true);
 		/* Taking the lock orders the flag before a waiter's check. */
 		rc = pthread_mutex_lock(&u->lock);
@@ -497,22 +503,69 @@ void uplink_stop(struct uplink *u)
 		if (rc != 0)
 			log_error(UPLINK_MODULE, "pthread_join: %s", strerror(rc));
 	}
-	log_info(UPLINK_MODULE, "stopped: %llu points sent in %llu requests, %llu failed",
-		 (unsigned long long)atomic_load(&u->points_sent),
-		 (unsigned long long)atomic_load(&u->requests_ok),
-		 (unsigned long long)atomic_load(&u->requests_failed));
+	uplink_get_stats(u, &st);
+	log_info(UPLINK_MODULE,
+		 "stopped: %" PRIu64 " points sent in %" PRIu64 " requests, %" PRIu64
+		 " failed requests, %" PRIu64 " retries, %" PRIu64 " points rejected, %" PRIu64
+		 " splits, %" PRIu64 " bytes of line protocol sent as %" PRIu64 " bytes",
+		 st.points_sent, st.requests_ok, st.requests_failed, st.retries, st.points_rejected,
+		 st.splits, st.bytes_raw, st.bytes_sent);
 	uplink_destroy(u);
 }
 
 /* Contract in uplink.h: fills *out (zeros for a NULL u). Any thread. */
 void uplink_get_stats(struct uplink *u, struct uplink_stats *out)
 {
-	if (u == NULL) {
-		memset(out, 0, sizeof(*out));
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (u == NULL)
 		return;
-	}
 	out->points_sent = atomic_load(&u->points_sent);
 	out->requests_ok = atomic_load(&u->requests_ok);
 	out->requests_failed = atomic_load(&u->requests_failed);
 	out->consecutive_failures = atomic_load(&u->consecutive_failures);
+	out->retries = atomic_load(&u->retries);
+	out->points_rejected = atomic_load(&u->points_rejected);
+	out->splits = atomic_load(&u->splits);
+	out->bytes_raw = atomic_load(&u->bytes_raw);
+	out->bytes_sent = atomic_load(&u->bytes_sent);
+	out->last_success_ms = atomic_load(&u->last_success_ms);
+	out->last_error_ms = atomic_load(&u->last_error_ms);
+	out->last_error_class = (enum uplink_error_class)atomic_load(&u->last_error_class);
+	out->auth_failed = atomic_load(&u->auth_failed);
+	out->batch_points = atomic_load(&u->batch_points_now);
+	out->batch_bytes = atomic_load(&u->batch_bytes_now);
+	rc = pthread_mutex_lock(&u->error_lock);
+	if (rc == 0) {
+		memcpy(out->last_error, u->last_error, sizeof(out->last_error));
+		rc = pthread_mutex_unlock(&u->error_lock);
+	}
+	if (rc != 0)
+		log_error(UPLINK_MODULE, "error_lock: %s", strerror(rc));
+}
+
+/* Contract in uplink.h. Any thread. */
+uint64_t uplink_heartbeat_ms(struct uplink *u)
+{
+	int64_t busy = atomic_load(&u->busy_since_ms);
+
+	return (uint64_t)(busy != 0 ? busy : uplink_now_ms());
+}
+
+/* Contract in uplink.h: a static string. Any thread. */
+const char *uplink_error_class_name(enum uplink_error_class c)
+{
+	static const char *const names[] = {
+	    [UPLINK_ERROR_NONE] = "none",	    [UPLINK_ERROR_NETWORK] = "network",
+	    [UPLINK_ERROR_TIMEOUT] = "timeout",	    [UPLINK_ERROR_SERVER] = "server",
+	    [UPLINK_ERROR_THROTTLED] = "throttled", [UPLINK_ERROR_AUTH] = "auth",
+	    [UPLINK_ERROR_NOT_FOUND] = "not_found", [UPLINK_ERROR_TOO_LARGE] = "too_large",
+	    [UPLINK_ERROR_BAD_DATA] = "bad_data",   [UPLINK_ERROR_OTHER] = "other",
+	    [UPLINK_ERROR_STORAGE] = "storage",
+	};
+
+	if ((unsigned)c >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[c];
 }

@@ -1,0 +1,179 @@
+/* http_internal.h -- what the http*.c files share: the server, one request, the answers. */
+#ifndef IOT_EDGE_HTTP_INTERNAL_H
+#define IOT_EDGE_HTTP_INTERNAL_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zlib.h>
+
+#include "http.h"
+
+#define HTTP_LOG "http"
+
+/* InfluxDB API level /ping claims, and our own version beside it. */
+#define HTTP_INFLUX_VERSION "1.8.10"
+
+struct http_conn;
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct storage *storage;
+	size_t max_body;
+	size_t max_points;
+	size_t max_line;
+	unsigned timeout_ms;
+	int unsigned_ok;
+	char *token; /* NULL: no authentication */
+	size_t token_len;
+
+	/* Requests handed to storage and not yet answered; http_stop waits for 0.
+	 * Once `stopping` is set no request is handed to storage any more. */
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned waiting;
+	bool stopping;
+
+	atomic_uint_fast64_t requests, points, client_errors, server_errors, bad_lines;
+
+	/* Open connections and the thread that cuts slow ones (http_conn.c). */
+	pthread_mutex_t conns_lock;
+	struct http_conn *conns;
+	pthread_t sweeper;
+	pthread_cond_t sweeper_wake;
+	bool sweeper_stop;
+	bool sweeper_started;
+	bool sweeper_cond_ok;
+};
+
+/* Which API a request speaks: it decides the error format and the 2xx. */
+enum http_endpoint {
+	HTTP_EP_DATA,	  /* POST /data: JSON, 201, {"error":"..."} */
+	HTTP_EP_WRITE_V1, /* POST /write: line protocol, 204, {"error":"..."} */
+	HTTP_EP_WRITE_V2, /* POST /api/v2/write: 204, {"code":"...","message":"..."} */
+};
+
+/* One request's life: RECEIVING its body -> WAITING for the commit -> answered. */
+enum http_state { HTTP_RECEIVING, HTTP_WAITING };
+
+struct http_request {
+	struct http_server *server;
+	struct MHD_Connection *conn;
+	enum http_endpoint endpoint;
+	enum http_state state;
+	int64_t precision_ns; /* line protocol timestamps */
+	uint64_t started_ms;  /* monotonic, when the headers were in */
+
+	/* The body, decoded, at most server->max_body bytes. */
+	char *body;
+	size_t len, cap;
+	z_stream *gz;	/* Content-Encoding: gzip, else NULL */
+	bool gz_ended;	/* the last gzip member ended */
+	unsigned error; /* a problem met while receiving, answered at the end */
+	char error_text[160];
+
+	/* After the parse. */
+	size_t points;
+	char *partial;	   /* the 400 message sent after the commit, or NULL */
+	bool settled;	   /* counted out of server->waiting */
+	atomic_int result; /* storage_result, set by the writer thread */
+};
+
+/* --- http.c --- */
+
+/* Milliseconds of CLOCK_MONOTONIC. Any thread. */
+uint64_t http_now_ms(void);
+
+/* --- http_answer.c: answers and the hand-over to storage (MHD thread) --- */
+
+/* Queue `body` (copied; "" for none) with `status`, Content-Type `type`
+ * (NULL: none) and at most one extra header. Returns MHD's result. */
+enum MHD_Result http_respond(struct MHD_Connection *conn, unsigned status, const char *body,
+			     const char *type, const char *header, const char *value);
+
+/* Counts an answer in the server's counters. */
+void http_count(struct http_server *srv, unsigned status);
+
+/* Answers an error in the endpoint's format ({"error":...} or, for v2,
+ * {"code":...,"message":...}) with at most one extra header; a 503 gets
+ * Retry-After. Counts it and logs it at debug level. Returns MHD's result. */
+enum MHD_Result http_fail(struct http_server *srv, struct MHD_Connection *conn,
+			  enum http_endpoint ep, unsigned status, const char *message,
+			  const char *header, const char *value);
+
+/* Hands `text` (malloc'd, len bytes of canonical line protocol, `points`
+ * lines) to storage and suspends the connection until the commit; the
+ * ownership of text passes here in every case. The answer follows from
+ * http_answer_committed() when MHD calls the handler again. */
+enum MHD_Result http_submit(struct http_request *req, char *text, size_t len, size_t points);
+
+/* Resumed after the commit: the 2xx (or the partial-write 400), or why
+ * nothing was stored. Returns MHD's result. */
+enum MHD_Result http_answer_committed(struct http_request *req);
+
+/* The request no longer waits for storage (answered, or its client left). */
+void http_settle(struct http_request *req);
+
+/* --- http_body.c: receiving the body (MHD thread) --- */
+
+/* Checks Content-Encoding and sets up gzip decoding. Returns 0, or the
+ * status to answer (415, 500) with a message in req->error_text. */
+unsigned http_body_begin(struct http_request *req);
+
+/* Takes the next piece of the body: decoded into req->body, never past
+ * max_body; a problem sets req->error (413 too large, 400 bad gzip) and
+ * the rest of the body is then discarded. */
+void http_body_feed(struct http_request *req, const char *data, size_t size);
+
+/* The body is complete: a gzip body must have ended. Sets req->error. */
+void http_body_end(struct http_request *req);
+
+/* Frees the body and the decoder. Safe on a request that never began one. */
+void http_body_free(struct http_request *req);
+
+/* --- http_conn.c: the slow-loris guard --- */
+
+/* Starts the sweeper thread (srv->conns_lock must be initialised). Returns 0
+ * or -1 (logged). Main thread. */
+int http_conn_start(struct http_server *srv);
+
+/* Stops and joins the sweeper. Safe when it never started. Main thread. */
+void http_conn_stop(struct http_server *srv);
+
+/* MHD_OPTION_NOTIFY_CONNECTION callback (cls: the server): keeps the list
+ * of open connections. MHD thread. */
+void http_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+		      enum MHD_ConnectionNotificationCode toe);
+
+/* A request's head is in (started) or its answer is done (!started): the
+ * sweeper leaves the connection alone, or times its next request head from
+ * now. MHD thread. */
+void http_conn_request(struct http_server *srv, struct MHD_Connection *conn, bool started);
+
+/* --- http_auth.c --- */
+
+/* True if the request carries the server's token (Authorization: Token,
+ * Bearer or Basic, or the v1 query parameter p), or no token is set.
+ * Constant time in the token; never logs it. MHD thread. */
+bool http_auth_ok(struct http_server *srv, struct MHD_Connection *conn);
+
+/* --- http_data.c, http_write.c: the endpoints (MHD thread) --- */
+
+/* The headers of a POST /data are in: checks them. Returns MHD_YES to
+ * receive the body (nothing queued), or the result of an error answer
+ * queued (then *answered is set). */
+enum MHD_Result http_data_begin(struct http_request *req, bool *answered);
+
+/* The body of a POST /data is in: parse, store, answer. */
+enum MHD_Result http_data_submit(struct http_request *req);
+
+/* As http_data_begin() for /write and /api/v2/write. */
+enum MHD_Result http_write_begin(struct http_request *req, bool *answered);
+
+/* As http_data_submit() for /write and /api/v2/write. */
+enum MHD_Result http_write_submit(struct http_request *req);
+
+#endif

@@ -1,0 +1,278 @@
+/* udp.c -- the UDP line-protocol listener: a thread that parses datagrams into the buffer. */
+#include "udp.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "http.h"
+#include "lineproto_parse.h"
+#include "log.h"
+
+#define UDP_LOG "udp"
+#define UDP_DATAGRAM_MAX 65536
+#define UDP_POLL_MS 200
+#define UDP_RCVBUF (4 << 20)
+#define UDP_STATS_EVERY_MS 10000u
+/* Storage refusals are logged at most this often. */
+#define UDP_WARN_EVERY_MS 10000u
+
+struct udp_listener {
+	int fd;
+	struct storage *storage;
+	size_t max_line;
+	int unsigned_ok;
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stopping;
+
+	/* Appends handed to storage and not yet done; udp_stop waits for 0. */
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned pending;
+
+	atomic_uint_fast64_t datagrams, stored, bad_lines, dropped;
+};
+
+/* One append in flight. */
+struct udp_append {
+	struct udp_listener *u;
+	size_t points;
+};
+
+static uint64_t udp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void udp_settle(struct udp_listener *u)
+{
+	pthread_mutex_lock(&u->lock);
+	if (--u->pending == 0)
+		pthread_cond_broadcast(&u->idle);
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* Writer thread: the points of one datagram committed, or failed. */
+static void udp_on_committed(void *arg, int result)
+{
+	struct udp_append *a = arg;
+	struct udp_listener *u = a->u;
+
+	if (result == STORAGE_OK)
+		atomic_fetch_add(&u->stored, a->points);
+	else
+		atomic_fetch_add(&u->dropped, a->points);
+	free(a);
+	udp_settle(u);
+}
+
+/* Counts points storage refused, with a warning at most every 10 s. */
+static void udp_refused(struct udp_listener *u, size_t points, int rc, uint64_t *warned_ms)
+{
+	atomic_fetch_add(&u->dropped, points);
+	if (udp_now_ms() - *warned_ms >= UDP_WARN_EVERY_MS) {
+		*warned_ms = udp_now_ms();
+		log_warn(UDP_LOG, "points dropped: %s", storage_strerror(rc));
+	}
+}
+
+/* Parses one datagram and hands its valid points to storage. */
+static void udp_handle(struct udp_listener *u, const char *data, size_t len, uint64_t *warned_ms)
+{
+	struct lineproto_parse_options o = {
+	    .precision_ns = LINEPROTO_NS,
+	    .max_line = u->max_line,
+	    .clock = clock_unique_ns,
+	    .unsigned_ok = u->unsigned_ok,
+	};
+	struct lineproto_report report;
+	struct lineproto_buf out;
+	struct udp_append *a;
+	char *text;
+	size_t text_len = 0;
+	int rc;
+
+	lineproto_buf_init(&out, (size_t)UDP_DATAGRAM_MAX * 8);
+	rc = lineproto_parse(data, len, &o, &out, &report);
+	atomic_fetch_add(&u->bad_lines, report.bad_lines);
+	if (report.bad_lines)
+		log_debug(UDP_LOG, "%zu bad line%s in a datagram: %s", report.bad_lines,
+			  report.bad_lines == 1 ? "" : "s", report.errors);
+	if (rc != LINEPROTO_OK) {
+		atomic_fetch_add(&u->dropped, report.points);
+		goto out;
+	}
+	if (report.points == 0)
+		goto out;
+	a = malloc(sizeof(*a));
+	if (!a) {
+		udp_refused(u, report.points, STORAGE_ERR_NOMEM, warned_ms);
+		goto out;
+	}
+	a->u = u;
+	a->points = report.points;
+	text = lineproto_buf_steal(&out, &text_len);
+	pthread_mutex_lock(&u->lock);
+	u->pending++;
+	pthread_mutex_unlock(&u->lock);
+	rc = storage_append(u->storage, text, text_len, udp_on_committed, a);
+	if (rc != STORAGE_OK) {
+		/* Not queued: done will not be called, the text is still ours. */
+		udp_settle(u);
+		free(a);
+		free(text);
+		udp_refused(u, report.points, rc, warned_ms);
+	}
+out:
+	lineproto_buf_free(&out);
+}
+
+static void udp_log_totals(struct udp_listener *u, const char *when)
+{
+	struct udp_stats st;
+
+	udp_get_stats(u, &st);
+	log_info(UDP_LOG,
+		 "%sreceived %" PRIu64 " datagrams, stored %" PRIu64 " points, %" PRIu64
+		 " lines refused, %" PRIu64 " points dropped",
+		 when, st.datagrams, st.stored, st.bad_lines, st.dropped);
+}
+
+static void *udp_main(void *arg)
+{
+	struct udp_listener *u = arg;
+	uint64_t warned_ms = 0;
+	uint64_t logged_ms = udp_now_ms();
+	uint64_t logged_datagrams = 0;
+	char *buf = malloc(UDP_DATAGRAM_MAX);
+
+	if (!buf) {
+		log_error(UDP_LOG, "out of memory: not receiving");
+		return NULL;
+	}
+	while (!atomic_load(&u->stopping)) {
+		struct pollfd pfd = {.fd = u->fd, .events = POLLIN};
+		ssize_t n;
+		int rc = poll(&pfd, 1, UDP_POLL_MS);
+
+		if (rc < 0 && errno != EINTR) {
+			log_error(UDP_LOG, "poll: %s", strerror(errno));
+			break;
+		}
+		if (rc > 0) {
+			n = recv(u->fd, buf, UDP_DATAGRAM_MAX, MSG_DONTWAIT | MSG_TRUNC);
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				log_error(UDP_LOG, "recv: %s", strerror(errno));
+				break;
+			}
+			if (n > UDP_DATAGRAM_MAX) {
+				atomic_fetch_add(&u->datagrams, 1);
+				atomic_fetch_add(&u->bad_lines, 1);
+				log_debug(UDP_LOG, "a datagram of %zd bytes was cut short: refused",
+					  n);
+			} else if (n >= 0) {
+				atomic_fetch_add(&u->datagrams, 1);
+				udp_handle(u, buf, (size_t)n, &warned_ms);
+			}
+		}
+		if (udp_now_ms() - logged_ms >= UDP_STATS_EVERY_MS) {
+			uint64_t d = atomic_load(&u->datagrams);
+
+			if (d != logged_datagrams)
+				udp_log_totals(u, "so far: ");
+			logged_datagrams = d;
+			logged_ms = udp_now_ms();
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+int udp_start(const struct udp_options *options, struct storage *s, struct udp_listener **out)
+{
+	struct sockaddr_storage addr;
+	struct udp_listener *u;
+	socklen_t addr_len;
+	const char *why = NULL;
+	int rcvbuf = UDP_RCVBUF;
+	int rc;
+
+	if (http_parse_listen(options->listen, &addr, &addr_len, &why) != 0) {
+		log_error(UDP_LOG, "listen address \"%s\": %s", options->listen, why);
+		return -1;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -1;
+	u->fd = -1;
+	u->storage = s;
+	u->max_line = options->max_line;
+	u->unsigned_ok = options->unsigned_ok;
+	pthread_mutex_init(&u->lock, NULL);
+	pthread_cond_init(&u->idle, NULL);
+	u->fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (u->fd < 0) {
+		log_error(UDP_LOG, "socket: %s", strerror(errno));
+		goto fail;
+	}
+	/* A bigger kernel buffer rides out short stalls; best effort. */
+	if (setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0)
+		log_debug(UDP_LOG, "SO_RCVBUF: %s", strerror(errno));
+	if (bind(u->fd, (struct sockaddr *)&addr, addr_len) != 0) {
+		log_error(UDP_LOG, "cannot listen on %s: %s", options->listen, strerror(errno));
+		goto fail;
+	}
+	rc = pthread_create(&u->thread, NULL, udp_main, u);
+	if (rc != 0) {
+		log_error(UDP_LOG, "cannot start the thread: %s", strerror(rc));
+		goto fail;
+	}
+	u->thread_started = true;
+	log_info(UDP_LOG, "listening for line protocol on %s (udp)", options->listen);
+	*out = u;
+	return 0;
+fail:
+	udp_stop(u);
+	return -1;
+}
+
+void udp_get_stats(struct udp_listener *u, struct udp_stats *out)
+{
+	out->datagrams = atomic_load(&u->datagrams);
+	out->stored = atomic_load(&u->stored);
+	out->bad_lines = atomic_load(&u->bad_lines);
+	out->dropped = atomic_load(&u->dropped);
+}
+
+void udp_stop(struct udp_listener *u)
+{
+	if (!u)
+		return;
+	atomic_store(&u->stopping, true);
+	if (u->thread_started)
+		pthread_join(u->thread, NULL);
+	pthread_mutex_lock(&u->lock);
+	while (u->pending > 0)
+		pthread_cond_wait(&u->idle, &u->lock);
+	pthread_mutex_unlock(&u->lock);
+	if (u->thread_started)
+		udp_log_totals(u, "stopped: ");
+	if (u->fd >= 0)
+		close(u->fd);
+	pthread_cond_destroy(&u->idle);
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+}

@@ -1,0 +1,202 @@
+/* test_reading_json.c -- unit tests: general JSON objects on /data (edge/reading_general.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lineproto.h"
+#include "reading.h"
+
+static int64_t fake_clock_next;
+static int fake_clock_calls;
+
+static int64_t fake_clock(void)
+{
+	fake_clock_calls++;
+	return fake_clock_next++;
+}
+
+static int reset_clock(void **state)
+{
+	(void)state;
+	fake_clock_next = 1000;
+	fake_clock_calls = 0;
+	return 0;
+}
+
+static void expect_lines(const char *body, const char *want, size_t count)
+{
+	struct reading_points out = {NULL, 0, 0};
+	char err[256] = "untouched";
+
+	if (reading_parse_json(body, strlen(body), fake_clock, &out, err, sizeof(err)) != 0)
+		fail_msg("body %s rejected: %s", body, err);
+	assert_non_null(out.text);
+	assert_string_equal(out.text, want);
+	assert_int_equal(out.len, strlen(want));
+	assert_int_equal(out.count, count);
+	free(out.text);
+}
+
+static void expect_err(const char *body, const char *want)
+{
+	static char sentinel[] = "sentinel";
+	struct reading_points out = {sentinel, 7, 7};
+	char err[256] = "";
+
+	if (reading_parse_json(body, strlen(body), fake_clock, &out, err, sizeof(err)) != -1)
+		fail_msg("body %s accepted: %s", body, out.text);
+	assert_null(out.text);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(out.count, 0);
+	if (strcmp(err, want) != 0)
+		fail_msg("body %s: got \"%s\", want \"%s\"", body, err, want);
+}
+
+static void test_general_object(void **state)
+{
+	(void)state;
+	expect_lines("{\"measurement\":\"env\",\"tags\":{\"room\":\"kitchen\",\"floor\":\"1\"},"
+		     "\"fields\":{\"temp\":21.5,\"hum\":40,\"ok\":true,\"off\":false,"
+		     "\"note\":\"say \\\"hi\\\" \\\\o/\"},\"ts\":\"2017-03-11T15:00:53Z\"}",
+		     "env,floor=1,room=kitchen temp=21.5,hum=40,ok=true,off=false,"
+		     "note=\"say \\\"hi\\\" \\\\o/\" 1489244453000000000\n",
+		     1);
+	assert_int_equal(fake_clock_calls, 0);
+	/* No tags, no ts: the receipt clock. Key order does not matter. */
+	expect_lines("{\"fields\":{\"v\":1},\"measurement\":\"m\"}", "m v=1 1000\n", 1);
+	assert_int_equal(fake_clock_calls, 1);
+	expect_lines("{\"measurement\":\"m\",\"tags\":{},\"fields\":{\"v\":-0.5}}",
+		     "m v=-0.5 1001\n", 1);
+	/* Names escaped for line protocol; UTF-8 kept. */
+	expect_lines("{\"measurement\":\"my env,x\",\"tags\":{\"a b\":\"c=d,e\"},"
+		     "\"fields\":{\"f=1\":1,\"température\":\"été\"},\"ts\":0}",
+		     "my\\ env\\,x,a\\ b=c\\=d\\,e f\\=1=1,température=\"été\" 0\n", 1);
+}
+
+static void test_numeric_ts_is_seconds(void **state)
+{
+	(void)state;
+	expect_lines("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":1489244453}",
+		     "m v=1 1489244453000000000\n", 1);
+	/* Fractions are kept to the microsecond, without double noise. */
+	expect_lines("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":1489244453.123}",
+		     "m v=1 1489244453123000000\n", 1);
+	expect_lines("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":1489244453.1234567}",
+		     "m v=1 1489244453123457000\n", 1);
+	expect_lines("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":-1.5}",
+		     "m v=1 -1500000000\n", 1);
+	expect_lines("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":9223372035}",
+		     "m v=1 9223372035000000000\n", 1);
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":9223372037}",
+		   "\"ts\": 9223372037 seconds is outside InfluxDB's time range (1677-09-21 .. "
+		   "2262-04-11)");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":1e300}",
+		   "\"ts\": 1.0000000000000001e+300 seconds is outside InfluxDB's time range "
+		   "(1677-09-21 .. 2262-04-11)");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":true}",
+		   "\"ts\" must be an RFC 3339 string or a number of seconds since "
+		   "1970-01-01T00:00:00Z");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":\"yesterday\"}",
+		   "\"ts\": expected a digit of the year at byte 0");
+	assert_int_equal(fake_clock_calls, 0);
+}
+
+static void test_mixed_array(void **state)
+{
+	(void)state;
+	expect_lines("[{\"type\":\"temp\",\"value\":1,\"ts\":\"1970-01-01T00:00:01Z\"},"
+		     "{\"measurement\":\"env\",\"fields\":{\"hum\":2},\"ts\":2},"
+		     "{\"type\":\"hum\",\"value\":3}]",
+		     "data,type=temp value=1 1000000000\n"
+		     "env hum=2 2000000000\n"
+		     "data,type=hum value=3 1000\n",
+		     3);
+	expect_err("[{\"measurement\":\"m\",\"fields\":{\"v\":1}},"
+		   "{\"measurement\":\"m\",\"fields\":{}}]",
+		   "element 1: \"fields\" must hold at least one field");
+}
+
+static void test_seed_parser_stays_strict(void **state)
+{
+	struct reading_points out = {NULL, 0, 0};
+	const char *body = "{\"measurement\":\"m\",\"fields\":{\"v\":1}}";
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(
+	    reading_parse_seed_json(body, strlen(body), fake_clock, &out, err, sizeof(err)), -1);
+	assert_string_equal(err, "unknown key \"measurement\"");
+	assert_null(out.text);
+}
+
+static void test_general_errors(void **state)
+{
+	(void)state;
+	expect_err("{\"tags\":{\"a\":\"b\"},\"fields\":{\"v\":1}}", "\"measurement\" is required");
+	expect_err("{\"measurement\":3,\"fields\":{\"v\":1}}", "\"measurement\" must be a string");
+	expect_err("{\"measurement\":\"\",\"fields\":{\"v\":1}}",
+		   "\"measurement\" must not be empty");
+	expect_err("{\"measurement\":\"#m\",\"fields\":{\"v\":1}}",
+		   "\"measurement\" must not start with '#' (a comment in line protocol)");
+	expect_err("{\"measurement\":\"a\\\\b\",\"fields\":{\"v\":1}}",
+		   "\"measurement\" must not contain a backslash (InfluxDB 1.x line protocol "
+		   "cannot carry it)");
+	expect_err("{\"measurement\":\"a\\tb\",\"fields\":{\"v\":1}}",
+		   "\"measurement\" contains a control character at byte 1");
+	expect_err("{\"measurement\":\"m\"}", "\"fields\" is required");
+	expect_err("{\"measurement\":\"m\",\"fields\":[1]}", "\"fields\" must be an object");
+	expect_err("{\"measurement\":\"m\",\"fields\":{}}",
+		   "\"fields\" must hold at least one field");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":null}}",
+		   "field \"v\" must be a number, true/false or a string");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":{\"x\":1}}}",
+		   "field \"v\" must be a number, true/false or a string");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":1e400}}",
+		   "field \"v\" is out of range for a float");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":\"a\\nb\"}}",
+		   "field \"v\" holds a newline (not supported: the buffer stores one point per "
+		   "line)");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":1,\"v\":2}}", "duplicate field \"v\"");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"time\":1}}",
+		   "field key \"time\" is not allowed (InfluxDB reserves it)");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"\":1}}",
+		   "field key \"\" must not be empty");
+	expect_err("{\"measurement\":\"m\",\"tags\":[],\"fields\":{\"v\":1}}",
+		   "\"tags\" must be an object of strings");
+	expect_err("{\"measurement\":\"m\",\"tags\":{\"t\":1},\"fields\":{\"v\":1}}",
+		   "tag \"t\" must be a string");
+	expect_err("{\"measurement\":\"m\",\"tags\":{\"t\":\"\"},\"fields\":{\"v\":1}}",
+		   "tag \"t\" must not be empty");
+	expect_err(
+	    "{\"measurement\":\"m\",\"tags\":{\"t\":\"a\",\"t\":\"b\"},\"fields\":{\"v\":1}}",
+	    "duplicate tag \"t\"");
+	expect_err("{\"measurement\":\"m\",\"tags\":{\"time\":\"x\"},\"fields\":{\"v\":1}}",
+		   "tag key \"time\" is not allowed (InfluxDB reserves it)");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"value\":1}",
+		   "unknown key \"value\" (a general reading has measurement, tags, fields and "
+		   "ts)");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":1},\"fields\":{\"w\":1}}",
+		   "duplicate key \"fields\"");
+	expect_err("{\"measurement\":\"m\",\"fields\":{\"v\":\"\\u00ff\xff\"}}",
+		   "field \"v\" is not valid UTF-8");
+	/* Nothing of a refused point consumed a receipt time. */
+	assert_int_equal(fake_clock_calls, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_general_object, reset_clock),
+	    cmocka_unit_test_setup(test_numeric_ts_is_seconds, reset_clock),
+	    cmocka_unit_test_setup(test_mixed_array, reset_clock),
+	    cmocka_unit_test_setup(test_seed_parser_stays_strict, reset_clock),
+	    cmocka_unit_test_setup(test_general_errors, reset_clock),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,335 @@
+/* answer.c -- reading InfluxDB's answers: error class, Retry-After, message, refused lines. */
+#include "answer.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+/* Phrases with which InfluxDB 1.x, 2.x and 3.x say that lines are at fault. */
+static const char *const answer_bad_data_phrases[] = {
+    "partial write", "unable to parse", "failed to parse",	 "parsing failed",
+    "error parsing", "type conflict",	"beyond retention",	 "invalid field",
+    "invalid line",  "line protocol",	"outside the retention",
+};
+
+/* Case-insensitive strstr for ASCII phrases. */
+static const char *answer_find_nocase(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++) {
+		size_t i = 0;
+
+		while (i < n && hay[i] != '\0' &&
+		       tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+			i++;
+		if (i == n)
+			return hay;
+	}
+	return NULL;
+}
+
+/* Contract in answer.h. */
+int64_t uplink_answer_retry_after(const char *value, size_t len, time_t now)
+{
+	char buf[64];
+	char *end;
+	long long secs;
+	time_t when;
+
+	while (len > 0 && isspace((unsigned char)*value)) {
+		value++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)value[len - 1]))
+		len--;
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, value, len);
+	buf[len] = '\0';
+	if (isdigit((unsigned char)buf[0])) {
+		errno = 0;
+		secs = strtoll(buf, &end, 10);
+		if (*end != '\0')
+			return -1;
+		if (errno == ERANGE || secs > UPLINK_ANSWER_RETRY_AFTER_MAX_S)
+			return UPLINK_ANSWER_RETRY_AFTER_MAX_S;
+		return (int64_t)secs;
+	}
+	when = curl_getdate(buf, NULL);
+	if (when == -1)
+		return -1;
+	if (when <= now)
+		return 0;
+	if (when - now > UPLINK_ANSWER_RETRY_AFTER_MAX_S)
+		return UPLINK_ANSWER_RETRY_AFTER_MAX_S;
+	return (int64_t)(when - now);
+}
+
+/* Does a 400/422 body say that lines are at fault? */
+static bool answer_says_bad_data(const char *body)
+{
+	size_t n = sizeof(answer_bad_data_phrases) / sizeof(answer_bad_data_phrases[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		if (answer_find_nocase(body, answer_bad_data_phrases[i]) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* Contract in answer.h. */
+enum uplink_error_class uplink_answer_classify(long status, bool timed_out, bool has_retry_after,
+					       const char *body)
+{
+	if (status == 0)
+		return timed_out ? UPLINK_ERROR_TIMEOUT : UPLINK_ERROR_NETWORK;
+	if (status >= 200 && status <= 299)
+		return UPLINK_ERROR_NONE;
+	switch (status) {
+	case 401:
+	case 403:
+		return UPLINK_ERROR_AUTH;
+	case 404:
+		return UPLINK_ERROR_NOT_FOUND;
+	case 413:
+		return UPLINK_ERROR_TOO_LARGE;
+	case 429:
+		return UPLINK_ERROR_THROTTLED;
+	case 503:
+		return has_retry_after ? UPLINK_ERROR_THROTTLED : UPLINK_ERROR_SERVER;
+	case 400:
+	case 422:
+		return body != NULL && answer_says_bad_data(body) ? UPLINK_ERROR_BAD_DATA
+								  : UPLINK_ERROR_OTHER;
+	default:
+		break;
+	}
+	if (status >= 500 && status <= 599)
+		return UPLINK_ERROR_SERVER;
+	return UPLINK_ERROR_OTHER;
+}
+
+/* Append one byte to out (keeping room for the NUL); control bytes become spaces. */
+static void answer_put(char *out, size_t size, size_t *n, unsigned char ch)
+{
+	if (*n + 1 >= size)
+		return;
+	out[(*n)++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+}
+
+/* Append the code point `cp` as UTF-8. */
+static void answer_put_utf8(char *out, size_t size, size_t *n, unsigned long cp)
+{
+	if (cp < 0x80) {
+		answer_put(out, size, n, (unsigned char)cp);
+	} else if (cp < 0x800) {
+		answer_put(out, size, n, (unsigned char)(0xc0 | (cp >> 6)));
+		answer_put(out, size, n, (unsigned char)(0x80 | (cp & 0x3f)));
+	} else if (cp >= 0xd800 && cp <= 0xdfff) {
+		answer_put(out, size, n, '?'); /* a surrogate half: not worth pairing */
+	} else {
+		answer_put(out, size, n, (unsigned char)(0xe0 | (cp >> 12)));
+		answer_put(out, size, n, (unsigned char)(0x80 | ((cp >> 6) & 0x3f)));
+		answer_put(out, size, n, (unsigned char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+/* The position just after `"key"` + blanks + ':' + blanks + '"' in body[0..len),
+ * i.e. the start of that member's string value, or NULL. */
+static const char *answer_json_string(const char *body, size_t len, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *end = body + len;
+
+	for (const char *p = body; p + klen + 2 <= end; p++) {
+		const char *q;
+
+		if (p[0] != '"' || memcmp(p + 1, key, klen) != 0 || p[1 + klen] != '"')
+			continue;
+		q = p + klen + 2;
+		while (q < end && isspace((unsigned char)*q))
+			q++;
+		if (q >= end || *q != ':')
+			continue;
+		q++;
+		while (q < end && isspace((unsigned char)*q))
+			q++;
+		if (q < end && *q == '"')
+			return q + 1;
+	}
+	return NULL;
+}
+
+/* Unescape a JSON string value starting at p (after its opening quote). */
+static void answer_unescape(const char *p, const char *end, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (p < end && *p != '"') {
+		if (*p != '\\') {
+			answer_put(out, size, &n, (unsigned char)*p++);
+			continue;
+		}
+		if (++p >= end)
+			break;
+		if (*p == 'u' && end - p >= 5) {
+			char hex[5];
+			char *stop;
+			unsigned long cp;
+
+			memcpy(hex, p + 1, 4);
+			hex[4] = '\0';
+			cp = strtoul(hex, &stop, 16);
+			answer_put_utf8(out, size, &n, *stop == '\0' ? cp : '?');
+			p += 5;
+			continue;
+		}
+		/* \" \\ \/ stay themselves; \n \t \r \b \f become spaces. */
+		answer_put(out, size, &n, strchr("\"\\/", *p) != NULL ? (unsigned char)*p : ' ');
+		p++;
+	}
+	out[n] = '\0';
+}
+
+/* Contract in answer.h. */
+void uplink_answer_message(const char *body, size_t len, char *out, size_t size)
+{
+	const char *value = answer_json_string(body, len, "message");
+	size_t n = 0;
+
+	if (value == NULL)
+		value = answer_json_string(body, len, "error");
+	if (value != NULL) {
+		answer_unescape(value, body + len, out, size);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		answer_put(out, size, &n, (unsigned char)body[i]);
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+static int answer_cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a;
+	size_t y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* Sort out[0..n) and drop repeats; returns the new count. */
+static size_t answer_sort_unique(size_t *out, size_t n)
+{
+	size_t m = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(out, n, sizeof(*out), answer_cmp_size);
+	for (size_t i = 0; i < n; i++) {
+		if (m == 0 || out[m - 1] != out[i])
+			out[m++] = out[i];
+	}
+	return m;
+}
+
+/* The decimal number at p (after optional blanks), or 0 when there is none. */
+static unsigned long long answer_number(const char *p)
+{
+	char *end;
+	unsigned long long v;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	return errno == ERANGE ? 0 : v;
+}
+
+/* Add every number that follows `pattern` in body (then optional blanks and,
+ * when `colon`, a ':') to out[]. */
+static void answer_collect(const char *body, const char *pattern, bool colon, size_t count,
+			   size_t *out, size_t *n)
+{
+	size_t plen = strlen(pattern);
+
+	for (const char *p = answer_find_nocase(body, pattern); p != NULL && *n < count;
+	     p = answer_find_nocase(p + 1, pattern)) {
+		const char *q = p + plen;
+		unsigned long long line;
+
+		if (colon) {
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q != ':')
+				continue;
+			q++;
+		}
+		line = answer_number(q);
+		if (line >= 1 && line <= count)
+			out[(*n)++] = (size_t)(line - 1);
+	}
+}
+
+/* Contract in answer.h. */
+size_t uplink_answer_named_lines(const char *body, size_t count, size_t *out)
+{
+	size_t n = 0;
+
+	answer_collect(body, "\"line\"", true, count, out, &n);
+	answer_collect(body, "\"line_number\"", true, count, out, &n);
+	answer_collect(body, "parsing line ", false, count, out, &n);
+	return answer_sort_unique(out, n);
+}
+
+/* Contract in answer.h. */
+size_t uplink_answer_quoted_lines(const char *message, const char *text, size_t len,
+				  const size_t *offsets, size_t count, size_t *out)
+{
+	static const char pattern[] = "unable to parse '";
+	size_t n = 0;
+
+	for (const char *p = strstr(message, pattern); p != NULL && n < count;
+	     p = strstr(p + 1, pattern)) {
+		const char *quoted = p + sizeof(pattern) - 1;
+
+		for (size_t i = 0; i < count && n < count; i++) {
+			size_t start = offsets[i];
+			size_t stop = i + 1 < count ? offsets[i + 1] : len;
+
+			if (start >= stop || stop > len)
+				continue;
+			if (text[stop - 1] == '\n')
+				stop--;
+			if (strncmp(quoted, text + start, stop - start) == 0 &&
+			    quoted[stop - start] == '\'')
+				out[n++] = i;
+		}
+	}
+	return answer_sort_unique(out, n);
+}
+
+/* Contract in answer.h. */
+void uplink_answer_drop_partial_utf8(char *s)
+{
+	size_t end = strlen(s);
+	size_t lead = end;
+	unsigned char c;
+	size_t need;
+
+	while (lead > 0 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return;
+	lead--; /* the last sequence's first byte */
+	c = (unsigned char)s[lead];
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (end - lead < need)
+		s[lead] = '\0';
+}

@@ -1,0 +1,58 @@
+/* answer.h -- private to uplink/: what an InfluxDB answer means (pure functions, unit-tested). */
+#ifndef IOT_EDGE_UPLINK_ANSWER_H
+#define IOT_EDGE_UPLINK_ANSWER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "uplink.h"
+
+/* Waits InfluxDB asks for are capped at this (1 h). */
+#define UPLINK_ANSWER_RETRY_AFTER_MAX_S 3600
+
+/* A Retry-After value (`len` bytes, not NUL-terminated, trailing blanks and
+ * CR/LF allowed): delay-seconds ("120") or an HTTP-date, which is taken
+ * relative to `now`. Returns the seconds to wait (0 for a date in the past,
+ * at most UPLINK_ANSWER_RETRY_AFTER_MAX_S), or -1 when the value is neither.
+ * Pure apart from libcurl's date parser; any thread. */
+int64_t uplink_answer_retry_after(const char *value, size_t len, time_t now);
+
+/* The row of the error table for an answer: `status` is the HTTP status (0:
+ * no answer, then `timed_out` tells a timeout from other network errors),
+ * `has_retry_after` whether a readable Retry-After came with it, `body` the
+ * start of the answer body (NUL-terminated, may be empty). 400 and 422 are
+ * UPLINK_ERROR_BAD_DATA only when the body says the lines are at fault
+ * ("partial write", "unable to parse", "field type conflict", ...); any other
+ * 400, e.g. "retention policy not found", is UPLINK_ERROR_OTHER so that no
+ * good line is ever moved aside for a configuration mistake. Any thread. */
+enum uplink_error_class uplink_answer_classify(long status, bool timed_out, bool has_retry_after,
+					       const char *body);
+
+/* InfluxDB's message from an answer body: the "error" (1.x, 3.x) or
+ * "message" (2.x) member of its JSON, unescaped; the body itself when it is
+ * not such JSON. Control characters become spaces, the result is one line,
+ * cut to fit `size` (which must be > 0). `out` is the caller's. Any thread. */
+void uplink_answer_message(const char *body, size_t len, char *out, size_t size);
+
+/* The lines of a request of `count` lines that an answer body names by
+ * number: JSON members "line" (2.x) and "line_number" (3.x), and the text
+ * "parsing line N" (Cloud), all 1-based. Writes the distinct 0-based indexes
+ * in ascending order to out[] (room for `count` entries, the caller's) and
+ * returns how many; numbers outside 1..count are ignored. Any thread. */
+size_t uplink_answer_named_lines(const char *body, size_t count, size_t *out);
+
+/* The lines of a request that `message` quotes as "unable to parse '<line>'"
+ * (1.x and 2.x name unparsable lines so). Line i is text[offsets[i]] up to
+ * its '\n' (or up to `len` for the last). Writes the distinct indexes in
+ * ascending order to out[] (room for `count` entries) and returns how many.
+ * Any thread. */
+size_t uplink_answer_quoted_lines(const char *message, const char *text, size_t len,
+				  const size_t *offsets, size_t count, size_t *out);
+
+/* Drop a UTF-8 sequence that cutting a string short left incomplete at its
+ * end (s is NUL-terminated and the caller's). Any thread. */
+void uplink_answer_drop_partial_utf8(char *s);
+
+#endif

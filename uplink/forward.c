@@ -1,0 +1,341 @@
+/* forward.c -- one request through the error table: deliver, split, isolate refused lines, keep. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "answer.h"
+#include "backoff.h"
+#include "log.h"
+#include "uplink_internal.h"
+
+#define UPLINK_DESCRIBE_SIZE 512       /* a failure for a log line */
+#define UPLINK_RETRY_AFTER_MIN_MS 1000 /* "Retry-After: 0" must not make a busy loop */
+
+/* Wall-clock milliseconds for people (/status); 0 if unreadable. */
+static int64_t uplink_wall_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Remember the last failure for uplink_get_stats(). */
+static void uplink_set_error(struct uplink *u, enum uplink_error_class cls, const char *text)
+{
+	int rc = pthread_mutex_lock(&u->error_lock);
+
+	if (rc == 0) {
+		snprintf(u->last_error, sizeof(u->last_error), "%s", text);
+		rc = pthread_mutex_unlock(&u->error_lock);
+	}
+	if (rc != 0)
+		log_error(UPLINK_MODULE, "error_lock: %s", strerror(rc));
+	atomic_store(&u->last_error_class, (int)cls);
+	atomic_store(&u->last_error_ms, uplink_wall_ms());
+}
+
+/* Contract in uplink_internal.h. */
+uint32_t uplink_storage_failed(struct uplink *u, const char *what, int rc)
+{
+	char text[UPLINK_DESCRIBE_SIZE];
+	uint32_t delay;
+
+	if (u->storage_attempt < UINT32_MAX)
+		u->storage_attempt++;
+	delay = backoff_delay_ms(u->storage_attempt, u->opt.retry_initial_ms, u->opt.retry_max_ms,
+				 backoff_random(&u->rng));
+	snprintf(text, sizeof(text), "%s: %s", what, storage_strerror(rc));
+	uplink_set_error(u, UPLINK_ERROR_STORAGE, text);
+	if (uplink_log_due(&u->storage_logged_ms, uplink_now_ms()))
+		log_error(UPLINK_MODULE, "%s; retrying in %" PRIu32 " ms", text, delay);
+	return delay;
+}
+
+/* "timeout: <curl>", "network error: <curl>" or "HTTP 500: <message>". */
+static void uplink_describe(const struct uplink *u, char *out, size_t size)
+{
+	const struct influx_reply *r = &u->reply;
+	int n;
+
+	/* Cut to fit: the start of a long message is enough for a log line. */
+	if (r->status == 0)
+		n = snprintf(out, size, "%s: %s", r->timed_out ? "timeout" : "network error",
+			     r->error);
+	else
+		n = snprintf(out, size, "HTTP %ld: %s", r->status,
+			     u->message[0] != '\0' ? u->message : "(empty body)");
+	if (n < 0)
+		out[0] = '\0';
+}
+
+/* InfluxDB took the window: count it; the caller deletes it. */
+static void uplink_delivered(struct uplink *u)
+{
+	const struct uplink_window *w = &u->win;
+	uint32_t failures = atomic_exchange(&u->consecutive_failures, 0);
+
+	atomic_fetch_add(&u->requests_ok, 1);
+	atomic_fetch_add(&u->points_sent, w->count);
+	atomic_store(&u->last_success_ms, uplink_wall_ms());
+	if (atomic_exchange(&u->auth_failed, 0))
+		log_info(UPLINK_MODULE, "InfluxDB accepts the credentials again");
+	if (u->failing)
+		log_info(UPLINK_MODULE, "delivered again after %" PRIu32 " failed attempts",
+			 failures);
+	u->failing = false;
+	u->attempt = 0;
+	u->auth_logged_ms = 0;
+	u->db_create_tried = false;
+	if (u->probe_points > 0 && w->last_id >= u->suspect_last_id)
+		u->probe_points = 0;
+	log_debug(
+	    UPLINK_MODULE,
+	    "sent %zu points (%zu bytes, %zu on the wire%s, up to id %lld): HTTP %ld in %u ms",
+	    w->count, w->len, u->reply.sent_bytes, u->reply.gzipped ? " gzipped" : "",
+	    (long long)w->last_id, u->reply.status, u->reply.elapsed_ms);
+}
+
+/* Move lines u->lines[0..n) of the window to `rejected` with InfluxDB's
+ * message. Returns the wait (0: read again now). */
+static uint32_t uplink_reject(struct uplink *u, size_t n)
+{
+	const struct storage_batch *b = &u->batch;
+	size_t first = u->win.first;
+	char reason[UPLINK_REASON_MAX];
+	int64_t now = uplink_now_ms();
+	int len;
+	int rc;
+
+	if (b->ids == NULL)
+		return uplink_storage_failed(u, "the batch carries no line ids",
+					     STORAGE_ERR_INVALID);
+	for (size_t i = 0; i < n; i++)
+		u->line_ids[i] = b->ids[first + u->lines[i]];
+	/* InfluxDB's message may be long: the start of it is enough, cut at a
+	 * character boundary. */
+	len = snprintf(reason, sizeof(reason), "HTTP %ld: %s", u->reply.status, u->message);
+	if (len < 0)
+		reason[0] = '\0';
+	if (len >= (int)sizeof(reason))
+		uplink_answer_drop_partial_utf8(reason);
+	rc = storage_reject(u->storage, u->line_ids, n, reason);
+	if (rc != STORAGE_OK)
+		return uplink_storage_failed(u, "refused points could not be moved to `rejected`",
+					     rc);
+	u->storage_attempt = 0;
+	atomic_fetch_add(&u->points_rejected, n);
+	u->rejects_unlogged += n;
+	if (uplink_log_due(&u->reject_logged_ms, now)) {
+		log_warn(UPLINK_MODULE,
+			 "InfluxDB refuses %" PRIu64 " point(s) for good: see the `rejected` table "
+			 "(%s)",
+			 u->rejects_unlogged, reason);
+		u->rejects_unlogged = 0;
+	}
+	return 0;
+}
+
+/* 400/422 "the lines are at fault": reject the lines InfluxDB names, or the
+ * single line sent, or send the first half of the batch next (bisection).
+ * Returns the wait. */
+static uint32_t uplink_isolate(struct uplink *u)
+{
+	const struct storage_batch *b = &u->batch;
+	const struct uplink_window *w = &u->win;
+	size_t n = uplink_answer_named_lines(u->reply.body, w->count, u->lines);
+
+	/* The window's offsets are the batch's, and so is the text they index. */
+	if (n == 0 && b->offsets != NULL)
+		n = uplink_answer_quoted_lines(u->message, b->text,
+					       (size_t)(w->text - b->text) + w->len,
+					       b->offsets + w->first, w->count, u->lines);
+	if (n == 0 && w->count == 1) {
+		u->lines[0] = 0;
+		n = 1;
+	}
+	if (n > 0) {
+		/* What is left of a bisected range goes out whole again. */
+		u->probe_points = 0;
+		log_debug(UPLINK_MODULE, "InfluxDB refused %zu of %zu lines, named or alone", n,
+			  w->count);
+		return uplink_reject(u, n);
+	}
+	if (u->probe_points == 0)
+		log_info(UPLINK_MODULE,
+			 "InfluxDB refused part of %zu points without naming the lines (%s): "
+			 "sending them in halves to find the refused ones",
+			 w->count, u->message);
+	u->probe_points = (w->count + 1) / 2;
+	u->suspect_last_id = w->last_id;
+	return 0;
+}
+
+/* 413: halve the batch size and remember it; a single point too large for
+ * InfluxDB is moved to `rejected`. Returns the wait. */
+static uint32_t uplink_split(struct uplink *u)
+{
+	const struct uplink_window *w = &u->win;
+	size_t points = w->count / 2;
+	size_t bytes = w->len / 2 > 0 ? w->len / 2 : 1;
+
+	if (w->count <= 1) {
+		u->lines[0] = 0;
+		return uplink_reject(u, 1);
+	}
+	if (points < u->limit_points)
+		u->limit_points = points;
+	if (bytes < u->limit_bytes)
+		u->limit_bytes = bytes;
+	atomic_fetch_add(&u->splits, 1);
+	atomic_store(&u->batch_points_now, u->limit_points);
+	atomic_store(&u->batch_bytes_now, u->limit_bytes);
+	log_warn(UPLINK_MODULE,
+		 "InfluxDB found %zu points (%zu bytes) too large (%s): batches are now at most "
+		 "%zu points and %zu bytes",
+		 w->count, w->len, u->message, u->limit_points, u->limit_bytes);
+	return 0;
+}
+
+/* The first 404 "database not found" since the last 2xx: create it. */
+static void uplink_create_database(struct uplink *u)
+{
+	struct influx_reply *r = &u->reply;
+	char what[UPLINK_DESCRIBE_SIZE];
+
+	u->db_create_tried = true;
+	log_info(UPLINK_MODULE, "InfluxDB has no database \"%s\": sending CREATE DATABASE",
+		 u->opt.database);
+	uplink_busy(u);
+	if (influx_create_database(u->client, r) != 0 && r->aborted)
+		return;
+	uplink_answer_message(r->body, r->body_len, u->message, sizeof(u->message));
+	uplink_describe(u, what, sizeof(what));
+	if (r->status < 200 || r->status > 299)
+		log_warn(UPLINK_MODULE, "CREATE DATABASE failed: %s", what);
+	else if (strstr(r->body, "\"error\"") != NULL)
+		log_warn(UPLINK_MODULE, "CREATE DATABASE refused: %s", what);
+	else
+		log_info(UPLINK_MODULE, "created database \"%s\"", u->opt.database);
+}
+
+/* The wait after a failure of class `cls` whose points are kept. */
+static uint32_t uplink_keep_delay(struct uplink *u, enum uplink_error_class cls)
+{
+	const struct influx_reply *r = &u->reply;
+
+	if (cls == UPLINK_ERROR_AUTH)
+		return u->opt.retry_max_ms;
+	if (cls == UPLINK_ERROR_THROTTLED && r->retry_after_s >= 0) {
+		uint64_t ms = (uint64_t)r->retry_after_s * 1000u;
+
+		return ms < UPLINK_RETRY_AFTER_MIN_MS ? UPLINK_RETRY_AFTER_MIN_MS : (uint32_t)ms;
+	}
+	return backoff_delay_ms(u->attempt, u->opt.retry_initial_ms, u->opt.retry_max_ms,
+				backoff_random(&u->rng));
+}
+
+/* A send failed and its points stay: log, count, and choose the wait. */
+static uint32_t uplink_keep(struct uplink *u, enum uplink_error_class cls)
+{
+	char what[UPLINK_DESCRIBE_SIZE];
+	uint32_t failures = atomic_fetch_add(&u->consecutive_failures, 1) + 1;
+	int64_t now = uplink_now_ms();
+	uint32_t delay;
+
+	if (u->attempt < UINT32_MAX)
+		u->attempt++;
+	delay = uplink_keep_delay(u, cls);
+	uplink_describe(u, what, sizeof(what));
+	if (cls == UPLINK_ERROR_AUTH) {
+		atomic_store(&u->auth_failed, 1);
+		if (uplink_log_due(&u->auth_logged_ms, now))
+			log_error(UPLINK_MODULE,
+				  "authentication failed (%s): check [uplink] %s; %zu points kept, "
+				  "retrying every %" PRIu32 " ms",
+				  what,
+				  u->opt.api == UPLINK_API_V2 ? "token" : "username and password",
+				  u->win.count, delay);
+		u->fail_logged_ms = now != 0 ? now : 1;
+	} else if (!u->failing) {
+		log_warn(UPLINK_MODULE,
+			 "delivery failing (%s): %s; %zu points kept, retrying in %" PRIu32 " ms",
+			 uplink_error_class_name(cls), what, u->win.count, delay);
+		u->fail_logged_ms = now != 0 ? now : 1;
+	} else if (uplink_log_due(&u->fail_logged_ms, now)) {
+		struct storage_stats st;
+
+		int64_t age_s = 0;
+
+		storage_get_stats(u->storage, &st);
+		if (st.oldest_received_ns > 0)
+			age_s = (uplink_wall_ms() - st.oldest_received_ns / 1000000) / 1000;
+		log_warn(UPLINK_MODULE,
+			 "delivery still failing after %" PRIu32 " attempts (%s): %s; %" PRIu64
+			 " points buffered, the oldest for %" PRId64 " s; retrying in %" PRIu32
+			 " ms",
+			 failures, uplink_error_class_name(cls), what, st.points, age_s, delay);
+	}
+	log_debug(UPLINK_MODULE,
+		  "batch of %zu points not delivered (%s), next try in %" PRIu32 " ms",
+		  u->win.count, what, delay);
+	u->failing = true;
+	return delay;
+}
+
+/* Contract in uplink_internal.h. */
+uint32_t uplink_forward(struct uplink *u, bool *delivered)
+{
+	struct influx_reply *r = &u->reply;
+	enum uplink_error_class cls;
+	char what[UPLINK_DESCRIBE_SIZE];
+	int rc;
+
+	if (u->attempt > 0)
+		atomic_fetch_add(&u->retries, 1);
+	*delivered = false;
+	uplink_busy(u);
+	rc = influx_write(u->client, u->win.text, u->win.len, r);
+	atomic_fetch_add(&u->bytes_raw, r->raw_bytes);
+	atomic_fetch_add(&u->bytes_sent, r->sent_bytes);
+	if (rc != 0 && r->aborted) {
+		log_info(UPLINK_MODULE, "stopping: request abandoned, %zu points stay buffered",
+			 u->win.count);
+		return 0;
+	}
+	cls = uplink_answer_classify(r->status, r->timed_out, r->retry_after_s >= 0, r->body);
+	if (cls == UPLINK_ERROR_NONE) {
+		uplink_delivered(u);
+		*delivered = true;
+		return 0;
+	}
+
+	uplink_answer_message(r->body, r->body_len, u->message, sizeof(u->message));
+	uplink_describe(u, what, sizeof(what));
+	atomic_fetch_add(&u->requests_failed, 1);
+	uplink_set_error(u, cls, what);
+	if (r->status == 415 && r->gzipped) {
+		log_warn(UPLINK_MODULE, "InfluxDB does not take gzip (%s): sending uncompressed",
+			 what);
+		influx_disable_gzip(u->client);
+		return 0;
+	}
+	switch (cls) {
+	case UPLINK_ERROR_BAD_DATA:
+		return uplink_isolate(u);
+	case UPLINK_ERROR_TOO_LARGE:
+		return uplink_split(u);
+	case UPLINK_ERROR_NOT_FOUND:
+		if (u->opt.api == UPLINK_API_V1 && u->opt.create_database && !u->db_create_tried &&
+		    strstr(u->message, "database not found") != NULL) {
+			uplink_create_database(u);
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return uplink_keep(u, cls);
+}

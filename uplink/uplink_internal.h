@@ -1,0 +1,109 @@
+/* uplink_internal.h -- private to uplink/: the uplink object shared by uplink.c and forward.c. */
+#ifndef IOT_EDGE_UPLINK_INTERNAL_H
+#define IOT_EDGE_UPLINK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "influx.h"
+#include "storage.h"
+#include "uplink.h"
+
+#define UPLINK_MODULE "uplink"
+#define UPLINK_LOG_EVERY_MS 60000 /* repeated failure lines: at most one a minute */
+#define UPLINK_REASON_MAX 512	  /* bytes of InfluxDB's message stored per rejected line */
+
+/* The part of u->batch that one request carries: lines [first, first + count). */
+struct uplink_window {
+	size_t first;
+	size_t count;
+	const char *text; /* where its first line starts in u->batch.text */
+	size_t len;	  /* its bytes, each line with its '\n' */
+	int64_t last_id;  /* the id of its last line */
+};
+
+struct uplink {
+	struct uplink_options opt; /* strings are our own copies */
+	struct storage *storage;
+	struct influx *client;
+
+	pthread_mutex_t lock; /* guards nothing but the wait on `wake` */
+	pthread_cond_t wake;  /* broadcast by uplink_stop() */
+	bool lock_ready;
+	bool wake_ready;
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stop;
+	atomic_int_least64_t stop_at_ms;    /* monotonic time of uplink_stop() */
+	uint32_t stop_grace_ms;		    /* how long a request in flight may finish */
+	atomic_int_least64_t busy_since_ms; /* uplink_heartbeat_ms(); 0: waiting */
+
+	/* Written by the forwarder thread, read by uplink_get_stats(). */
+	atomic_uint_least64_t points_sent;
+	atomic_uint_least64_t requests_ok;
+	atomic_uint_least64_t requests_failed;
+	atomic_uint_least64_t retries;
+	atomic_uint_least64_t points_rejected;
+	atomic_uint_least64_t splits;
+	atomic_uint_least64_t bytes_raw;
+	atomic_uint_least64_t bytes_sent;
+	atomic_uint_least32_t consecutive_failures;
+	atomic_int_least64_t last_success_ms;
+	atomic_int_least64_t last_error_ms;
+	atomic_int last_error_class;
+	atomic_int auth_failed;
+	atomic_uint_least64_t batch_points_now;
+	atomic_uint_least64_t batch_bytes_now;
+	pthread_mutex_t error_lock; /* guards last_error */
+	bool error_lock_ready;
+	char last_error[UPLINK_LAST_ERROR_SIZE];
+
+	/* Owned by the forwarder thread once it runs. */
+	struct storage_batch batch; /* what the last read returned: up to a few requests */
+	struct uplink_window win;   /* the request being sent */
+	struct influx_reply reply;
+	char message[INFLUX_BODY_CAP + 1]; /* InfluxDB's message in the last answer */
+	size_t *lines;			   /* refused line indexes: opt.batch_points entries */
+	int64_t *line_ids;		   /* their ids: opt.batch_points entries */
+	uint32_t rng;			   /* backoff_random() state */
+	uint32_t attempt;		   /* failed sends in a row, for the backoff */
+	uint32_t storage_attempt;	   /* failed storage calls in a row */
+	size_t limit_points;		   /* batch size now: opt.batch_points, lowered by 413 */
+	size_t limit_bytes;		   /* opt.batch_bytes, lowered by 413 */
+	size_t win_points;		   /* points per request now: limit_points or the probe */
+	size_t probe_points;		   /* > 0: bisecting, read this many */
+	int64_t suspect_last_id;	   /* bisecting: the refused batch ended here */
+	bool db_create_tried;		   /* CREATE DATABASE sent since the last 2xx */
+	bool failing;			   /* the last send failed */
+	int64_t fail_logged_ms;		   /* when the last failure line was written */
+	int64_t auth_logged_ms;		   /* when the last auth error was written; 0: never */
+	int64_t storage_logged_ms;
+	int64_t reject_logged_ms;
+	uint64_t rejects_unlogged; /* points rejected since the last reject log line */
+};
+
+/* Monotonic milliseconds; 0 if the clock cannot be read (never on Linux). Any thread. */
+int64_t uplink_now_ms(void);
+
+/* The forwarder starts a step of work now (for uplink_heartbeat_ms()). */
+void uplink_busy(struct uplink *u);
+
+/* True at most once per UPLINK_LOG_EVERY_MS for the timer *last (0: never
+ * logged); then sets *last to now. The timer's owner thread. */
+bool uplink_log_due(int64_t *last, int64_t now);
+
+/* A storage read, ack or reject failed with `rc`: count it, log (at most
+ * once a minute) and return the backoff wait in ms. Forwarder thread. */
+uint32_t uplink_storage_failed(struct uplink *u, const char *what, int rc);
+
+/* Send u->win (non-empty) and act on InfluxDB's answer as the error table
+ * says. On a 2xx sets *delivered and returns 0: the caller deletes the
+ * points (storage_ack). Otherwise the window is split, its refused lines are
+ * moved to `rejected`, or it is kept, and the return value is how long to
+ * wait before the next read (0: read again now). Forwarder thread. */
+uint32_t uplink_forward(struct uplink *u, bool *delivered);
+
+#endif
