@@ -24,6 +24,11 @@
 #define DEFAULT_CONFIG "/etc/iot-edge/iot-edge.conf"
 #define STATS_EVERY_SECONDS 10
 #define STATUS_EVERY_MS 5000u /* systemd: one STATUS= line this often */
+/* The watchdog's patience beyond a step's own bound: an uplink step (one
+ * request) longer than uplink.timeout plus this counts as stuck. */
+#define UPLINK_STUCK_SLACK_MS (120u * 1000u)
+/* One storage writer step (a group commit) longer than this counts as stuck. */
+#define WRITER_STUCK_MS (120u * 1000u)
 
 static void usage(FILE *out)
 {
@@ -108,20 +113,28 @@ static void notify_status(struct storage *st, struct uplink *up)
 	sdnotify_status(text);
 }
 
+static uint64_t storage_heartbeat_fn(void *arg)
+{
+	return storage_heartbeat_ms(arg);
+}
+
+static uint64_t uplink_heartbeat_fn(void *arg)
+{
+	return uplink_heartbeat_ms(arg);
+}
+
 /*
  * Register the threads whose progress the watchdog checks; the main thread
- * is checked by construction (it sends the pings). The storage writer and the
- * uplink join here once storage_heartbeat_ms() and uplink_heartbeat_ms()
- * exist (tests/pi/heartbeat-hooks.patch); until then only a frozen main
- * thread (or process) stops the pings.
+ * is checked by construction (it sends the pings). A stuck storage writer or
+ * uplink stops the pings and systemd restarts iot-edge.
  */
 static void watchdog_register_threads(struct watchdog *wd, struct storage *st, struct uplink *up,
 				      const struct edge_config *cfg)
 {
-	(void)wd;
-	(void)st;
-	(void)up;
-	(void)cfg;
+	if (watchdog_add(wd, "storage writer", storage_heartbeat_fn, st, WRITER_STUCK_MS) != 0 ||
+	    watchdog_add(wd, "uplink", uplink_heartbeat_fn, up,
+			 cfg->uplink_timeout_ms + UPLINK_STUCK_SLACK_MS) != 0)
+		log_error(MOD, "cannot watch the storage writer and uplink threads");
 }
 
 /* Send WATCHDOG=1 when one is due, but only while no watched thread is stuck. */

@@ -305,9 +305,11 @@ int storage_space_shrink(struct storage *s)
 	if (free_pages * s->page_size < STORAGE_SHRINK_MIN_BYTES ||
 	    free_pages < STORAGE_SHRINK_FREE_RATIO * (pages - free_pages))
 		return 0;
-	/* A step moves at most a checkpoint's worth of pages: the WAL stays small. */
-	snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%lld)",
-		 (long long)(4 * s->wal_pages));
+	/* Small steps: the writer runs them only while idle, and a step in
+	 * progress delays the next commit or ack by its duration (a step of
+	 * 4 WAL checkpoints' worth held acks up for seconds during a drain). */
+	long long step = s->wal_pages > 64 ? s->wal_pages : 64;
+	snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%lld)", step);
 	result = storage_exec(s->wdb, s->path, "BEGIN IMMEDIATE");
 	if (result == STORAGE_OK)
 		result = storage_exec(s->wdb, s->path, sql);
@@ -325,6 +327,6 @@ int storage_space_shrink(struct storage *s)
 	s->vacuum_failed_ns = 0;
 	atomic_store(&s->file_bytes, storage_space_file_bytes(s));
 	log_debug(STORAGE_LOG, "%s: gave up to %lld free pages back, file %llu bytes", s->path,
-		  (long long)(4 * s->wal_pages), (unsigned long long)atomic_load(&s->file_bytes));
+		  step, (unsigned long long)atomic_load(&s->file_bytes));
 	return 1;
 }

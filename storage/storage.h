@@ -114,6 +114,13 @@ void storage_batch_free(struct storage_batch *batch);
 /* Copy the counters. Any thread, lock-free, cheap. */
 void storage_get_stats(struct storage *s, struct storage_stats *out);
 
+/* The writer thread's heartbeat for the systemd watchdog: the CLOCK_MONOTONIC
+ * time in ms at which it started the step of work it is doing now (one group
+ * commit, or one shrink step), or the current time while it waits for work
+ * (idle is healthy). A value minutes old means a step that does not return.
+ * Any thread, lock-free. */
+uint64_t storage_heartbeat_ms(struct storage *s);
+
 /* "queue full" etc., for logs and HTTP error bodies. Static string. */
 const char *storage_strerror(int result);
 

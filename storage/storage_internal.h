@@ -150,6 +150,7 @@ struct storage {
 	_Atomic int64_t oldest_received_ns;
 	_Atomic uint64_t file_bytes;
 	atomic_int quarantined;
+	atomic_uint_least64_t busy_since_ms; /* storage_heartbeat_ms(); 0: waiting */
 };
 
 /* --- sql.c: small SQLite helpers; each logs its failure with `path`. --- */

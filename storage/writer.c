@@ -258,6 +258,24 @@ static void storage_group_wait(struct storage *s, size_t last_appends)
 	}
 }
 
+/* CLOCK_MONOTONIC in ms, the watchdog's clock; never 0 ("waiting"). */
+static uint64_t storage_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 1;
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + 1u;
+}
+
+/* Contract in storage.h. */
+uint64_t storage_heartbeat_ms(struct storage *s)
+{
+	uint64_t busy = atomic_load(&s->busy_since_ms);
+
+	return busy != 0 ? busy : storage_monotonic_ms();
+}
+
 static void *storage_writer_main(void *arg)
 {
 	struct storage *s = arg;
@@ -267,9 +285,11 @@ static void *storage_writer_main(void *arg)
 	for (;;) {
 		struct storage_job *jobs;
 
+		atomic_store(&s->busy_since_ms, 0); /* waiting for work is healthy */
 		while (!s->head && !s->closing && !s->shrink_due)
 			storage_check_pthread(pthread_cond_wait(&s->wake, &s->lock),
 					      "pthread_cond_wait");
+		atomic_store(&s->busy_since_ms, storage_monotonic_ms());
 		if (s->head)
 			storage_group_wait(s, last_appends);
 		if (!s->head && s->closing)

@@ -1,4 +1,5 @@
 # lib_pi.sh -- shared by tests/pi/test_pi_*.sh: messages, a temp dir, the package paths, the arm64 rootfs and the Docker engine.
+# shellcheck shell=bash
 #
 # ctest sets PI_SRC (the source tree), PI_WORK (this build's tests/pi
 # folder: the package builds live there) and IOT_EDGE (the built daemon).

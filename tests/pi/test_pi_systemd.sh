@@ -178,6 +178,7 @@ in_box test ! -e /var/lib/iot-edge || pi_fail "purge left /var/lib/iot-edge"
 in_box test ! -e /etc/systemd/system/multi-user.target.wants/iot-edge.service || pi_fail "purge left the enable link"
 ! in_box dpkg-statoverride --list /etc/iot-edge/iot-edge.conf >/dev/null || pi_fail "purge left the statoverride"
 in_box getent passwd iot-edge >/dev/null || pi_fail "purge removed the system user (Debian keeps it)"
+# shellcheck disable=SC2016 # dpkg-query's own ${...} format
 [ "$(in_box dpkg-query -W -f='${db:Status-Abbrev}' iot-edge 2>/dev/null || true)" != "ii " ] ||
 	pi_fail "dpkg still lists iot-edge as installed"
 pi_ok "apt-get purge: configuration, buffer, enable link and statoverride gone; system user kept"

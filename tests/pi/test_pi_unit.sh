@@ -15,6 +15,7 @@ out=$(systemd-analyze verify --man=no "$PI_TMP/iot-edge.service" 2>&1) || pi_fai
 pi_ok "systemd-analyze verify: no complaint"
 
 # The parts of the contract the daemon relies on.
+# shellcheck disable=SC2016 # $MAINPID is systemd's, literally in the unit
 for line in Type=notify NotifyAccess=main WatchdogSec=30s Restart=on-failure User=iot-edge \
 	StateDirectory=iot-edge ConfigurationDirectory=iot-edge 'ExecReload=/bin/kill -HUP $MAINPID' \
 	NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=yes \

@@ -316,8 +316,8 @@ static void test_file_shrinks_after_drain(void **state)
 			break;
 		assert_int_equal(storage_ack(s, b.last_id), STORAGE_OK);
 	}
-	/* the writer gives the free pages back while idle */
-	for (int i = 0; i < 100; i++) {
+	/* the writer gives the free pages back while idle, a step at a time */
+	for (int i = 0; i < 400; i++) {
 		pages = sql_int(f->path, "PRAGMA page_count");
 		if (pages < 64)
 			break;
