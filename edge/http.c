@@ -1,5 +1,7 @@
-/* http.c -- the HTTP ingest server (libmicrohttpd): lifecycle, limits, routing, /ping, /health. */
+/* http.c -- the HTTP ingest server (libmicrohttpd): lifecycle, limits, routing, /ping, /health, /status. */
 #include "http_internal.h"
+
+#include <cJSON.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +21,37 @@ uint64_t http_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* GET /status: the ingest counters, then whatever the daemon adds. Needs no
+ * token, like /health; it holds no secrets. */
+static enum MHD_Result http_status(struct http_server *srv, struct MHD_Connection *conn)
+{
+	struct http_stats st;
+	cJSON *root = cJSON_CreateObject();
+	cJSON *ingest = cJSON_AddObjectToObject(root, "ingest");
+	char *text = NULL;
+	enum MHD_Result ret;
+
+	http_get_stats(srv, &st);
+	if (ingest) {
+		cJSON_AddNumberToObject(ingest, "requests", (double)st.requests);
+		cJSON_AddNumberToObject(ingest, "points", (double)st.points);
+		cJSON_AddNumberToObject(ingest, "client_errors", (double)st.client_errors);
+		cJSON_AddNumberToObject(ingest, "server_errors", (double)st.server_errors);
+	}
+	if (root && srv->status_fn)
+		srv->status_fn(srv->status_arg, root);
+	if (root)
+		text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text)
+		return http_fail(srv, conn, HTTP_EP_DATA, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 "out of memory", NULL, NULL);
+	http_count(srv, MHD_HTTP_OK);
+	ret = http_respond(conn, MHD_HTTP_OK, text, "application/json", NULL, NULL);
+	cJSON_free(text);
+	return ret;
 }
 
 static enum MHD_Result http_health(struct http_server *srv, struct MHD_Connection *conn)
@@ -142,11 +175,14 @@ static enum MHD_Result http_route(struct http_server *srv, struct MHD_Connection
 		return http_begin_post(srv, conn, HTTP_EP_WRITE_V1, method, out);
 	if (strcmp(url, "/api/v2/write") == 0)
 		return http_begin_post(srv, conn, HTTP_EP_WRITE_V2, method, out);
-	if (strcmp(url, "/health") == 0 || strcmp(url, "/ping") == 0) {
+	if (strcmp(url, "/health") == 0 || strcmp(url, "/ping") == 0 ||
+	    strcmp(url, "/status") == 0) {
 		if (!is_get)
 			return http_fail(srv, conn, HTTP_EP_DATA, MHD_HTTP_METHOD_NOT_ALLOWED,
 					 "this endpoint answers GET and HEAD only",
 					 MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		if (url[1] == 's')
+			return http_status(srv, conn);
 		return url[1] == 'h' ? http_health(srv, conn) : http_ping(srv, conn);
 	}
 	snprintf(err, sizeof(err),
@@ -253,6 +289,8 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	srv->unsigned_ok = options->unsigned_ok;
 	srv->timeout_ms = options->connection_timeout_ms ? options->connection_timeout_ms
 							 : HTTP_DEFAULT_TIMEOUT_MS;
+	srv->status_fn = options->status;
+	srv->status_arg = options->status_arg;
 	if (options->token && *options->token) {
 		srv->token = strdup(options->token);
 		if (!srv->token) {

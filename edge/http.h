@@ -1,4 +1,4 @@
-/* http.h -- HTTP ingest (libmicrohttpd): /data, /write, /api/v2/write, /ping, /health. */
+/* http.h -- HTTP ingest (libmicrohttpd): /data, /write, /api/v2/write, /ping, /health, /status. */
 #ifndef IOT_EDGE_HTTP_H
 #define IOT_EDGE_HTTP_H
 
@@ -9,6 +9,11 @@
 #include "storage.h"
 
 struct http_server;
+struct cJSON;
+
+/* Adds the daemon's figures (buffer, uplink, ...) to the JSON object `root`
+ * of a GET /status answer. Called on the HTTP thread: quick, lock-free reads. */
+typedef void http_status_fn(void *arg, struct cJSON *root);
 
 struct http_options {
 	const char *listen;		/* "HOST:PORT", "[V6]:PORT" or ":PORT" */
@@ -20,6 +25,8 @@ struct http_options {
 					   this, is closed; 0: 30 s */
 	const char *token;		/* NULL or "": no authentication; copied, never logged */
 	int unsigned_ok;		/* accept 12u line-protocol fields (the uplink speaks v2) */
+	http_status_fn *status;		/* GET /status; NULL: only the "ingest" figures */
+	void *status_arg;
 };
 
 /* Listen and serve on libmicrohttpd's own thread; requests are answered only

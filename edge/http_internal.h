@@ -28,6 +28,8 @@ struct http_server {
 	unsigned timeout_ms;
 	int unsigned_ok;
 	char *token; /* NULL: no authentication */
+	http_status_fn *status_fn;
+	void *status_arg;
 	size_t token_len;
 
 	/* Requests handed to storage and not yet answered; http_stop waits for 0.

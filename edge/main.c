@@ -15,6 +15,7 @@
 #include "log.h"
 #include "reload.h"
 #include "sdnotify.h"
+#include "status.h"
 #include "storage.h"
 #include "udp.h"
 #include "uplink.h"
@@ -173,6 +174,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct udp_listener *udp = NULL;
 	struct uplink *uplink = NULL;
 	struct watchdog wd;
+	struct status_sources status_sources = {0}; /* read by GET /status until http_stop() */
 	int status = EXIT_FAILURE;
 
 	struct storage_options so = {
@@ -217,6 +219,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		log_error(MOD, "cannot start the uplink");
 		goto out;
 	}
+	status_sources = (struct status_sources){
+		.storage = storage, .uplink = uplink, .started_ms = status_now_ms()};
 	struct http_options ho = {
 		.listen = cfg->http_listen,
 		.max_body = (size_t)cfg->http_max_body,
@@ -226,6 +230,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		.connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
 		.token = cfg->http_token,
 		.unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+		.status = status_fill,
+		.status_arg = &status_sources,
 	};
 	if (http_start(&ho, storage, &http) != 0)
 		goto out;
