@@ -1,4 +1,5 @@
-/* config.c -- the table of settings, and reading them from an INI file (libinih) and the environment. */
+/* config.c -- the table of settings, and reading them from an INI file (libinih) and the
+ * environment. */
 #include "config.h"
 
 #include <ctype.h>
@@ -27,12 +28,12 @@ struct config_key {
 	const char *section;
 	const char *name;
 	enum key_type type;
-	size_t offset;        /* of the field in struct edge_config */
+	size_t offset;	      /* of the field in struct edge_config */
 	const char *fallback; /* the default, in the same text form as the file */
 	uint64_t min, max;    /* numeric keys, in stored units */
 	const char *choices;  /* KEY_ENUM: "full|normal" */
 	key_check_fn *check;  /* KEY_STRING: extra validation, may be NULL */
-	bool secret;          /* never printed */
+	bool secret;	      /* never printed */
 	const char *help;
 };
 
@@ -44,75 +45,75 @@ static int check_url(const char *value, const char **why);
 #define HOUR_MS (3600ull * 1000)
 
 static const struct config_key keys[] = {
-	{ "http", "listen", KEY_STRING, FIELD(http_listen), "0.0.0.0:1337", 0, 0, NULL,
-	  check_listen, false, "address and port for HTTP ingest: HOST:PORT, [IPV6]:PORT or :PORT" },
-	{ "http", "max_body", KEY_SIZE, FIELD(http_max_body), "1MiB", 1024, 256ull << 20, NULL,
-	  NULL, false, "largest request body accepted (after gzip decoding); larger ones get 413" },
-	{ "http", "max_points", KEY_UINT, FIELD(http_max_points), "100000", 1, 10000000, NULL,
-	  NULL, false, "most points in one request; more get 413" },
-	{ "http", "max_line", KEY_SIZE, FIELD(http_max_line), "64KiB", 256, 16ull << 20, NULL,
-	  NULL, false, "longest line-protocol line accepted" },
-	{ "http", "max_connections", KEY_UINT, FIELD(http_max_connections), "1000", 1, 100000,
-	  NULL, NULL, false, "most client connections at once" },
-	{ "http", "connection_timeout", KEY_DURATION, FIELD(http_connection_timeout_ms), "30s",
-	  1000, HOUR_MS, NULL, NULL, false, "an idle or too slow client connection is closed" },
-	{ "http", "token", KEY_STRING, FIELD(http_token), "", 0, 0, NULL, NULL, true,
-	  "if set, writers must present it (Token, Bearer, Basic or u/p); never logged" },
-	{ "udp", "listen", KEY_STRING, FIELD(udp_listen), "", 0, 0, NULL, check_optional_listen,
-	  false, "address and port for line protocol over UDP (empty: off)" },
-	{ "buffer", "path", KEY_STRING, FIELD(buffer_path), "/var/lib/iot-edge/buffer.db", 0, 0,
-	  NULL, NULL, false, "the SQLite buffer file (its -wal and -shm files sit beside it)" },
-	{ "buffer", "durability", KEY_ENUM, FIELD(buffer_durability), "full", 0, 0, "full|normal",
-	  NULL, false,
-	  "full: an acknowledged reading survives power loss (fsync per commit); "
-	  "normal: it survives a crash of iot-edge, not of the machine" },
-	{ "buffer", "max_size", KEY_SIZE, FIELD(buffer_max_size), "512MiB", 1ull << 20,
-	  UINT64_MAX, NULL, NULL, false, "the most disk space the buffer may use" },
-	{ "buffer", "min_free_disk", KEY_SIZE, FIELD(buffer_min_free_disk), "100MB", 0,
-	  UINT64_MAX, NULL, NULL, false, "free space always left on the buffer's filesystem" },
-	{ "buffer", "full_policy", KEY_ENUM, FIELD(buffer_full_policy), "drop_oldest", 0, 0,
-	  "drop_oldest|reject_new", NULL, false,
-	  "when a bound is reached: drop the oldest readings, or refuse new ones with 507" },
-	{ "uplink", "api", KEY_ENUM, FIELD(uplink_api), "v1", 0, 0, "v1|v2", NULL, false,
-	  "InfluxDB write API: v1 (/write, database) or v2 (/api/v2/write, org and bucket)" },
-	{ "uplink", "url", KEY_STRING, FIELD(uplink_url), "http://127.0.0.1:8086", 0, 0, NULL,
-	  check_url, false, "base URL of the InfluxDB server readings are forwarded to" },
-	{ "uplink", "database", KEY_STRING, FIELD(uplink_database), "iot", 0, 0, NULL, NULL, false,
-	  "v1: database; created once if InfluxDB says it does not exist" },
-	{ "uplink", "retention_policy", KEY_STRING, FIELD(uplink_retention_policy), "", 0, 0, NULL,
-	  NULL, false, "v1: retention policy (empty: the database's default)" },
-	{ "uplink", "username", KEY_STRING, FIELD(uplink_username), "", 0, 0, NULL, NULL, false,
-	  "v1: InfluxDB user (empty: no authentication)" },
-	{ "uplink", "password", KEY_STRING, FIELD(uplink_password), "", 0, 0, NULL, NULL, true,
-	  "v1: InfluxDB password (never logged)" },
-	{ "uplink", "org", KEY_STRING, FIELD(uplink_org), "", 0, 0, NULL, NULL, false,
-	  "v2: organization" },
-	{ "uplink", "bucket", KEY_STRING, FIELD(uplink_bucket), "", 0, 0, NULL, NULL, false,
-	  "v2: bucket" },
-	{ "uplink", "token", KEY_STRING, FIELD(uplink_token), "", 0, 0, NULL, NULL, true,
-	  "v2: API token, sent as Authorization: Token (never logged)" },
-	{ "uplink", "create_database", KEY_BOOL, FIELD(uplink_create_database), "true", 0, 0,
-	  NULL, NULL, false, "v1: send CREATE DATABASE once when InfluxDB says it is missing" },
-	{ "uplink", "gzip", KEY_BOOL, FIELD(uplink_gzip), "true", 0, 0, NULL, NULL, false,
-	  "compress request bodies (Content-Encoding: gzip)" },
-	{ "uplink", "ca_file", KEY_STRING, FIELD(uplink_ca_file), "", 0, 0, NULL, NULL, false,
-	  "PEM file of CA certificates for https (empty: the system's)" },
-	{ "uplink", "insecure_skip_verify", KEY_BOOL, FIELD(uplink_insecure_skip_verify), "false",
-	  0, 0, NULL, NULL, false, "do not verify the server's TLS certificate (logged loudly)" },
-	{ "uplink", "batch_points", KEY_UINT, FIELD(uplink_batch_points), "5000", 1, 100000, NULL,
-	  NULL, false, "most points per request to InfluxDB" },
-	{ "uplink", "batch_bytes", KEY_SIZE, FIELD(uplink_batch_bytes), "4MiB", 1024, 64ull << 20,
-	  NULL, NULL, false, "most line-protocol bytes per request to InfluxDB" },
-	{ "uplink", "flush_interval", KEY_DURATION, FIELD(uplink_flush_interval_ms), "1s", 10,
-	  HOUR_MS, NULL, NULL, false, "how long to wait for more readings when a batch is not full" },
-	{ "uplink", "retry_initial", KEY_DURATION, FIELD(uplink_retry_initial_ms), "500ms", 10,
-	  HOUR_MS, NULL, NULL, false, "first retry delay ceiling; doubles per failure (full jitter)" },
-	{ "uplink", "retry_max", KEY_DURATION, FIELD(uplink_retry_max_ms), "60s", 100, 24 * HOUR_MS,
-	  NULL, NULL, false, "the most a retry waits" },
-	{ "uplink", "timeout", KEY_DURATION, FIELD(uplink_timeout_ms), "30s", 100, HOUR_MS, NULL,
-	  NULL, false, "a request to InfluxDB that takes longer is abandoned and retried" },
-	{ "log", "level", KEY_ENUM, FIELD(log_level), "info", 0, 0, "debug|info|warn|error", NULL,
-	  false, "the least important messages logged" },
+    {"http", "listen", KEY_STRING, FIELD(http_listen), "0.0.0.0:1337", 0, 0, NULL, check_listen,
+     false, "address and port for HTTP ingest: HOST:PORT, [IPV6]:PORT or :PORT"},
+    {"http", "max_body", KEY_SIZE, FIELD(http_max_body), "1MiB", 1024, 256ull << 20, NULL, NULL,
+     false, "largest request body accepted (after gzip decoding); larger ones get 413"},
+    {"http", "max_points", KEY_UINT, FIELD(http_max_points), "100000", 1, 10000000, NULL, NULL,
+     false, "most points in one request; more get 413"},
+    {"http", "max_line", KEY_SIZE, FIELD(http_max_line), "64KiB", 256, 16ull << 20, NULL, NULL,
+     false, "longest line-protocol line accepted"},
+    {"http", "max_connections", KEY_UINT, FIELD(http_max_connections), "1000", 1, 100000, NULL,
+     NULL, false, "most client connections at once"},
+    {"http", "connection_timeout", KEY_DURATION, FIELD(http_connection_timeout_ms), "30s", 1000,
+     HOUR_MS, NULL, NULL, false, "an idle or too slow client connection is closed"},
+    {"http", "token", KEY_STRING, FIELD(http_token), "", 0, 0, NULL, NULL, true,
+     "if set, writers must present it (Token, Bearer, Basic or u/p); never logged"},
+    {"udp", "listen", KEY_STRING, FIELD(udp_listen), "", 0, 0, NULL, check_optional_listen, false,
+     "address and port for line protocol over UDP (empty: off)"},
+    {"buffer", "path", KEY_STRING, FIELD(buffer_path), "/var/lib/iot-edge/buffer.db", 0, 0, NULL,
+     NULL, false, "the SQLite buffer file (its -wal and -shm files sit beside it)"},
+    {"buffer", "durability", KEY_ENUM, FIELD(buffer_durability), "full", 0, 0, "full|normal", NULL,
+     false,
+     "full: an acknowledged reading survives power loss (fsync per commit); "
+     "normal: it survives a crash of iot-edge, not of the machine"},
+    {"buffer", "max_size", KEY_SIZE, FIELD(buffer_max_size), "512MiB", 1ull << 20, UINT64_MAX, NULL,
+     NULL, false, "the most disk space the buffer may use"},
+    {"buffer", "min_free_disk", KEY_SIZE, FIELD(buffer_min_free_disk), "100MB", 0, UINT64_MAX, NULL,
+     NULL, false, "free space always left on the buffer's filesystem"},
+    {"buffer", "full_policy", KEY_ENUM, FIELD(buffer_full_policy), "drop_oldest", 0, 0,
+     "drop_oldest|reject_new", NULL, false,
+     "when a bound is reached: drop the oldest readings, or refuse new ones with 507"},
+    {"uplink", "api", KEY_ENUM, FIELD(uplink_api), "v1", 0, 0, "v1|v2", NULL, false,
+     "InfluxDB write API: v1 (/write, database) or v2 (/api/v2/write, org and bucket)"},
+    {"uplink", "url", KEY_STRING, FIELD(uplink_url), "http://127.0.0.1:8086", 0, 0, NULL, check_url,
+     false, "base URL of the InfluxDB server readings are forwarded to"},
+    {"uplink", "database", KEY_STRING, FIELD(uplink_database), "iot", 0, 0, NULL, NULL, false,
+     "v1: database; created once if InfluxDB says it does not exist"},
+    {"uplink", "retention_policy", KEY_STRING, FIELD(uplink_retention_policy), "", 0, 0, NULL, NULL,
+     false, "v1: retention policy (empty: the database's default)"},
+    {"uplink", "username", KEY_STRING, FIELD(uplink_username), "", 0, 0, NULL, NULL, false,
+     "v1: InfluxDB user (empty: no authentication)"},
+    {"uplink", "password", KEY_STRING, FIELD(uplink_password), "", 0, 0, NULL, NULL, true,
+     "v1: InfluxDB password (never logged)"},
+    {"uplink", "org", KEY_STRING, FIELD(uplink_org), "", 0, 0, NULL, NULL, false,
+     "v2: organization"},
+    {"uplink", "bucket", KEY_STRING, FIELD(uplink_bucket), "", 0, 0, NULL, NULL, false,
+     "v2: bucket"},
+    {"uplink", "token", KEY_STRING, FIELD(uplink_token), "", 0, 0, NULL, NULL, true,
+     "v2: API token, sent as Authorization: Token (never logged)"},
+    {"uplink", "create_database", KEY_BOOL, FIELD(uplink_create_database), "true", 0, 0, NULL, NULL,
+     false, "v1: send CREATE DATABASE once when InfluxDB says it is missing"},
+    {"uplink", "gzip", KEY_BOOL, FIELD(uplink_gzip), "true", 0, 0, NULL, NULL, false,
+     "compress request bodies (Content-Encoding: gzip)"},
+    {"uplink", "ca_file", KEY_STRING, FIELD(uplink_ca_file), "", 0, 0, NULL, NULL, false,
+     "PEM file of CA certificates for https (empty: the system's)"},
+    {"uplink", "insecure_skip_verify", KEY_BOOL, FIELD(uplink_insecure_skip_verify), "false", 0, 0,
+     NULL, NULL, false, "do not verify the server's TLS certificate (logged loudly)"},
+    {"uplink", "batch_points", KEY_UINT, FIELD(uplink_batch_points), "5000", 1, 100000, NULL, NULL,
+     false, "most points per request to InfluxDB"},
+    {"uplink", "batch_bytes", KEY_SIZE, FIELD(uplink_batch_bytes), "4MiB", 1024, 64ull << 20, NULL,
+     NULL, false, "most line-protocol bytes per request to InfluxDB"},
+    {"uplink", "flush_interval", KEY_DURATION, FIELD(uplink_flush_interval_ms), "1s", 10, HOUR_MS,
+     NULL, NULL, false, "how long to wait for more readings when a batch is not full"},
+    {"uplink", "retry_initial", KEY_DURATION, FIELD(uplink_retry_initial_ms), "500ms", 10, HOUR_MS,
+     NULL, NULL, false, "first retry delay ceiling; doubles per failure (full jitter)"},
+    {"uplink", "retry_max", KEY_DURATION, FIELD(uplink_retry_max_ms), "60s", 100, 24 * HOUR_MS,
+     NULL, NULL, false, "the most a retry waits"},
+    {"uplink", "timeout", KEY_DURATION, FIELD(uplink_timeout_ms), "30s", 100, HOUR_MS, NULL, NULL,
+     false, "a request to InfluxDB that takes longer is abandoned and retried"},
+    {"log", "level", KEY_ENUM, FIELD(log_level), "info", 0, 0, "debug|info|warn|error", NULL, false,
+     "the least important messages logged"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -175,16 +176,22 @@ static int parse_scaled(const char *value, const struct unit *units, const char 
 }
 
 static const struct unit size_units[] = {
-	{ "", 1 },           { "B", 1 },
-	{ "kB", 1000 },      { "KB", 1000 },      { "MB", 1000 * 1000 },
-	{ "GB", 1000 * 1000 * 1000 },             { "KiB", 1ull << 10 },
-	{ "MiB", 1ull << 20 }, { "GiB", 1ull << 30 }, { NULL, 0 },
+    {"", 1},
+    {"B", 1},
+    {"kB", 1000},
+    {"KB", 1000},
+    {"MB", 1000 * 1000},
+    {"GB", 1000 * 1000 * 1000},
+    {"KiB", 1ull << 10},
+    {"MiB", 1ull << 20},
+    {"GiB", 1ull << 30},
+    {NULL, 0},
 };
 
-static const struct unit plain_units[] = { { "", 1 }, { NULL, 0 } };
+static const struct unit plain_units[] = {{"", 1}, {NULL, 0}};
 
 static const struct unit duration_units[] = {
-	{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", HOUR_MS }, { NULL, 0 },
+    {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", HOUR_MS}, {NULL, 0},
 };
 
 static int parse_enum(const char *value, const char *choices, unsigned *out)
@@ -246,8 +253,8 @@ static int key_set(struct edge_config *c, const struct config_key *k, const char
 			return -1;
 		break;
 	case KEY_SIZE:
-		if (parse_scaled(value, size_units, "unknown unit (use B, kB, MB, GB, KiB, MiB or GiB)",
-				 &n, why) != 0)
+		if (parse_scaled(value, size_units,
+				 "unknown unit (use B, kB, MB, GB, KiB, MiB or GiB)", &n, why) != 0)
 			return -1;
 		break;
 	case KEY_DURATION:
@@ -257,10 +264,12 @@ static int key_set(struct edge_config *c, const struct config_key *k, const char
 		break;
 	}
 	if (n < k->min || n > k->max) {
-		const char *unit = k->type == KEY_DURATION ? "ms" : k->type == KEY_SIZE ? " bytes" : "";
+		const char *unit = k->type == KEY_DURATION ? "ms"
+				   : k->type == KEY_SIZE   ? " bytes"
+							   : "";
 		snprintf(scratch, scratch_size,
-			 "%" PRIu64 "%s is out of range %" PRIu64 "..%" PRIu64 "%s", n, unit, k->min,
-			 k->max, unit);
+			 "%" PRIu64 "%s is out of range %" PRIu64 "..%" PRIu64 "%s", n, unit,
+			 k->min, k->max, unit);
 		*why = scratch;
 		return -1;
 	}
@@ -346,7 +355,7 @@ static int file_handle_key(void *user, const char *section, const char *name, co
 
 int config_load_file(struct edge_config *c, const char *path, FILE *errors)
 {
-	struct file_ctx ctx = { .config = c, .path = path, .errors = errors };
+	struct file_ctx ctx = {.config = c, .path = path, .errors = errors};
 	ctx.file = fopen(path, "r");
 	if (!ctx.file) {
 		fprintf(errors, "%s: cannot open: %s\n", path, strerror(errno));
@@ -459,8 +468,8 @@ void config_print(const struct edge_config *c, FILE *out)
 
 void config_print_help(FILE *out)
 {
-	static const char *const type_names[] = { "text", "number", "size", "duration", "",
-						   "true or false" };
+	static const char *const type_names[] = {"text",     "number", "size",
+						 "duration", "",       "true or false"};
 	char name[96];
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct config_key *k = &keys[i];

@@ -1,4 +1,5 @@
-/* config.h -- the daemon's settings: one table of keys, read from an INI file and the environment. */
+/* config.h -- the daemon's settings: one table of keys, read from an INI file and the environment.
+ */
 #ifndef IOT_EDGE_CONFIG_H
 #define IOT_EDGE_CONFIG_H
 
@@ -16,18 +17,18 @@ enum { CONFIG_API_V1, CONFIG_API_V2 };
 struct edge_config {
 	char *http_listen;
 	uint64_t http_max_body;
-	uint64_t http_max_points;     /* per request */
-	uint64_t http_max_line;       /* bytes in one line-protocol line */
+	uint64_t http_max_points; /* per request */
+	uint64_t http_max_line;	  /* bytes in one line-protocol line */
 	uint64_t http_max_connections;
 	uint64_t http_connection_timeout_ms;
-	char *http_token;             /* "": ingest needs no authentication */
-	char *udp_listen;             /* "": no UDP listener */
+	char *http_token; /* "": ingest needs no authentication */
+	char *udp_listen; /* "": no UDP listener */
 	char *buffer_path;
-	unsigned buffer_durability;   /* CONFIG_DURABILITY_* */
+	unsigned buffer_durability; /* CONFIG_DURABILITY_* */
 	uint64_t buffer_max_size;
 	uint64_t buffer_min_free_disk;
-	unsigned buffer_full_policy;  /* CONFIG_FULL_* */
-	unsigned uplink_api;          /* CONFIG_API_* */
+	unsigned buffer_full_policy; /* CONFIG_FULL_* */
+	unsigned uplink_api;	     /* CONFIG_API_* */
 	char *uplink_url;
 	char *uplink_database;
 	char *uplink_retention_policy;
@@ -46,7 +47,7 @@ struct edge_config {
 	uint64_t uplink_retry_initial_ms;
 	uint64_t uplink_retry_max_ms;
 	uint64_t uplink_timeout_ms;
-	unsigned log_level;           /* index: 0 debug, 1 info, 2 warn, 3 error */
+	unsigned log_level; /* index: 0 debug, 1 info, 2 warn, 3 error */
 };
 
 /* Set every key to its default. Strings are malloc'd: config_cleanup(). */

@@ -1,4 +1,5 @@
-/* http.c -- the HTTP ingest server (libmicrohttpd): lifecycle, limits, routing, /ping, /health, /status. */
+/* http.c -- the HTTP ingest server (libmicrohttpd): lifecycle, limits, routing, /ping, /health,
+ * /status. */
 #include "http_internal.h"
 
 #include <cJSON.h>

@@ -165,9 +165,10 @@ static void http_warn_not_stored(size_t points, int rc)
 		atomic_fetch_add(&quiet, 1);
 		return;
 	}
-	log_warn(HTTP_LOG, "a request of %zu points was not stored: %s (%llu more refused since "
-		 "the last such line)", points, storage_strerror(rc),
-		 (unsigned long long)atomic_exchange(&quiet, 0));
+	log_warn(HTTP_LOG,
+		 "a request of %zu points was not stored: %s (%llu more refused since "
+		 "the last such line)",
+		 points, storage_strerror(rc), (unsigned long long)atomic_exchange(&quiet, 0));
 }
 
 enum MHD_Result http_answer_committed(struct http_request *req)

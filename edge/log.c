@@ -8,7 +8,7 @@
 #include <time.h>
 
 static atomic_int min_level = LOG_LEVEL_INFO;
-static const char *const level_names[] = { "debug", "info", "warn", "error" };
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void log_set_level(enum log_level level)
 {
@@ -40,8 +40,8 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 
 	/* Build the whole line first so concurrent threads never interleave. */
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s.%03ldZ %s [%s] ", stamp,
-			 now.tv_nsec / 1000000L, level_names[level], module);
+	int n = snprintf(line, sizeof(line), "%s.%03ldZ %s [%s] ", stamp, now.tv_nsec / 1000000L,
+			 level_names[level], module);
 	if (n < 0)
 		return;
 	va_list ap;

@@ -18,7 +18,7 @@ int log_level_parse(const char *name, enum log_level *out);
 /* One line on stderr: "2026-11-28T05:44:27.123Z info [module] text".
  * Thread-safe; never logs secrets handed to it, so do not hand it any. */
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_debug(module, ...) log_msg(LOG_LEVEL_DEBUG, module, __VA_ARGS__)
 #define log_info(module, ...) log_msg(LOG_LEVEL_INFO, module, __VA_ARGS__)

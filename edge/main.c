@@ -33,20 +33,19 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: iot-edge [-c FILE] [-n] [--version] [--help]\n"
-		"\n"
-		"Store-and-forward edge aggregator: takes readings over HTTP, makes each one\n"
-		"durable in a SQLite buffer before acknowledging it, and forwards the buffer\n"
-		"to InfluxDB, retrying until InfluxDB has every reading.\n"
-		"\n"
-		"  -c, --config FILE  configuration file (default " DEFAULT_CONFIG
-		", used when present)\n"
-		"  -n, --check        check the configuration, print what is wrong, and exit\n"
-		"  -V, --version      print the version and exit\n"
-		"  -h, --help         print this help and exit\n"
-		"\n"
-		"Settings (file section and key, environment variable that overrides it):\n");
+	fprintf(out, "Usage: iot-edge [-c FILE] [-n] [--version] [--help]\n"
+		     "\n"
+		     "Store-and-forward edge aggregator: takes readings over HTTP, makes each one\n"
+		     "durable in a SQLite buffer before acknowledging it, and forwards the buffer\n"
+		     "to InfluxDB, retrying until InfluxDB has every reading.\n"
+		     "\n"
+		     "  -c, --config FILE  configuration file (default " DEFAULT_CONFIG
+		     ", used when present)\n"
+		     "  -n, --check        check the configuration, print what is wrong, and exit\n"
+		     "  -V, --version      print the version and exit\n"
+		     "  -h, --help         print this help and exit\n"
+		     "\n"
+		     "Settings (file section and key, environment variable that overrides it):\n");
 	config_print_help(out);
 }
 
@@ -178,15 +177,15 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	int status = EXIT_FAILURE;
 
 	struct storage_options so = {
-		.path = cfg->buffer_path,
-		.durability = cfg->buffer_durability == CONFIG_DURABILITY_FULL
-				      ? STORAGE_DURABILITY_FULL
-				      : STORAGE_DURABILITY_NORMAL,
-		.max_size = cfg->buffer_max_size,
-		.min_free_disk = cfg->buffer_min_free_disk,
-		.full_policy = cfg->buffer_full_policy == CONFIG_FULL_DROP_OLDEST
-				       ? STORAGE_FULL_DROP_OLDEST
-				       : STORAGE_FULL_REJECT_NEW,
+	    .path = cfg->buffer_path,
+	    .durability = cfg->buffer_durability == CONFIG_DURABILITY_FULL
+			      ? STORAGE_DURABILITY_FULL
+			      : STORAGE_DURABILITY_NORMAL,
+	    .max_size = cfg->buffer_max_size,
+	    .min_free_disk = cfg->buffer_min_free_disk,
+	    .full_policy = cfg->buffer_full_policy == CONFIG_FULL_DROP_OLDEST
+			       ? STORAGE_FULL_DROP_OLDEST
+			       : STORAGE_FULL_REJECT_NEW,
 	};
 	int rc = storage_open(&so, &storage);
 	if (rc != STORAGE_OK) {
@@ -195,56 +194,57 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		goto out;
 	}
 	struct uplink_options uo = {
-		.api = cfg->uplink_api == CONFIG_API_V1 ? UPLINK_API_V1 : UPLINK_API_V2,
-		.url = cfg->uplink_url,
-		.database = cfg->uplink_database,
-		.retention_policy = cfg->uplink_retention_policy,
-		.username = cfg->uplink_username,
-		.password = cfg->uplink_password,
-		.org = cfg->uplink_org,
-		.bucket = cfg->uplink_bucket,
-		.token = cfg->uplink_token,
-		.create_database = cfg->uplink_create_database,
-		.gzip = cfg->uplink_gzip,
-		.ca_file = cfg->uplink_ca_file,
-		.insecure_skip_verify = cfg->uplink_insecure_skip_verify,
-		.batch_points = cfg->uplink_batch_points,
-		.batch_bytes = cfg->uplink_batch_bytes,
-		.flush_interval_ms = (uint32_t)cfg->uplink_flush_interval_ms,
-		.retry_initial_ms = (uint32_t)cfg->uplink_retry_initial_ms,
-		.retry_max_ms = (uint32_t)cfg->uplink_retry_max_ms,
-		.timeout_ms = (uint32_t)cfg->uplink_timeout_ms,
+	    .api = cfg->uplink_api == CONFIG_API_V1 ? UPLINK_API_V1 : UPLINK_API_V2,
+	    .url = cfg->uplink_url,
+	    .database = cfg->uplink_database,
+	    .retention_policy = cfg->uplink_retention_policy,
+	    .username = cfg->uplink_username,
+	    .password = cfg->uplink_password,
+	    .org = cfg->uplink_org,
+	    .bucket = cfg->uplink_bucket,
+	    .token = cfg->uplink_token,
+	    .create_database = cfg->uplink_create_database,
+	    .gzip = cfg->uplink_gzip,
+	    .ca_file = cfg->uplink_ca_file,
+	    .insecure_skip_verify = cfg->uplink_insecure_skip_verify,
+	    .batch_points = cfg->uplink_batch_points,
+	    .batch_bytes = cfg->uplink_batch_bytes,
+	    .flush_interval_ms = (uint32_t)cfg->uplink_flush_interval_ms,
+	    .retry_initial_ms = (uint32_t)cfg->uplink_retry_initial_ms,
+	    .retry_max_ms = (uint32_t)cfg->uplink_retry_max_ms,
+	    .timeout_ms = (uint32_t)cfg->uplink_timeout_ms,
 	};
 	if (uplink_start(&uo, storage, &uplink) != 0) {
 		log_error(MOD, "cannot start the uplink");
 		goto out;
 	}
 	status_sources = (struct status_sources){
-		.storage = storage, .uplink = uplink, .started_ms = status_now_ms()};
+	    .storage = storage, .uplink = uplink, .started_ms = status_now_ms()};
 	struct http_options ho = {
-		.listen = cfg->http_listen,
-		.max_body = (size_t)cfg->http_max_body,
-		.max_points = (size_t)cfg->http_max_points,
-		.max_line = (size_t)cfg->http_max_line,
-		.max_connections = (unsigned)cfg->http_max_connections,
-		.connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
-		.token = cfg->http_token,
-		.unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
-		.status = status_fill,
-		.status_arg = &status_sources,
+	    .listen = cfg->http_listen,
+	    .max_body = (size_t)cfg->http_max_body,
+	    .max_points = (size_t)cfg->http_max_points,
+	    .max_line = (size_t)cfg->http_max_line,
+	    .max_connections = (unsigned)cfg->http_max_connections,
+	    .connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
+	    .token = cfg->http_token,
+	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+	    .status = status_fill,
+	    .status_arg = &status_sources,
 	};
 	if (http_start(&ho, storage, &http) != 0)
 		goto out;
 	if (cfg->udp_listen && *cfg->udp_listen) {
-		struct udp_options udo = { .listen = cfg->udp_listen,
-					   .max_line = (size_t)cfg->http_max_line,
-					   .unsigned_ok = cfg->uplink_api == CONFIG_API_V2 };
+		struct udp_options udo = {.listen = cfg->udp_listen,
+					  .max_line = (size_t)cfg->http_max_line,
+					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2};
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
 
 	log_info(MOD, "iot-edge %s ready: buffer %s (durability %s), forwarding to %s database %s",
-		 IOT_EDGE_VERSION, cfg->buffer_path, cfg->buffer_durability == CONFIG_DURABILITY_FULL ? "full" : "normal",
+		 IOT_EDGE_VERSION, cfg->buffer_path,
+		 cfg->buffer_durability == CONFIG_DURABILITY_FULL ? "full" : "normal",
 		 cfg->uplink_url, cfg->uplink_database);
 
 	sdnotify_ready();
@@ -259,8 +259,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	uint64_t last_stats = watchdog_now_ms(), last_status = last_stats;
 	for (;;) {
 		uint64_t tick = watchdog_tick_ms(&wd, STATUS_EVERY_MS);
-		struct timespec wait = { .tv_sec = (time_t)(tick / 1000),
-					 .tv_nsec = (long)(tick % 1000) * 1000000L };
+		struct timespec wait = {.tv_sec = (time_t)(tick / 1000),
+					.tv_nsec = (long)(tick % 1000) * 1000000L};
 		int sig = sigtimedwait(signals, NULL, &wait);
 		if (sig == SIGHUP) {
 			reload_config(cfg, path, path_given);
@@ -299,11 +299,11 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option long_options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check", no_argument, NULL, 'n' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'n'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_CONFIG;
 	bool path_given = false, check_only = false;
@@ -330,7 +330,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "iot-edge: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+		fprintf(stderr, "iot-edge: unexpected argument \"%s\" (see --help)\n",
+			argv[optind]);
 		return 2;
 	}
 

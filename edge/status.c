@@ -28,10 +28,9 @@ static void add_buffer(cJSON *root, struct storage *storage)
 	cJSON_AddNumberToObject(b, "points", (double)st.points);
 	cJSON_AddNumberToObject(b, "bytes", (double)st.bytes);
 	cJSON_AddNumberToObject(b, "file_bytes", (double)st.file_bytes);
-	cJSON_AddNumberToObject(b, "oldest_age_s",
-				st.oldest_received_ns
-					? (double)(wall_ns() - st.oldest_received_ns) / 1e9
-					: 0.0);
+	cJSON_AddNumberToObject(
+	    b, "oldest_age_s",
+	    st.oldest_received_ns ? (double)(wall_ns() - st.oldest_received_ns) / 1e9 : 0.0);
 	cJSON_AddNumberToObject(b, "appended", (double)st.appended_total);
 	cJSON_AddNumberToObject(b, "acked", (double)st.acked_total);
 	cJSON_AddNumberToObject(b, "dropped", (double)st.dropped_total);

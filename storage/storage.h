@@ -15,10 +15,10 @@ enum storage_durability {
 /* Every storage_* function returns one of these; 0 is success. */
 enum storage_result {
 	STORAGE_OK = 0,
-	STORAGE_ERR_BUSY,    /* the writer queue is full: try again shortly */
-	STORAGE_ERR_CLOSED,  /* the storage is shutting down */
+	STORAGE_ERR_BUSY,   /* the writer queue is full: try again shortly */
+	STORAGE_ERR_CLOSED, /* the storage is shutting down */
 	STORAGE_ERR_NOMEM,
-	STORAGE_ERR_IO,      /* SQLite or the disk failed; details are logged */
+	STORAGE_ERR_IO,	     /* SQLite or the disk failed; details are logged */
 	STORAGE_ERR_CORRUPT, /* the file failed its integrity check */
 	STORAGE_ERR_SCHEMA,  /* the file was written by a newer release */
 	STORAGE_ERR_INVALID, /* a bad argument */
@@ -32,26 +32,26 @@ enum storage_full_policy {
 };
 
 struct storage_options {
-	const char *path;                   /* the database file, e.g. buffer.db */
+	const char *path; /* the database file, e.g. buffer.db */
 	enum storage_durability durability;
-	size_t max_queued_points;           /* appends waiting for a commit; 0: 100000 */
-	uint64_t max_size;                  /* bytes of disk the buffer may use; 0: no bound */
-	uint64_t min_free_disk;             /* bytes always left free on its filesystem */
+	size_t max_queued_points; /* appends waiting for a commit; 0: 100000 */
+	uint64_t max_size;	  /* bytes of disk the buffer may use; 0: no bound */
+	uint64_t min_free_disk;	  /* bytes always left free on its filesystem */
 	enum storage_full_policy full_policy;
 };
 
 /* A copy of the counters, see storage_get_stats(). */
 struct storage_stats {
-	uint64_t points;             /* points in the buffer now */
-	uint64_t bytes;              /* their line-protocol bytes */
-	uint64_t appended_total;     /* points committed since open */
-	uint64_t acked_total;        /* points deleted after delivery since open */
-	uint64_t commits_total;      /* write transactions since open */
-	uint64_t dropped_total;      /* points deleted undelivered to respect a bound */
-	uint64_t rejected_total;     /* points moved to `rejected` since open */
-	int64_t oldest_received_ns;  /* received_ns of the oldest point; 0 when empty */
-	uint64_t file_bytes;         /* database + WAL size on disk */
-	int quarantined;             /* a corrupt buffer was moved aside at start-up */
+	uint64_t points;	    /* points in the buffer now */
+	uint64_t bytes;		    /* their line-protocol bytes */
+	uint64_t appended_total;    /* points committed since open */
+	uint64_t acked_total;	    /* points deleted after delivery since open */
+	uint64_t commits_total;	    /* write transactions since open */
+	uint64_t dropped_total;	    /* points deleted undelivered to respect a bound */
+	uint64_t rejected_total;    /* points moved to `rejected` since open */
+	int64_t oldest_received_ns; /* received_ns of the oldest point; 0 when empty */
+	uint64_t file_bytes;	    /* database + WAL size on disk */
+	int quarantined;	    /* a corrupt buffer was moved aside at start-up */
 };
 
 /* Uplink's view of the oldest points. `text` is the points as line protocol,
@@ -59,13 +59,13 @@ struct storage_stats {
  * Buffers are reused across reads; free with storage_batch_free(). */
 struct storage_batch {
 	char *text;
-	size_t len;        /* bytes used in text */
-	size_t cap;        /* bytes allocated */
-	size_t count;      /* points in text */
-	int64_t last_id;   /* the id of the newest point in the batch */
-	int64_t *ids;      /* ids[i]: the id of line i (count entries) */
-	size_t *offsets;   /* offsets[i]: where line i starts in text */
-	size_t lines_cap;  /* entries allocated in ids and offsets */
+	size_t len;	  /* bytes used in text */
+	size_t cap;	  /* bytes allocated */
+	size_t count;	  /* points in text */
+	int64_t last_id;  /* the id of the newest point in the batch */
+	int64_t *ids;	  /* ids[i]: the id of line i (count entries) */
+	size_t *offsets;  /* offsets[i]: where line i starts in text */
+	size_t lines_cap; /* entries allocated in ids and offsets */
 };
 
 /* Open (creating if needed) the buffer, check it, migrate its schema and
@@ -89,8 +89,7 @@ typedef void storage_done_fn(void *arg, int result);
  * On STORAGE_OK ownership of `text` (malloc'd) passes to storage, which frees
  * it, and done(arg, result) will be called exactly once. On any other return
  * nothing was queued, done is never called and the caller still owns text. */
-int storage_append(struct storage *s, char *text, size_t len,
-		   storage_done_fn *done, void *arg);
+int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *done, void *arg);
 
 /* Read the oldest points into `batch`: at most max_points and, unless the
  * first point alone is larger, at most max_bytes of text. batch->count is 0

@@ -136,7 +136,7 @@ static void test_secret_never_echoed(void **state)
 	assert_int_equal(load_text(&c, "[uplink]\npassword = hunter2\n"), 0);
 	assert_string_equal(c.uplink_password, "hunter2");
 
-	char out[4096] = { 0 };
+	char out[4096] = {0};
 	FILE *f = fmemopen(out, sizeof(out) - 1, "w");
 	config_print(&c, f);
 	fclose(f);
@@ -178,13 +178,13 @@ static void test_environment_overrides(void **state)
 static void test_help_lists_every_env_name(void **state)
 {
 	(void)state;
-	char out[8192] = { 0 };
+	char out[8192] = {0};
 	FILE *f = fmemopen(out, sizeof(out) - 1, "w");
 	config_print_help(f);
 	fclose(f);
-	const char *names[] = { "IOT_EDGE_HTTP_LISTEN", "IOT_EDGE_BUFFER_PATH",
-				"IOT_EDGE_BUFFER_DURABILITY", "IOT_EDGE_UPLINK_URL",
-				"IOT_EDGE_UPLINK_DATABASE" };
+	const char *names[] = {"IOT_EDGE_HTTP_LISTEN", "IOT_EDGE_BUFFER_PATH",
+			       "IOT_EDGE_BUFFER_DURABILITY", "IOT_EDGE_UPLINK_URL",
+			       "IOT_EDGE_UPLINK_DATABASE"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		assert_non_null(strstr(out, names[i]));
 	assert_non_null(strstr(out, "default: 0.0.0.0:1337"));
@@ -193,13 +193,13 @@ static void test_help_lists_every_env_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_file_values_and_units),
-		cmocka_unit_test(test_file_errors_name_line_and_key),
-		cmocka_unit_test(test_syntax_error_and_missing_file),
-		cmocka_unit_test(test_secret_never_echoed),
-		cmocka_unit_test(test_environment_overrides),
-		cmocka_unit_test(test_help_lists_every_env_name),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_file_values_and_units),
+	    cmocka_unit_test(test_file_errors_name_line_and_key),
+	    cmocka_unit_test(test_syntax_error_and_missing_file),
+	    cmocka_unit_test(test_secret_never_echoed),
+	    cmocka_unit_test(test_environment_overrides),
+	    cmocka_unit_test(test_help_lists_every_env_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
