@@ -195,11 +195,11 @@ static int sim_parse_ts_start(const char *arg, int64_t *out_ns)
 	tm.tm_min = f[4];
 	tm.tm_sec = f[5];
 	secs = timegm(&tm);
+	int64_t secs64 = secs; /* a variable: time_t is 32 bits on armhf */
 	/* timegm() normalises Feb 30 to Mar 2: a changed day means a bad date. */
-	if (secs == (time_t)-1 || tm.tm_mday != f[2] ||
-	    (int64_t)secs > INT64_MAX / SIM_NS_PER_S - 1)
+	if (secs == (time_t)-1 || tm.tm_mday != f[2] || secs64 > INT64_MAX / SIM_NS_PER_S - 1)
 		goto bad;
-	*out_ns = (int64_t)secs * SIM_NS_PER_S + frac;
+	*out_ns = secs64 * SIM_NS_PER_S + frac;
 	return 0;
 bad:
 	fprintf(stderr,

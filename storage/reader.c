@@ -64,7 +64,8 @@ static void storage_batch_clear(struct storage_batch *batch)
 int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
 		       struct storage_batch *batch)
 {
-	sqlite3_int64 limit = max_points > INT64_MAX ? INT64_MAX : (sqlite3_int64)max_points;
+	uint64_t wanted = max_points; /* compared in 64 bits: size_t is 32 on armhf */
+	sqlite3_int64 limit = wanted > INT64_MAX ? INT64_MAX : (sqlite3_int64)wanted;
 	int result = STORAGE_OK;
 	int rc;
 

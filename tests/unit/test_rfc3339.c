@@ -237,6 +237,8 @@ static void test_every_day_against_timegm(void **state)
 	int checked = 0;
 
 	(void)state;
+	if (sizeof(time_t) < 8)
+		skip(); /* a 32-bit time_t (armhf) cannot hold the years compared */
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = 1678 - 1900;
 	tm.tm_mday = 1;
