@@ -37,7 +37,7 @@ say "backlog: $backlog points"
 # 2. InfluxDB up: kill -9 while the backlog drains (reads, sends, deletes).
 edge_kill9
 influx_start
-edge_start IOT_EDGE_LOG_LEVEL=info IOT_EDGE_UPLINK_BATCH_POINTS=200
+edge_start IOT_EDGE_LOG_LEVEL=info IOT_EDGE_UPLINK_BATCH_POINTS=20
 mid=0
 for i in $(seq "$DRAIN_KILLS"); do
 	sleep "0.$((RANDOM % 3))$((RANDOM % 10))"
@@ -46,9 +46,10 @@ for i in $(seq "$DRAIN_KILLS"); do
 	edge_kill9
 	mid=$((mid + 1))
 	[ "$(buffer_sql 'PRAGMA quick_check;')" = ok ] || fail "drain kill $i: quick_check of the buffer failed"
-	# small batches: many delete transactions for the kills to hit
+	# tiny batches: many requests and delete transactions for the kills to hit,
+	# and a drain slow enough that they land during it even on an idle machine
 	edge_start IOT_EDGE_LOG_LEVEL=info IOT_EDGE_BUFFER_DURABILITY="$(durability "$i")" \
-		IOT_EDGE_UPLINK_BATCH_POINTS=200
+		IOT_EDGE_UPLINK_BATCH_POINTS=20
 done
 say "ok: $mid x kill -9 during the drain ($(buffer_count) of $backlog points left after the last)"
 [ "$mid" -ge $((DRAIN_KILLS / 2)) ] || fail "only $mid kills hit the drain: the backlog drained too fast"
