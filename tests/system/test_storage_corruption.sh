@@ -31,10 +31,11 @@ open_damaged() {
 	log_since "$mark" | grep -q "SALVAGED [0-9]* points" || fail "$case: no log line about the salvage"
 	aside=$(find "$WORK/$case" -name 'buffer.db.corrupt-*' ! -name '*-wal*' ! -name '*-shm' | wc -l)
 	assert_eq 1 "$aside" "$case: damaged files kept beside the buffer"
-	if [ "$(curl -s -o "$WORK/status.json" -w '%{http_code}' "$EDGE_URL/status")" = 200 ]; then
-		grep -q '"quarantined": *true' "$WORK/status.json" || fail "$case: /status does not say quarantined"
-		say "ok: $case: /status says quarantined"
-	fi
+	assert_eq 200 "$(curl -s -o "$WORK/status.json" -w '%{http_code}' "$EDGE_URL/status")" \
+		"$case: GET /status"
+	jq -e '.buffer.quarantined == true' "$WORK/status.json" >/dev/null ||
+		fail "$case: /status does not say quarantined"
+	say "ok: $case: /status says quarantined"
 	assert_buffer_intact "$case"
 	salvaged=$(buffer_count)
 	say "$case: salvaged $salvaged of $N"
