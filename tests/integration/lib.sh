@@ -84,26 +84,41 @@ INFLUX_PORT=$(free_port)
 INFLUX_RPC_PORT=$(free_port)
 INFLUX_URL="http://127.0.0.1:$INFLUX_PORT"
 
+# Write influxd's configuration: influx_write_conf FILE DIR HTTP_ADDRESS [LINE...];
+# each LINE is added to the [http] section (e.g. "auth-enabled = true").
+influx_write_conf() {
+	local file=$1 dir=$2 http=$3
+	shift 3
+	{
+		cat <<-EOF
+			reporting-disabled = true
+			bind-address = "127.0.0.1:$INFLUX_RPC_PORT"
+			[meta]
+			  dir = "$dir/meta"
+			[data]
+			  dir = "$dir/data"
+			  wal-dir = "$dir/wal"
+			  query-log-enabled = false
+			[http]
+			  bind-address = "$http"
+			  log-enabled = false
+		EOF
+		local line
+		for line in "$@"; do printf '  %s\n' "$line"; done
+		cat <<-EOF
+			[monitor]
+			  store-enabled = false
+			[continuous_queries]
+			  enabled = false
+		EOF
+	} >"$file"
+}
+
+# Start influxd on 127.0.0.1:INFLUX_PORT; arguments are extra [http] lines.
 influx_start() {
 	local dir="$WORK/influxdb"
 	mkdir -p "$dir"
-	cat >"$dir/influxd.conf" <<-EOF
-		reporting-disabled = true
-		bind-address = "127.0.0.1:$INFLUX_RPC_PORT"
-		[meta]
-		  dir = "$dir/meta"
-		[data]
-		  dir = "$dir/data"
-		  wal-dir = "$dir/wal"
-		  query-log-enabled = false
-		[http]
-		  bind-address = "127.0.0.1:$INFLUX_PORT"
-		  log-enabled = false
-		[monitor]
-		  store-enabled = false
-		[continuous_queries]
-		  enabled = false
-	EOF
+	influx_write_conf "$dir/influxd.conf" "$dir" "127.0.0.1:$INFLUX_PORT" "$@"
 	influxd -config "$dir/influxd.conf" >>"$INFLUX_LOG" 2>&1 &
 	INFLUX_PID=$!
 	wait_until 60 influx_ping || fail "influxd did not answer /ping on port $INFLUX_PORT"

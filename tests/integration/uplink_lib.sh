@@ -112,31 +112,7 @@ uplink_summary() { grep -o 'stopped: [0-9]* points sent.*' "$EDGE_LOG" | tail -n
 # --- real influxd extras ------------------------------------------------------
 
 # Start influxd like lib.sh's influx_start, with `[http] auth-enabled = true`.
-influx_start_auth() {
-	local dir="$WORK/influxdb"
-	mkdir -p "$dir"
-	cat >"$dir/influxd.conf" <<-CONF
-		reporting-disabled = true
-		bind-address = "127.0.0.1:$INFLUX_RPC_PORT"
-		[meta]
-		  dir = "$dir/meta"
-		[data]
-		  dir = "$dir/data"
-		  wal-dir = "$dir/wal"
-		  query-log-enabled = false
-		[http]
-		  bind-address = "127.0.0.1:$INFLUX_PORT"
-		  log-enabled = false
-		  auth-enabled = true
-		[monitor]
-		  store-enabled = false
-		[continuous_queries]
-		  enabled = false
-	CONF
-	influxd -config "$dir/influxd.conf" >>"$INFLUX_LOG" 2>&1 &
-	INFLUX_PID=$!
-	wait_until 60 influx_ping || fail "influxd did not answer /ping on port $INFLUX_PORT"
-}
+influx_start_auth() { influx_start "auth-enabled = true"; }
 
 # POST an InfluxQL statement (as INFLUX_USER:INFLUX_PASS when set); prints the JSON.
 influx_post_query() {

@@ -271,23 +271,7 @@ faults_influx_start() {
 	mkdir -p "$dir"
 	for try in 1 2 3; do
 		INFLUX_URL="http://$bind:$INFLUX_PORT"
-		cat >"$dir/influxd.conf" <<-EOF
-			reporting-disabled = true
-			bind-address = "127.0.0.1:$INFLUX_RPC_PORT"
-			[meta]
-			  dir = "$dir/meta"
-			[data]
-			  dir = "$dir/data"
-			  wal-dir = "$dir/wal"
-			  query-log-enabled = false
-			[http]
-			  bind-address = "$bind:$INFLUX_PORT"
-			  log-enabled = false
-			[monitor]
-			  store-enabled = false
-			[continuous_queries]
-			  enabled = false
-		EOF
+		influx_write_conf "$dir/influxd.conf" "$dir" "$bind:$INFLUX_PORT"
 		: >"$WORK/influxd.try"
 		"${ns[@]}" influxd -config "$dir/influxd.conf" >>"$WORK/influxd.try" 2>&1 &
 		INFLUX_PID=$!
