@@ -53,34 +53,30 @@ static sqlite3_stmt **storage_stmt_slot(struct storage *s, const struct storage_
 	return (sqlite3_stmt **)(void *)((char *)s + def->offset);
 }
 
-int storage_commit_prepare(struct storage *s)
+/* Prepare the statements of one connection: the writer's or the reader's. */
+static int storage_prepare_for(struct storage *s, sqlite3 *db, int reader)
 {
 	for (size_t i = 0; i < sizeof(storage_stmts) / sizeof(storage_stmts[0]); i++) {
 		const struct storage_stmt_def *def = &storage_stmts[i];
 		int result;
 
-		if (def->reader)
+		if (!def->reader != !reader)
 			continue;
-		result = storage_prepare(s->wdb, s->path, def->sql, storage_stmt_slot(s, def));
+		result = storage_prepare(db, s->path, def->sql, storage_stmt_slot(s, def));
 		if (result)
 			return result;
 	}
 	return STORAGE_OK;
 }
 
+int storage_commit_prepare(struct storage *s)
+{
+	return storage_prepare_for(s, s->wdb, 0);
+}
+
 int storage_reader_prepare(struct storage *s)
 {
-	for (size_t i = 0; i < sizeof(storage_stmts) / sizeof(storage_stmts[0]); i++) {
-		const struct storage_stmt_def *def = &storage_stmts[i];
-		int result;
-
-		if (!def->reader)
-			continue;
-		result = storage_prepare(s->rdb, s->path, def->sql, storage_stmt_slot(s, def));
-		if (result)
-			return result;
-	}
-	return STORAGE_OK;
+	return storage_prepare_for(s, s->rdb, 1);
 }
 
 void storage_commit_finalize(struct storage *s)
