@@ -112,6 +112,8 @@ static const struct config_key keys[] = {
      NULL, NULL, false, "the most a retry waits"},
     {"uplink", "timeout", KEY_DURATION, FIELD(uplink_timeout_ms), "30s", 100, HOUR_MS, NULL, NULL,
      false, "a request to InfluxDB that takes longer is abandoned and retried"},
+    {"collect", "sysfs_root", KEY_STRING, FIELD(collect_sysfs_root), "/", 0, 0, NULL, NULL, false,
+     "collectors read their files below this directory (a test tree instead of /)"},
     {"log", "level", KEY_ENUM, FIELD(log_level), "info", 0, 0, "debug|info|warn|error", NULL, false,
      "the least important messages logged"},
 };
@@ -194,6 +196,24 @@ static const struct unit duration_units[] = {
     {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", HOUR_MS}, {NULL, 0},
 };
 
+int config_parse_duration(const char *value, uint64_t *ms, const char **why)
+{
+	return parse_scaled(value, duration_units, "unknown unit (use ms, s, m or h)", ms, why);
+}
+
+static int parse_enum(const char *value, const char *choices, unsigned *out);
+
+int config_parse_bool(const char *value, bool *out, const char **why)
+{
+	unsigned index;
+	if (parse_enum(value, "false|true|no|yes|off|on|0|1", &index) != 0) {
+		*why = "must be true or false";
+		return -1;
+	}
+	*out = index % 2 == 1;
+	return 0;
+}
+
 static int parse_enum(const char *value, const char *choices, unsigned *out)
 {
 	size_t len = strlen(value);
@@ -239,15 +259,8 @@ static int key_set(struct edge_config *c, const struct config_key *k, const char
 			return -1;
 		}
 		return 0;
-	case KEY_BOOL: {
-		unsigned index;
-		if (parse_enum(value, "false|true|no|yes|off|on|0|1", &index) != 0) {
-			*why = "must be true or false";
-			return -1;
-		}
-		*(bool *)field = index % 2 == 1;
-		return 0;
-	}
+	case KEY_BOOL:
+		return config_parse_bool(value, field, why);
 	case KEY_UINT:
 		if (parse_scaled(value, plain_units, "must be a whole number", &n, why) != 0)
 			return -1;
@@ -258,8 +271,7 @@ static int key_set(struct edge_config *c, const struct config_key *k, const char
 			return -1;
 		break;
 	case KEY_DURATION:
-		if (parse_scaled(value, duration_units, "unknown unit (use ms, s, m or h)", &n,
-				 why) != 0)
+		if (config_parse_duration(value, &n, why) != 0)
 			return -1;
 		break;
 	}
@@ -299,6 +311,10 @@ void config_init(struct edge_config *c)
 			abort();
 		}
 	}
+	if (collect_config_init(&c->collectors) != 0) {
+		fprintf(stderr, "iot-edge: out of memory for the collectors\n");
+		abort();
+	}
 }
 
 void config_cleanup(struct edge_config *c)
@@ -310,6 +326,7 @@ void config_cleanup(struct edge_config *c)
 			*slot = NULL;
 		}
 	}
+	collect_config_free(&c->collectors);
 }
 
 /* What the INI callbacks need: where to apply, where to complain, which line we are on. */
@@ -338,6 +355,16 @@ static int file_handle_key(void *user, const char *section, const char *name, co
 	const struct config_key *k = key_find(section, name);
 	char scratch[128];
 	const char *why = NULL;
+
+	if (strncmp(section, "collector.", 10) == 0) {
+		if (collect_config_key(&ctx->config->collectors, section + 10, name, value,
+				       ctx->line, scratch, sizeof(scratch), &why) != 0) {
+			fprintf(ctx->errors, "%s:%d: [%s] %s: \"%s\": %s\n", ctx->path, ctx->line,
+				section, name, value, why);
+			ctx->problems++;
+		}
+		return 1;
+	}
 
 	if (!k) {
 		fprintf(ctx->errors, "%s:%d: [%s] %s: unknown key\n", ctx->path, ctx->line, section,
@@ -377,6 +404,7 @@ int config_load_file(struct edge_config *c, const char *path, FILE *errors)
 		ctx.problems++;
 	}
 	fclose(ctx.file);
+	ctx.problems += collect_config_finish(&c->collectors, path, errors);
 	return ctx.problems;
 }
 
@@ -386,6 +414,42 @@ static void env_name(const struct config_key *k, char *out, size_t size)
 	int n = snprintf(out, size, "IOT_EDGE_%s_%s", k->section, k->name);
 	for (int i = 0; i < n && (size_t)i < size; i++)
 		out[i] = (char)toupper((unsigned char)out[i]);
+}
+
+/* IOT_EDGE_COLLECTOR_<NAME>_<KEY>=value: `key = value` in [collector.name]
+ * (lower case; NAME may hold '_', no collector key does). Returns the
+ * number of problems (printed). */
+static int env_collector(struct edge_config *c, const char *var, FILE *errors)
+{
+	const char *rest = var + strlen("IOT_EDGE_COLLECTOR_");
+	size_t len = strcspn(rest, "=");
+	char name[96], key[32], scratch[128];
+	const char *under = NULL, *why = NULL;
+
+	for (const char *p = rest; p < rest + len; p++) {
+		if (*p == '_')
+			under = p;
+	}
+	if (!under || under == rest || (size_t)(under - rest) >= sizeof(name) ||
+	    (size_t)(rest + len - under - 1) >= sizeof(key) || rest[len] != '=') {
+		fprintf(errors, "environment: %.*s: unknown setting\n", (int)strcspn(var, "="),
+			var);
+		return 1;
+	}
+	size_t n = (size_t)(under - rest), k = len - n - 1;
+	for (size_t i = 0; i < n; i++)
+		name[i] = (char)tolower((unsigned char)rest[i]);
+	name[n] = '\0';
+	for (size_t i = 0; i < k; i++)
+		key[i] = (char)tolower((unsigned char)under[1 + i]);
+	key[k] = '\0';
+	if (collect_config_key(&c->collectors, name, key, rest + len + 1, 0, scratch,
+			       sizeof(scratch), &why) != 0) {
+		fprintf(errors, "environment: %.*s: \"%s\": %s\n", (int)strcspn(var, "="), var,
+			rest + len + 1, why);
+		return 1;
+	}
+	return 0;
 }
 
 int config_load_env(struct edge_config *c, FILE *errors)
@@ -411,6 +475,10 @@ int config_load_env(struct edge_config *c, FILE *errors)
 	for (char **env = environ; *env; env++) {
 		if (strncmp(*env, "IOT_EDGE_", 9) != 0)
 			continue;
+		if (strncmp(*env, "IOT_EDGE_COLLECTOR_", 19) == 0) {
+			problems += env_collector(c, *env, errors);
+			continue;
+		}
 		size_t len = strcspn(*env, "=");
 		bool known = false;
 		for (size_t i = 0; i < N_KEYS && !known; i++) {
@@ -422,6 +490,7 @@ int config_load_env(struct edge_config *c, FILE *errors)
 			problems++;
 		}
 	}
+	problems += collect_config_finish(&c->collectors, "environment", errors);
 	return problems;
 }
 
@@ -464,6 +533,7 @@ void config_print(const struct edge_config *c, FILE *out)
 		value_print(c, &keys[i], out);
 		fputc('\n', out);
 	}
+	collect_config_print(&c->collectors, out);
 }
 
 void config_print_help(FILE *out)

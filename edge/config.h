@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "collect_config.h"
+
 /* Index values of the enumerated keys. */
 enum { CONFIG_DURABILITY_FULL, CONFIG_DURABILITY_NORMAL };
 enum { CONFIG_FULL_DROP_OLDEST, CONFIG_FULL_REJECT_NEW };
@@ -47,7 +49,9 @@ struct edge_config {
 	uint64_t uplink_retry_initial_ms;
 	uint64_t uplink_retry_max_ms;
 	uint64_t uplink_timeout_ms;
-	unsigned log_level; /* index: 0 debug, 1 info, 2 warn, 3 error */
+	unsigned log_level;		       /* index: 0 debug, 1 info, 2 warn, 3 error */
+	char *collect_sysfs_root;	       /* collectors read files below this */
+	struct collect_config_list collectors; /* [collector.NAME] sections */
 };
 
 /* Set every key to its default. Strings are malloc'd: config_cleanup(). */
@@ -59,8 +63,18 @@ void config_init(struct edge_config *c);
 int config_load_file(struct edge_config *c, const char *path, FILE *errors);
 
 /* Apply IOT_EDGE_<SECTION>_<KEY> variables from the environment, e.g.
- * IOT_EDGE_HTTP_LISTEN. Problems are printed and counted as above. */
+ * IOT_EDGE_HTTP_LISTEN, and IOT_EDGE_COLLECTOR_<NAME>_<KEY> as `key` of
+ * [collector.name] (e.g. IOT_EDGE_COLLECTOR_EDGE_ENABLED=false). Problems
+ * are printed and counted as above. */
 int config_load_env(struct edge_config *c, FILE *errors);
+
+/* Parse a duration ("250ms", "5s", "2m", "1h"; a bare number is seconds)
+ * into *ms. Returns 0, or -1 with *why set to a static message. Any thread. */
+int config_parse_duration(const char *value, uint64_t *ms, const char **why);
+
+/* Parse true/false, yes/no, on/off, 1/0 into *out. Returns 0, or -1 with
+ * *why set to a static message. Any thread. */
+int config_parse_bool(const char *value, bool *out, const char **why);
 
 /* Free the strings; the struct may be config_init()ed again. */
 void config_cleanup(struct edge_config *c);

@@ -1,5 +1,5 @@
 /* http.c -- the HTTP ingest server (libmicrohttpd): lifecycle, limits, routing, /ping, /health,
- * /status. */
+ * /status, /metrics. */
 #include "http_internal.h"
 
 #include <cJSON.h>
@@ -12,9 +12,22 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 
 #define HTTP_DEFAULT_CONNECTIONS 1000u
 #define HTTP_DEFAULT_TIMEOUT_MS 30000u
+
+/* The per-endpoint counters are indexed by enum http_endpoint. */
+_Static_assert(HTTP_EP_DATA == (int)HTTP_STATS_DATA && HTTP_EP_WRITE_V1 == (int)HTTP_STATS_WRITE &&
+		   HTTP_EP_WRITE_V2 == (int)HTTP_STATS_API_V2_WRITE,
+	       "enum http_endpoint and enum http_stats_endpoint must agree");
+
+const char *http_stats_endpoint_name(unsigned endpoint)
+{
+	static const char *const names[HTTP_STATS_ENDPOINTS] = {"data", "write", "api_v2_write"};
+
+	return endpoint < HTTP_STATS_ENDPOINTS ? names[endpoint] : NULL;
+}
 
 uint64_t http_now_ms(void)
 {
@@ -24,34 +37,79 @@ uint64_t http_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* GET /status: the ingest counters, then whatever the daemon adds. Needs no
- * token, like /health; it holds no secrets. */
-static enum MHD_Result http_status(struct http_server *srv, struct MHD_Connection *conn)
+/* The "ingest" object of /status: totals, each write endpoint, each answer's status. */
+static void http_status_ingest(struct http_server *srv, cJSON *ingest)
 {
-	struct http_stats st;
+	struct http_stats *st = malloc(sizeof(*st)); /* 4 KiB: not on the MHD thread's stack */
+	cJSON *endpoints, *answers;
+	char code[8];
+
+	if (!st)
+		return;
+	http_get_stats(srv, st);
+	cJSON_AddNumberToObject(ingest, "requests", (double)st->requests);
+	cJSON_AddNumberToObject(ingest, "points", (double)st->points);
+	cJSON_AddNumberToObject(ingest, "client_errors", (double)st->client_errors);
+	cJSON_AddNumberToObject(ingest, "server_errors", (double)st->server_errors);
+	cJSON_AddNumberToObject(ingest, "bad_lines", (double)st->bad_lines);
+	endpoints = cJSON_AddObjectToObject(ingest, "endpoints");
+	answers = cJSON_AddObjectToObject(ingest, "answers");
+	for (unsigned i = 0; endpoints && i < HTTP_STATS_ENDPOINTS; i++) {
+		cJSON *ep = cJSON_AddObjectToObject(endpoints, http_stats_endpoint_name(i));
+
+		if (!ep)
+			continue;
+		cJSON_AddNumberToObject(ep, "requests", (double)st->endpoint_requests[i]);
+		cJSON_AddNumberToObject(ep, "points", (double)st->endpoint_points[i]);
+	}
+	for (unsigned i = 0; answers && i < HTTP_STATS_CODES; i++) {
+		if (!st->answers[i])
+			continue;
+		snprintf(code, sizeof(code), "%u", i + HTTP_STATS_CODE_FIRST);
+		cJSON_AddNumberToObject(answers, code, (double)st->answers[i]);
+	}
+	free(st);
+}
+
+/* The /status document: the ingest counters, then whatever the daemon adds.
+ * Returns it (cJSON_Delete) or NULL when out of memory. */
+static cJSON *http_status_document(struct http_server *srv)
+{
 	cJSON *root = cJSON_CreateObject();
 	cJSON *ingest = cJSON_AddObjectToObject(root, "ingest");
+
+	if (!ingest) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	http_status_ingest(srv, ingest);
+	if (srv->status_fn)
+		srv->status_fn(srv->status_arg, root);
+	return root;
+}
+
+/* GET /status (JSON) or, with `metrics`, GET /metrics (Prometheus text): the
+ * same figures. Need no token, like /health; they hold no secrets. */
+static enum MHD_Result http_status(struct http_server *srv, struct MHD_Connection *conn,
+				   bool metrics)
+{
+	cJSON *root = http_status_document(srv);
 	char *text = NULL;
 	enum MHD_Result ret;
 
-	http_get_stats(srv, &st);
-	if (ingest) {
-		cJSON_AddNumberToObject(ingest, "requests", (double)st.requests);
-		cJSON_AddNumberToObject(ingest, "points", (double)st.points);
-		cJSON_AddNumberToObject(ingest, "client_errors", (double)st.client_errors);
-		cJSON_AddNumberToObject(ingest, "server_errors", (double)st.server_errors);
-	}
-	if (root && srv->status_fn)
-		srv->status_fn(srv->status_arg, root);
 	if (root)
-		text = cJSON_Print(root);
+		text = metrics ? metrics_render(root) : cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
 		return http_fail(srv, conn, HTTP_EP_DATA, MHD_HTTP_SERVICE_UNAVAILABLE,
 				 "out of memory", NULL, NULL);
 	http_count(srv, MHD_HTTP_OK);
-	ret = http_respond(conn, MHD_HTTP_OK, text, "application/json", NULL, NULL);
-	cJSON_free(text);
+	ret = http_respond(conn, MHD_HTTP_OK, text,
+			   metrics ? METRICS_CONTENT_TYPE : "application/json", NULL, NULL);
+	if (metrics)
+		free(text);
+	else
+		cJSON_free(text);
 	return ret;
 }
 
@@ -170,22 +228,26 @@ static enum MHD_Result http_route(struct http_server *srv, struct MHD_Connection
 	    strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	char err[200];
 
-	if (strcmp(url, "/data") == 0)
-		return http_begin_post(srv, conn, HTTP_EP_DATA, method, out);
-	if (strcmp(url, "/write") == 0)
-		return http_begin_post(srv, conn, HTTP_EP_WRITE_V1, method, out);
-	if (strcmp(url, "/api/v2/write") == 0)
-		return http_begin_post(srv, conn, HTTP_EP_WRITE_V2, method, out);
+	static const char *const posts[HTTP_STATS_ENDPOINTS] = {"/data", "/write", "/api/v2/write"};
+
+	for (unsigned ep = 0; ep < HTTP_STATS_ENDPOINTS; ep++) {
+		if (strcmp(url, posts[ep]) == 0) {
+			atomic_fetch_add(&srv->endpoint_requests[ep], 1);
+			return http_begin_post(srv, conn, (enum http_endpoint)ep, method, out);
+		}
+	}
 	if (strcmp(url, "/health") == 0 || strcmp(url, "/ping") == 0 ||
-	    strcmp(url, "/status") == 0) {
+	    strcmp(url, "/status") == 0 || strcmp(url, "/metrics") == 0) {
 		if (!is_get)
 			return http_fail(srv, conn, HTTP_EP_DATA, MHD_HTTP_METHOD_NOT_ALLOWED,
 					 "this endpoint answers GET and HEAD only",
 					 MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-		if (url[1] == 's')
-			return http_status(srv, conn);
+		if (url[1] == 's' || url[1] == 'm')
+			return http_status(srv, conn, url[1] == 'm');
 		return url[1] == 'h' ? http_health(srv, conn) : http_ping(srv, conn);
 	}
+	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
+		return http_page(srv, conn, method);
 	snprintf(err, sizeof(err),
 		 "no such endpoint: %.100s (readings go to POST /data, /write or /api/v2/write)",
 		 url);
@@ -341,6 +403,12 @@ void http_get_stats(struct http_server *h, struct http_stats *out)
 	out->client_errors = atomic_load(&h->client_errors);
 	out->server_errors = atomic_load(&h->server_errors);
 	out->bad_lines = atomic_load(&h->bad_lines);
+	for (unsigned i = 0; i < HTTP_STATS_ENDPOINTS; i++) {
+		out->endpoint_requests[i] = atomic_load(&h->endpoint_requests[i]);
+		out->endpoint_points[i] = atomic_load(&h->endpoint_points[i]);
+	}
+	for (unsigned i = 0; i < HTTP_STATS_CODES; i++)
+		out->answers[i] = atomic_load(&h->answers[i]);
 }
 
 unsigned http_port(struct http_server *h)

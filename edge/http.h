@@ -1,4 +1,5 @@
-/* http.h -- HTTP ingest (libmicrohttpd): /data, /write, /api/v2/write, /ping, /health, /status. */
+/* http.h -- HTTP ingest (libmicrohttpd): /data, /write, /api/v2/write, /ping, /health, /status,
+ * /metrics. */
 #ifndef IOT_EDGE_HTTP_H
 #define IOT_EDGE_HTTP_H
 
@@ -34,6 +35,18 @@ struct http_options {
  * Returns 0 and *out, or -1 (logged: bad address, port in use). Main thread. */
 int http_start(const struct http_options *options, struct storage *s, struct http_server **out);
 
+/* The write endpoints counted one by one in struct http_stats. */
+enum http_stats_endpoint {
+	HTTP_STATS_DATA,	 /* POST /data */
+	HTTP_STATS_WRITE,	 /* POST /write */
+	HTTP_STATS_API_V2_WRITE, /* POST /api/v2/write */
+	HTTP_STATS_ENDPOINTS
+};
+
+/* Answers are counted by status code, HTTP_STATS_CODE_FIRST..+HTTP_STATS_CODES-1. */
+#define HTTP_STATS_CODE_FIRST 100u
+#define HTTP_STATS_CODES 500u
+
 /* Request counters, see http_get_stats(). */
 struct http_stats {
 	uint64_t requests;	/* every request answered */
@@ -41,7 +54,18 @@ struct http_stats {
 	uint64_t client_errors; /* 4xx answers */
 	uint64_t server_errors; /* 5xx answers */
 	uint64_t bad_lines;	/* line-protocol lines refused (partial writes included) */
+	/* Requests received by each write endpoint (whatever their answer). */
+	uint64_t endpoint_requests[HTTP_STATS_ENDPOINTS];
+	/* Points each write endpoint acknowledged. */
+	uint64_t endpoint_points[HTTP_STATS_ENDPOINTS];
+	/* answers[status - HTTP_STATS_CODE_FIRST]: answers with that status
+	 * (a body cut off for being too slow counts as 408). */
+	uint64_t answers[HTTP_STATS_CODES];
 };
+
+/* "data", "write" or "api_v2_write": the name of a write endpoint in /status
+ * and /metrics; NULL for an index out of range. Static string; any thread. */
+const char *http_stats_endpoint_name(unsigned endpoint);
 
 /* Parse "HOST:PORT", "[IPV6]:PORT" or ":PORT" (all interfaces); HOST is a
  * numeric address or "localhost". Returns 0, or -1 with *why set to a static
@@ -49,7 +73,7 @@ struct http_stats {
 int http_parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
 		      const char **why);
 
-/* Copy the counters. Any thread. */
+/* Copy the counters (about 4 KiB). Any thread. */
 void http_get_stats(struct http_server *h, struct http_stats *out);
 
 /* The TCP port the server listens on (the one the kernel picked for port

@@ -33,6 +33,8 @@ fail:
 void http_count(struct http_server *srv, unsigned status)
 {
 	atomic_fetch_add(&srv->requests, 1);
+	if (status >= HTTP_STATS_CODE_FIRST && status - HTTP_STATS_CODE_FIRST < HTTP_STATS_CODES)
+		atomic_fetch_add(&srv->answers[status - HTTP_STATS_CODE_FIRST], 1);
 	if (status >= 500)
 		atomic_fetch_add(&srv->server_errors, 1);
 	else if (status >= 400)
@@ -179,6 +181,7 @@ enum MHD_Result http_answer_committed(struct http_request *req)
 
 	if (rc == STORAGE_OK) {
 		atomic_fetch_add(&srv->points, req->points);
+		atomic_fetch_add(&srv->endpoint_points[req->endpoint], req->points);
 		if (req->partial) {
 			ret = http_fail(srv, req->conn, req->endpoint, MHD_HTTP_BAD_REQUEST,
 					req->partial, NULL, NULL);

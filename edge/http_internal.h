@@ -40,6 +40,9 @@ struct http_server {
 	bool stopping;
 
 	atomic_uint_fast64_t requests, points, client_errors, server_errors, bad_lines;
+	atomic_uint_fast64_t endpoint_requests[HTTP_STATS_ENDPOINTS];
+	atomic_uint_fast64_t endpoint_points[HTTP_STATS_ENDPOINTS];
+	atomic_uint_fast64_t answers[HTTP_STATS_CODES];
 
 	/* Open connections and the thread that cuts slow ones (http_conn.c). */
 	pthread_mutex_t conns_lock;
@@ -177,5 +180,19 @@ enum MHD_Result http_write_begin(struct http_request *req, bool *answered);
 
 /* As http_data_submit() for /write and /api/v2/write. */
 enum MHD_Result http_write_submit(struct http_request *req);
+
+/* --- http_page.c: the status page (MHD thread) --- */
+
+/* GET or HEAD / and /index.html: the embedded status page with its
+ * Content-Security-Policy; other methods get 405. Returns MHD's result. */
+enum MHD_Result http_page(struct http_server *srv, struct MHD_Connection *conn, const char *method);
+
+/* The page, generated into the build tree by edge/embed_file.cmake from
+ * edge/status_page.html: its bytes, their number and the CSP hashes of its
+ * inline <script> and <style>. */
+extern const unsigned char status_page_html[];
+extern const size_t status_page_html_len;
+extern const char status_page_html_script_hash[];
+extern const char status_page_html_style_hash[];
 
 #endif

@@ -10,12 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collect.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "reload.h"
 #include "sdnotify.h"
 #include "status.h"
+#include "status_cli.h"
 #include "storage.h"
 #include "udp.h"
 #include "uplink.h"
@@ -34,6 +36,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: iot-edge [-c FILE] [-n] [--version] [--help]\n"
+		     "       iot-edge status [-c FILE] [--url URL] [--json]  (see status --help)\n"
 		     "\n"
 		     "Store-and-forward edge aggregator: takes readings over HTTP, makes each one\n"
 		     "durable in a SQLite buffer before acknowledging it, and forwards the buffer\n"
@@ -172,6 +175,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct http_server *http = NULL;
 	struct udp_listener *udp = NULL;
 	struct uplink *uplink = NULL;
+	struct collect *collect = NULL;
 	struct watchdog wd;
 	struct status_sources status_sources = {0}; /* read by GET /status until http_stop() */
 	int status = EXIT_FAILURE;
@@ -218,8 +222,11 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		log_error(MOD, "cannot start the uplink");
 		goto out;
 	}
-	status_sources = (struct status_sources){
-	    .storage = storage, .uplink = uplink, .started_ms = status_now_ms()};
+	status_sources = (struct status_sources){.storage = storage,
+						 .uplink = uplink,
+						 .started_ms = status_now_ms(),
+						 .config = cfg,
+						 .udp = &udp};
 	struct http_options ho = {
 	    .listen = cfg->http_listen,
 	    .max_body = (size_t)cfg->http_max_body,
@@ -241,11 +248,24 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
+	struct collect_sources cs = {
+	    .storage = storage,
+	    .uplink = uplink,
+	    .http = http,
+	    .buffer_path = cfg->buffer_path,
+	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+	};
+	if (collect_start(cfg->collectors.items, cfg->collectors.n, cfg->collect_sysfs_root, &cs,
+			  &collect) != 0)
+		goto out;
+	/* GET /status may be reading status_sources on the HTTP thread already. */
+	status_set_collect(&status_sources, collect);
 
-	log_info(MOD, "iot-edge %s ready: buffer %s (durability %s), forwarding to %s database %s",
+	/* Where the points go is the uplink's start-up line (without credentials). */
+	log_info(MOD, "iot-edge %s ready: buffer %s (durability %s), %zu collector%s",
 		 IOT_EDGE_VERSION, cfg->buffer_path,
 		 cfg->buffer_durability == CONFIG_DURABILITY_FULL ? "full" : "normal",
-		 cfg->uplink_url, cfg->uplink_database);
+		 collect_count(collect), collect_count(collect) == 1 ? "" : "s");
 
 	sdnotify_ready();
 	watchdog_init(&wd, sdnotify_watchdog_usec());
@@ -286,7 +306,10 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	status = EXIT_SUCCESS;
 out:
 	sdnotify_stopping();
-	/* Answer what was received, stop forwarding, then commit and checkpoint. */
+	/* Stop collecting (their points committed), answer what was received,
+	 * stop forwarding, then commit and checkpoint. */
+	status_set_collect(&status_sources, NULL); /* waits for a /status reading them */
+	collect_stop(collect);
 	http_stop(http);
 	udp_stop(udp);
 	uplink_stop(uplink);
@@ -309,6 +332,8 @@ int main(int argc, char **argv)
 	bool path_given = false, check_only = false;
 	int opt;
 
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_cli_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "c:nVh", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':

@@ -1,26 +1,88 @@
-/* status.h -- the daemon's figures for GET /status, gathered from storage and the uplink. */
+/* status.h -- the daemon's figures for GET /status (and /metrics), gathered from every part. */
 #ifndef IOT_EDGE_STATUS_H
 #define IOT_EDGE_STATUS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "storage.h"
+#include "udp.h"
 #include "uplink.h"
 
 struct cJSON;
+struct collect;
 
-/* What /status reads; owned by main, alive as long as the HTTP server. */
+/* Buffer sizes seen by GET /status, for the backlog drain estimate. */
+#define STATUS_DRAIN_SAMPLES 64
+
+struct status_drain_sample {
+	int64_t ms;	 /* CLOCK_MONOTONIC */
+	uint64_t points; /* points in the buffer then */
+};
+
+/* A ring of samples, at most one a second; zeroed is empty. */
+struct status_drain {
+	struct status_drain_sample samples[STATUS_DRAIN_SAMPLES];
+	size_t count; /* samples held */
+	size_t next;  /* where the next one goes */
+};
+
+/* What /status reads; owned by main, alive as long as the HTTP server. Fill
+ * it with a compound literal (everything not named is zero). */
 struct status_sources {
 	struct storage *storage;
 	struct uplink *uplink;
 	int64_t started_ms; /* CLOCK_MONOTONIC at start-up */
+	/* The running configuration for the summary (secrets are never shown);
+	 * NULL: no "config" object. */
+	const struct edge_config *config;
+	/* Where main keeps its UDP listener: read (atomically) at each /status,
+	 * since it starts after the HTTP server; NULL or *udp NULL: no UDP. */
+	struct udp_listener *const *udp;
+	struct collect *collect;   /* NULL: no collectors; set with status_set_collect() */
+	struct status_drain drain; /* status.c's own: leave it zeroed */
 };
 
-/* http_status_fn: adds "version", "uptime_s", "buffer" and "uplink" to
- * `root` (a cJSON object). `arg` is a struct status_sources. HTTP thread. */
+/* http_status_fn: adds "version", "uptime_s", "config", "buffer", "uplink"
+ * and "collectors" to `root` (a cJSON object) and the UDP listener to
+ * root.ingest.endpoints when there is one. `arg` is a struct status_sources.
+ * HTTP thread (any thread: the drain samples take a lock). */
 void status_fill(void *arg, struct cJSON *root);
+
+/* Set (or, with NULL, clear) the collectors /status reads, waiting for a
+ * /status reading them: once it returns NULL, collect_stop() is safe. Main
+ * thread. */
+void status_set_collect(struct status_sources *src, struct collect *c);
 
 /* CLOCK_MONOTONIC in ms. Any thread. */
 int64_t status_now_ms(void);
+
+/* --- status_drain.c: the backlog drain estimate (pure; the caller locks) --- */
+
+/* Note the buffer holding `points` at `now_ms`; at most one sample a second
+ * is kept (a newer one within the second is dropped). */
+void status_drain_note(struct status_drain *d, int64_t now_ms, uint64_t points);
+
+/* The net rate at which the buffer shrinks (points/s; negative: it grows),
+ * measured from the oldest sample at most 60 s old and at least 1 s old, or
+ * else from the newest sample older than that. Returns 0 and *rate, or -1
+ * when no sample is old enough. */
+int status_drain_rate(const struct status_drain *d, int64_t now_ms, uint64_t points, double *rate);
+
+/* Seconds until a buffer of `points` is empty at `rate` (points/s), or -1
+ * when it is not draining (empty, or a rate <= 0). Pure. */
+double status_drain_eta_s(uint64_t points, double rate);
+
+/* --- status_config.c: the configuration summary, without secrets --- */
+
+/* Copy `url` to out (cap bytes) without user:password@ (or user@) and
+ * without a query or fragment, which may hold secrets. Returns 0, or -1 when
+ * it does not fit (out is then ""). Pure; any thread. */
+int status_url_strip_credentials(const char *url, char *out, size_t cap);
+
+/* Add the "config" object (listen, buffer, uplink, log level; no password,
+ * token or URL credentials) to root. Any thread; reads c only. */
+void status_add_config(struct cJSON *root, const struct edge_config *c);
 
 #endif

@@ -120,6 +120,7 @@ static int storage_insert_job(struct storage *s, const struct storage_job *job, 
 			return result;
 		s->next_id++;
 		d->added++;
+		d->newest_ns = now_ns;
 		d->added_bytes += (uint64_t)n;
 		p = nl + 1;
 	}
@@ -328,6 +329,10 @@ static void storage_apply_delta(struct storage *s, const struct storage_delta *d
 	atomic_fetch_add(&s->dropped_total, d->dropped);
 	atomic_fetch_add(&s->rejected_total, d->rejected);
 	atomic_fetch_add(&s->commits_total, 1);
+	if (d->added)
+		atomic_store(&s->newest_received_ns, d->newest_ns);
+	if (atomic_load(&s->points) == 0)
+		atomic_store(&s->newest_received_ns, 0);
 }
 
 /* Drops and refusals are counted always, logged at most every 10 s. */

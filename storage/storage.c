@@ -21,13 +21,14 @@
 
 #define STORAGE_DEFAULT_MAX_QUEUED 100000
 
-/* Counters, the next id and the oldest point from the file. */
+/* Counters, the next id and the oldest and newest points from the file. */
 static int storage_load_stats(struct storage *s)
 {
 	const char *sql = "SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0), "
 			  "max(coalesce((SELECT max(id) FROM points), 0), "
 			  "coalesce((SELECT max(id) FROM rejected), 0)), "
-			  "coalesce((SELECT received_ns FROM points ORDER BY id LIMIT 1), 0) "
+			  "coalesce((SELECT received_ns FROM points ORDER BY id LIMIT 1), 0), "
+			  "coalesce((SELECT received_ns FROM points ORDER BY id DESC LIMIT 1), 0) "
 			  "FROM points";
 	sqlite3_stmt *stmt = NULL;
 	int result = storage_prepare(s->wdb, s->path, sql, &stmt);
@@ -46,6 +47,7 @@ static int storage_load_stats(struct storage *s)
 	atomic_store(&s->bytes, (uint64_t)sqlite3_column_int64(stmt, 1));
 	s->next_id = sqlite3_column_int64(stmt, 2) + 1;
 	atomic_store(&s->oldest_received_ns, sqlite3_column_int64(stmt, 3));
+	atomic_store(&s->newest_received_ns, sqlite3_column_int64(stmt, 4));
 	atomic_store(&s->file_bytes, storage_space_file_bytes(s));
 out:
 	sqlite3_finalize(stmt); /* its rc repeats the step's, handled above */
@@ -269,6 +271,8 @@ void storage_get_stats(struct storage *s, struct storage_stats *out)
 	out->rejected_total = atomic_load_explicit(&s->rejected_total, memory_order_relaxed);
 	out->oldest_received_ns =
 	    atomic_load_explicit(&s->oldest_received_ns, memory_order_relaxed);
+	out->newest_received_ns =
+	    atomic_load_explicit(&s->newest_received_ns, memory_order_relaxed);
 	out->file_bytes = atomic_load_explicit(&s->file_bytes, memory_order_relaxed);
 	out->quarantined = atomic_load_explicit(&s->quarantined, memory_order_relaxed);
 }

@@ -50,6 +50,7 @@ struct storage_stats {
 	uint64_t dropped_total;	    /* points deleted undelivered to respect a bound */
 	uint64_t rejected_total;    /* points moved to `rejected` since open */
 	int64_t oldest_received_ns; /* received_ns of the oldest point; 0 when empty */
+	int64_t newest_received_ns; /* received_ns of the newest point; 0 when empty */
 	uint64_t file_bytes;	    /* database + WAL size on disk */
 	int quarantined;	    /* a corrupt buffer was moved aside at start-up */
 };

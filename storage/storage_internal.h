@@ -65,8 +65,9 @@ struct storage_delta {
 	uint64_t acked, acked_bytes;
 	uint64_t dropped, dropped_bytes;
 	uint64_t rejected, rejected_bytes;
-	uint64_t refused; /* points refused with STORAGE_ERR_FULL */
-	int deleted_any;  /* the oldest point may have changed */
+	uint64_t refused;  /* points refused with STORAGE_ERR_FULL */
+	int deleted_any;   /* the oldest point may have changed */
+	int64_t newest_ns; /* received_ns of the points added, when added > 0 */
 };
 
 struct storage {
@@ -148,6 +149,7 @@ struct storage {
 	_Atomic uint64_t dropped_total;
 	_Atomic uint64_t rejected_total;
 	_Atomic int64_t oldest_received_ns;
+	_Atomic int64_t newest_received_ns;
 	_Atomic uint64_t file_bytes;
 	atomic_int quarantined;
 	atomic_uint_least64_t busy_since_ms; /* storage_heartbeat_ms(); 0: waiting */

@@ -43,7 +43,8 @@ run_edge() {
 		--health-interval 1s --health-start-period 1s \
 		-e IOT_EDGE_HTTP_LISTEN="127.0.0.1:$EDGE_PORT" -e IOT_EDGE_UPLINK_URL="$INFLUX_URL" \
 		-e IOT_EDGE_UPLINK_FLUSH_INTERVAL=100ms -e IOT_EDGE_UPLINK_RETRY_INITIAL=100ms \
-		-e IOT_EDGE_UPLINK_RETRY_MAX=1s "$EDGE_IMAGE" >/dev/null
+		-e IOT_EDGE_UPLINK_RETRY_MAX=1s \
+		-e IOT_EDGE_COLLECTOR_EDGE_ENABLED=false "$EDGE_IMAGE" >/dev/null
 	docker_wait_until 60 docker_is_healthy "$NAME" ||
 		fail "the container is $(docker_health "$NAME"), not healthy: $(docker logs --tail 20 "$NAME" 2>&1)"
 }

@@ -168,8 +168,11 @@ EDGE_PORT=$(free_port)
 EDGE_URL="http://127.0.0.1:$EDGE_PORT"
 
 # Start iot-edge against INFLUX_URL; extra VAR=value settings may follow.
+# The built-in `edge` collector is off, so the tests' counts are exact
+# (IOT_EDGE_COLLECTOR_EDGE_ENABLED=true among the settings turns it on).
 edge_start() {
-	env IOT_EDGE_HTTP_LISTEN="127.0.0.1:$EDGE_PORT" \
+	env IOT_EDGE_COLLECTOR_EDGE_ENABLED=false \
+		IOT_EDGE_HTTP_LISTEN="127.0.0.1:$EDGE_PORT" \
 		IOT_EDGE_BUFFER_PATH="$BUFFER" \
 		IOT_EDGE_UPLINK_URL="$INFLUX_URL" \
 		IOT_EDGE_UPLINK_FLUSH_INTERVAL=100ms \

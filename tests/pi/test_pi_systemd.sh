@@ -61,6 +61,7 @@ cat <<-EOF | in_box_stdin tee /etc/systemd/system/iot-edge.service.d/10-test.con
 	Environment=IOT_EDGE_UPLINK_FLUSH_INTERVAL=100ms
 	Environment=IOT_EDGE_UPLINK_RETRY_INITIAL=100ms
 	Environment=IOT_EDGE_UPLINK_RETRY_MAX=1s
+	Environment=IOT_EDGE_COLLECTOR_EDGE_ENABLED=false
 	WatchdogSec=5s
 EOF
 docker cp "$deb" "$box:/tmp/" >/dev/null

@@ -1,0 +1,81 @@
+/* collect.h -- local readings: collectors that read the Pi's own sensors and the edge's own
+ * figures on a fixed time grid and append them to the buffer like any network reading. */
+#ifndef IOT_EDGE_COLLECT_H
+#define IOT_EDGE_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "storage.h"
+#include "uplink.h"
+
+enum collect_type {
+	COLLECT_CPU_TEMP, /* /sys/class/thermal/thermal_zone*\/temp */
+	COLLECT_W1,	  /* DS18B20: /sys/bus/w1/devices/28-*\/w1_slave */
+	COLLECT_FILE,	  /* any sysfs/hwmon file (glob), value * scale + offset */
+	COLLECT_EXEC,	  /* a command whose stdout is line protocol */
+	COLLECT_EDGE,	  /* the edge's own figures (measurement iot_edge) */
+};
+
+/* One [collector.NAME] section of the configuration. The strings are
+ * malloc'd and owned by the struct edge_config that holds the list. */
+struct collect_config {
+	char *name; /* NAME of [collector.NAME] */
+	enum collect_type type;
+	bool enabled;
+	uint64_t interval_ms; /* runs at every multiple of this on the wall clock */
+	char *measurement;
+	char *tags;	      /* extra tags "key=value,key=value", "" for none */
+	char *path;	      /* file: a path or glob, read below collect.sysfs_root */
+	double scale, offset; /* file: value = raw * scale + offset */
+	char *field;	      /* file: the field key */
+	char *command;	      /* exec: split on blanks, or run by /bin/sh -c when shell */
+	bool shell;
+	uint64_t timeout_ms; /* exec: killed (with its process group) after this */
+};
+
+/* What a collector has done since start-up, for /status and /metrics. */
+struct collect_stats {
+	const char *name; /* valid until collect_stop() */
+	const char *type; /* "cpu_temp", "w1", "file", "exec" or "edge" */
+	uint64_t interval_ms;
+	uint64_t runs;	     /* runs finished */
+	uint64_t points;     /* points handed to the buffer */
+	uint64_t skipped;    /* readings skipped as invalid (bad CRC, 85 C, ...) */
+	uint64_t errors;     /* runs or readings that failed (missing file, exit 1, timeout, ...) */
+	int64_t last_run_ns; /* wall clock of the last run's grid time; 0: never ran */
+	char last_error[160]; /* the latest problem, "" when none */
+};
+
+/* What the edge collector reads; each must outlive collect_stop(). */
+struct collect_sources {
+	struct storage *storage;
+	struct uplink *uplink;
+	struct http_server *http;
+	const char *buffer_path; /* its filesystem's free space is reported */
+	int unsigned_ok;	 /* exec output may hold 12u fields (the uplink speaks v2) */
+};
+
+struct collect;
+
+/* Start the collector thread for the enabled entries of list[0..n) (copied),
+ * reading files below sysfs_root ("/" on a real Pi). Returns 0 and *out, or
+ * -1 (logged). With no enabled collector it starts no thread. Main thread. */
+int collect_start(const struct collect_config *list, size_t n, const char *sysfs_root,
+		  const struct collect_sources *sources, struct collect **out);
+
+/* Stop the thread: kill running commands, hand every point already read to
+ * the buffer and wait for their commits, free everything. NULL-safe. Main
+ * thread, before storage_close(). */
+void collect_stop(struct collect *c);
+
+/* The number of running collectors (enabled ones). Any thread; NULL: 0. */
+size_t collect_count(struct collect *c);
+
+/* Copy collector i's figures (0 <= i < collect_count()). Returns 0, or -1 for
+ * a bad index. Any thread; cheap (a short lock). */
+int collect_get_stats(struct collect *c, size_t i, struct collect_stats *out);
+
+#endif

@@ -1,0 +1,116 @@
+/* collect_internal.h -- what collect.c, collect_exec.c and collect_edge.c share: the collector
+ * thread's state. Not for other modules. */
+#ifndef IOT_EDGE_COLLECT_INTERNAL_H
+#define IOT_EDGE_COLLECT_INTERNAL_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "collect.h"
+#include "lineproto.h"
+
+#define COLLECT_MOD "collect"
+#define COLLECT_OUTPUT_MAX (1u << 20) /* stdout of one exec run, points of one run */
+
+/* One exec run in flight (pid 0: none). Collector thread only. */
+struct collect_exec {
+	pid_t pid;	    /* also the process group id */
+	int out_fd, err_fd; /* -1 once closed */
+	char *out;	    /* stdout, at most COLLECT_OUTPUT_MAX bytes */
+	size_t out_len;
+	bool out_over; /* stdout passed the cap: killed, nothing stored */
+	char err[512]; /* the start of stderr, for the log */
+	size_t err_len;
+	int64_t grid_ns;     /* the run's grid time: timestamp of its points */
+	int64_t deadline_ms; /* CLOCK_MONOTONIC: killed when reached */
+	bool timed_out;
+	int status; /* from waitpid once reaped */
+};
+
+struct collect;
+
+/* A problem logged recently: an identical one is not logged again for an hour. */
+#define COLLECT_LOGGED 4
+struct collect_logged {
+	char msg[160];
+	int64_t ms; /* CLOCK_MONOTONIC when logged; 0: empty slot */
+};
+
+struct collect_item {
+	struct collect *owner;
+	struct collect_config cfg;  /* a deep copy */
+	struct collect_stats stats; /* under owner->lock */
+	int64_t next_ns;	    /* the next grid time (CLOCK_REALTIME ns) */
+	struct collect_exec exec;
+	struct collect_logged logged[COLLECT_LOGGED]; /* recent problems, for rate limiting */
+	uint64_t inflight; /* appends waiting for their commit (under lock) */
+};
+
+struct collect {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock; /* stats, inflight, the stop flag */
+	pthread_cond_t committed;
+	bool stop;
+	int wake[2]; /* a byte written to wake[1] wakes the thread */
+	char *root;
+	struct collect_sources src;
+	struct collect_item *items;
+	size_t n;
+	struct collect_retry *retry; /* texts storage refused with BUSY */
+	size_t n_retry, retry_bytes;
+	int64_t retry_at_ms;
+};
+
+/* CLOCK_MONOTONIC in ms / CLOCK_REALTIME in ns. Any thread. */
+int64_t collect_mono_ms(void);
+int64_t collect_wall_ns(void);
+
+/* Count `errors` problems of `it`, keep `msg` as its last_error and log it at
+ * warn level (the first time, and an identical message again only after an
+ * hour). Collector thread. */
+void collect_problem(struct collect_item *it, uint64_t errors, const char *msg);
+
+/* Hand the points in `buf` (canonical, '\n' each) to storage for `it`; the
+ * buffer is left empty. Returns 0, or -1 when nothing could be queued or
+ * kept for a retry (counted and logged). Collector thread. */
+int collect_submit(struct collect_item *it, struct lineproto_buf *buf);
+
+/* The sum of every collector's errors. Any thread (takes the lock). */
+uint64_t collect_errors_total(struct collect *c);
+
+/* --- collect_exec.c: exec collectors, run inside the collector thread --- */
+
+/* Start it's command for grid time grid_ns. Returns 0, or -1 (counted and
+ * logged). Collector thread. */
+int collect_exec_start(struct collect_item *it, int64_t grid_ns);
+
+/* Add the run's open pipes to pfd (room for 2). Returns how many. */
+size_t collect_exec_pollfds(struct collect_item *it, struct pollfd *pfd);
+
+/* Read what is ready on `fd` (one of the run's pipes). Collector thread. */
+void collect_exec_read(struct collect_item *it, int fd);
+
+/* Advance the run: kill it at its deadline, reap it once it has exited.
+ * Returns 1 when the run is over (then collect_exec_finish()), else 0 with
+ * *wake_ms lowered to when it wants to be looked at again. */
+int collect_exec_step(struct collect_item *it, int64_t now_ms, int64_t *wake_ms);
+
+/* Store the valid lines of a finished run, count and log what went wrong,
+ * free the run. Collector thread. */
+void collect_exec_finish(struct collect_item *it);
+
+/* Kill a run still going (its whole process group), reap it, free it. */
+void collect_exec_abort(struct collect_item *it);
+
+/* --- collect_edge.c: the edge's own figures --- */
+
+/* Append one iot_edge point at ts_ns to `out`. Returns 0, or -1 with the
+ * reason in why. Collector thread. */
+int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_buf *out, char *why,
+		      size_t why_size);
+
+#endif

@@ -1,0 +1,29 @@
+/* metrics.h -- GET /metrics: the /status document in Prometheus' text exposition format 0.0.4. */
+#ifndef IOT_EDGE_METRICS_H
+#define IOT_EDGE_METRICS_H
+
+#include <stddef.h>
+
+struct cJSON;
+
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* Render a /status document (as http.c and status_fill() build it) as
+ * Prometheus text: every family with # HELP and # TYPE, names prefixed
+ * iot_edge_, base units, _total counters, labels for endpoint, code and
+ * collector. A figure missing from the document (or null) leaves its family
+ * without a sample. Returns a malloc'd string (the caller frees it with
+ * free()), or NULL when out of memory. Pure; any thread. */
+char *metrics_render(const struct cJSON *status);
+
+/* Write `value` as Prometheus writes a float: integers without a fraction,
+ * others in the fewest digits that read back exactly, NaN, +Inf, -Inf.
+ * Returns the length (always < cap when cap >= 32). Pure; any thread. */
+int metrics_format_value(double value, char *out, size_t cap);
+
+/* Write `in` as a label value between double quotes: backslash, double quote
+ * and newline escaped. Returns 0, or -1 when it does not fit (out is then
+ * ""). Pure; any thread. */
+int metrics_escape_label(const char *in, char *out, size_t cap);
+
+#endif
