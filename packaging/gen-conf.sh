@@ -70,6 +70,40 @@ gen_conf() {
 		printf '; environment: %s\n' "$env"
 		printf ';%s = %s\n' "$key" "$def"
 	done < <(keys)
+	gen_collectors
+}
+
+# Collectors are repeatable sections, not keys of the table: commented examples.
+gen_collectors() {
+	cat <<-'EOF'
+
+		; Local readings: each [collector.NAME] section is one collector (see
+		; iot-edge.conf(5) and the README). The `edge` collector (the daemon's own
+		; figures, measurement iot_edge) runs every 10s unless turned off. Keys of
+		; every collector: type, enabled, interval, measurement, tags.
+		;
+		;[collector.edge]
+		;enabled = true
+		;interval = 10s
+		;
+		;[collector.cpu_temp]
+		;interval = 30s
+		;
+		;[collector.w1]
+		;tags = room=cellar
+		;
+		;[collector.board]
+		;type = file
+		;path = /sys/class/hwmon/hwmon*/temp1_input
+		;scale = 0.001
+		;field = celsius
+		;
+		;[collector.meter]
+		;type = exec
+		;command = /usr/local/bin/read-meter --port /dev/ttyUSB0
+		;timeout = 5s
+		;interval = 1m
+	EOF
 }
 
 roff_escape() { sed 's/\\/\\e/g; s/^\([.'"'"']\)/\\\&\1/; s/-/\\-/g'; }
