@@ -80,29 +80,30 @@ gen_collectors() {
 		; Local readings: each [collector.NAME] section is one collector (see
 		; iot-edge.conf(5) and the README). The `edge` collector (the daemon's own
 		; figures, measurement iot_edge) runs every 10s unless turned off. Keys of
-		; every collector: type, enabled, interval, measurement, tags.
+		; every collector: type, enabled, interval, measurement, tags. Remove the
+		; "; " of a section and its keys to use it.
 		;
-		;[collector.edge]
-		;enabled = true
-		;interval = 10s
+		; [collector.edge]
+		; enabled = true
+		; interval = 10s
 		;
-		;[collector.cpu_temp]
-		;interval = 30s
+		; [collector.cpu_temp]
+		; interval = 30s
 		;
-		;[collector.w1]
-		;tags = room=cellar
+		; [collector.w1]
+		; tags = room=cellar
 		;
-		;[collector.board]
-		;type = file
-		;path = /sys/class/hwmon/hwmon*/temp1_input
-		;scale = 0.001
-		;field = celsius
+		; [collector.board]
+		; type = file
+		; path = /sys/class/hwmon/hwmon*/temp1_input
+		; scale = 0.001
+		; field = celsius
 		;
-		;[collector.meter]
-		;type = exec
-		;command = /usr/local/bin/read-meter --port /dev/ttyUSB0
-		;timeout = 5s
-		;interval = 1m
+		; [collector.meter]
+		; type = exec
+		; command = /usr/local/bin/read-meter --port /dev/ttyUSB0
+		; timeout = 5s
+		; interval = 1m
 	EOF
 }
 
