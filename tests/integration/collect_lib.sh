@@ -1,20 +1,11 @@
 # collect_lib.sh -- helpers of the collector tests; source it after lib.sh.
+# shellcheck shell=bash
 
-# Start iot-edge with the configuration file CONF (lib.sh's edge_start always
-# reads -c /dev/null, and collector sections exist only in files).
+# Start iot-edge with the configuration file CONF and the edge collector on.
 collect_edge_start() {
 	local conf=$1
 	shift
-	env -u IOT_EDGE_COLLECTOR_EDGE_ENABLED IOT_EDGE_HTTP_LISTEN="127.0.0.1:$EDGE_PORT" \
-		IOT_EDGE_BUFFER_PATH="$BUFFER" \
-		IOT_EDGE_UPLINK_URL="$INFLUX_URL" \
-		IOT_EDGE_UPLINK_FLUSH_INTERVAL=100ms \
-		IOT_EDGE_UPLINK_RETRY_INITIAL=100ms \
-		IOT_EDGE_UPLINK_RETRY_MAX=1s \
-		IOT_EDGE_LOG_LEVEL=debug \
-		"$@" "$IOT_EDGE" -c "$conf" >>"$EDGE_LOG" 2>&1 &
-	EDGE_PID=$!
-	wait_until 30 edge_healthy || fail "iot-edge did not answer /health on port $EDGE_PORT"
+	EDGE_CONF=$conf edge_start IOT_EDGE_COLLECTOR_EDGE_ENABLED=true "$@"
 }
 
 # A DS18B20 w1_slave file: collect_w1_file DIR CRC(YES|NO) MILLIDEGREES

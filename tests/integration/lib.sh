@@ -167,8 +167,9 @@ ns_times() {
 EDGE_PORT=$(free_port)
 EDGE_URL="http://127.0.0.1:$EDGE_PORT"
 
-# Start iot-edge against INFLUX_URL; extra VAR=value settings may follow.
-# The built-in `edge` collector is off, so the tests' counts are exact
+# Start iot-edge against INFLUX_URL with the configuration file EDGE_CONF
+# (default: none); extra VAR=value settings may follow. The built-in `edge`
+# collector is off, so the tests' counts are exact
 # (IOT_EDGE_COLLECTOR_EDGE_ENABLED=true among the settings turns it on).
 edge_start() {
 	env IOT_EDGE_COLLECTOR_EDGE_ENABLED=false \
@@ -179,7 +180,7 @@ edge_start() {
 		IOT_EDGE_UPLINK_RETRY_INITIAL=100ms \
 		IOT_EDGE_UPLINK_RETRY_MAX=1s \
 		IOT_EDGE_LOG_LEVEL=debug \
-		"$@" "$IOT_EDGE" -c /dev/null >>"$EDGE_LOG" 2>&1 &
+		"$@" "$IOT_EDGE" -c "${EDGE_CONF:-/dev/null}" >>"$EDGE_LOG" 2>&1 &
 	EDGE_PID=$!
 	wait_until 30 edge_healthy || fail "iot-edge did not answer /health on port $EDGE_PORT"
 }

@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 
 # A configuration without the default edge collector, whose points would
-# otherwise join the exact counts: status_conf FILE [LINES...] (more INI lines).
+# otherwise join the exact counts (also for the `iot-edge status` command,
+# which reads the file): status_conf FILE [LINES...] (more INI lines).
 status_conf() {
 	local file=$1
 	shift
@@ -13,22 +14,12 @@ status_conf() {
 	} >"$file"
 }
 
-# Start iot-edge with the configuration file CONF (lib.sh's edge_start reads
-# -c /dev/null); VAR=value settings may follow, as for edge_start.
+# Start iot-edge with the configuration file CONF; VAR=value settings may
+# follow, as for edge_start.
 status_edge_start() {
 	local conf=$1
 	shift
-	env IOT_EDGE_HTTP_LISTEN="127.0.0.1:$EDGE_PORT" \
-		IOT_EDGE_BUFFER_PATH="$BUFFER" \
-		IOT_EDGE_UPLINK_URL="$INFLUX_URL" \
-		IOT_EDGE_UPLINK_FLUSH_INTERVAL=100ms \
-		IOT_EDGE_UPLINK_RETRY_INITIAL=100ms \
-		IOT_EDGE_UPLINK_RETRY_MAX=1s \
-		IOT_EDGE_LOG_LEVEL=debug \
-		"$@" "$IOT_EDGE" -c "$conf" >>"$EDGE_LOG" 2>&1 &
-	# shellcheck disable=SC2034 # lib.sh's cleanup and edge_stop use it
-	EDGE_PID=$!
-	wait_until 30 edge_healthy || fail "iot-edge did not answer /health on port $EDGE_PORT"
+	EDGE_CONF=$conf edge_start "$@"
 }
 
 # Keep one /status answer in $WORK/status.json, so that several figures come

@@ -33,7 +33,7 @@ cp "$(dirname "$0")/page/package.json" "$(dirname "$0")/page/package-lock.json" 
 
 influx_start
 # The edge's own collector would add points of its own: off, so every count is exact.
-edge_start IOT_EDGE_COLLECTOR_EDGE_ENABLED=false
+edge_start
 
 # The page as served: byte for byte the source file, GET and HEAD only.
 curl -sf -o "$WORK/page.html" "$EDGE_URL/" || fail "GET / failed"
