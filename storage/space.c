@@ -42,6 +42,8 @@
 #define STORAGE_SHRINK_MIN_BYTES (1 << 20)
 #define STORAGE_SHRINK_FREE_RATIO 4
 #define STORAGE_SHRINK_RETRY_NS (60 * 1000000000LL)
+/* ... and at most this many pages are in use (a vacuum step moves them). */
+#define STORAGE_SHRINK_MAX_LIVE 512
 /* statvfs at most every 250 ms while more than 64 MiB are left. */
 #define STORAGE_DISK_CHECK_NS (250 * 1000000LL)
 #define STORAGE_DISK_CHECK_ROOM (64LL << 20)
@@ -304,6 +306,12 @@ int storage_space_shrink(struct storage *s)
 		return 0;
 	if (free_pages * s->page_size < STORAGE_SHRINK_MIN_BYTES ||
 	    free_pages < STORAGE_SHRINK_FREE_RATIO * (pages - free_pages))
+		return 0;
+	/* Not while a backlog is left: the vacuum would move its pages (about
+	 * to be delivered and deleted) to the front of the file, rewriting
+	 * them and holding up the uplink's acks between its requests
+	 * (docs/PERFORMANCE.md). The ack that drains the buffer retries. */
+	if (pages - free_pages > STORAGE_SHRINK_MAX_LIVE)
 		return 0;
 	/* Small steps: the writer runs them only while idle, and a step in
 	 * progress delays the next commit or ack by its duration (a step of

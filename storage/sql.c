@@ -10,6 +10,8 @@
 #include <time.h>
 
 #define STORAGE_BUSY_TIMEOUT_MS 5000
+/* Per connection, in KiB (negative: a size, not pages); SQLite's default is 2000. */
+#define STORAGE_CACHE_PRAGMA "PRAGMA cache_size = -256"
 
 int storage_result_from_sqlite(int rc)
 {
@@ -127,6 +129,13 @@ int storage_connect(const char *path, int flags, sqlite3 **out)
 	rc = sqlite3_extended_result_codes(*out, 1);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(*out, STORAGE_BUSY_TIMEOUT_MS);
+	/* SQLite's default page cache (2000 KiB per connection) was the
+	 * largest part of the peak RSS. The writer appends at the table's
+	 * right edge and the reader streams the oldest rows: ingest is
+	 * unchanged, a large drain costs ~25% more CPU re-reading pages from
+	 * the OS cache, the peak drops by ~5 MB (docs/PERFORMANCE.md). */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(*out, STORAGE_CACHE_PRAGMA, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		log_error(STORAGE_LOG, "%s: cannot configure: %s", path, sqlite3_errmsg(*out));
 		return storage_result_from_sqlite(rc);

@@ -181,8 +181,9 @@ int storage_step_done(sqlite3 *db, const char *path, sqlite3_stmt *stmt);
  * Returns a storage_result (no row: IO). */
 int storage_step_int(sqlite3 *db, const char *path, sqlite3_stmt *stmt, int64_t *value);
 
-/* Open a connection with extended codes and a busy timeout. On failure
- * *out may still need storage_disconnect. Returns a storage_result. */
+/* Open a connection with extended codes, a busy timeout and a 256 KiB page
+ * cache. On failure *out may still need storage_disconnect. Returns a
+ * storage_result. */
 int storage_connect(const char *path, int flags, sqlite3 **out);
 
 /* Close a connection (NULL-safe); failures are logged. */
