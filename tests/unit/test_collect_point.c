@@ -29,7 +29,7 @@ static void expect_tags_ok(const char *tags)
 	const char *why = "untouched";
 
 	if (collect_tags_check(tags, &why) != 0)
-		fail_msg("tags \"%s\" refused: %s", tags, why);
+		fail_msg("tags \"%s\" refused: %s", tags ? tags : "(NULL)", why);
 	assert_null(why);
 }
 
