@@ -7,34 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collect_config.h"
 #include "http.h"
 #include "storage.h"
 #include "uplink.h"
-
-enum collect_type {
-	COLLECT_CPU_TEMP, /* /sys/class/thermal/thermal_zone*\/temp */
-	COLLECT_W1,	  /* DS18B20: /sys/bus/w1/devices/28-*\/w1_slave */
-	COLLECT_FILE,	  /* any sysfs/hwmon file (glob), value * scale + offset */
-	COLLECT_EXEC,	  /* a command whose stdout is line protocol */
-	COLLECT_EDGE,	  /* the edge's own figures (measurement iot_edge) */
-};
-
-/* One [collector.NAME] section of the configuration. The strings are
- * malloc'd and owned by the struct edge_config that holds the list. */
-struct collect_config {
-	char *name; /* NAME of [collector.NAME] */
-	enum collect_type type;
-	bool enabled;
-	uint64_t interval_ms; /* runs at every multiple of this on the wall clock */
-	char *measurement;
-	char *tags;	      /* extra tags "key=value,key=value", "" for none */
-	char *path;	      /* file: a path or glob, read below collect.sysfs_root */
-	double scale, offset; /* file: value = raw * scale + offset */
-	char *field;	      /* file: the field key */
-	char *command;	      /* exec: split on blanks, or run by /bin/sh -c when shell */
-	bool shell;
-	uint64_t timeout_ms; /* exec: killed (with its process group) after this */
-};
 
 /* What a collector has done since start-up, for /status and /metrics. */
 struct collect_stats {
