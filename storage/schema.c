@@ -262,10 +262,11 @@ int storage_schema_migrate(sqlite3 *db, const char *path)
 	result = storage_query_one(db, path, "PRAGMA user_version", NULL, 0, &version);
 	if (result)
 		goto out;
+	const int64_t found = version; /* 0: a new file, created by the steps in one go */
 	for (size_t i = 0; i < n; i++) {
 		if (storage_migrations[i].version <= version)
 			continue;
-		if (version > 0)
+		if (found > 0)
 			log_info(STORAGE_LOG, "%s: migrating schema from version %lld to %d", path,
 				 (long long)version, storage_migrations[i].version);
 		result = storage_exec(db, path, storage_migrations[i].sql);
