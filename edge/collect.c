@@ -387,45 +387,12 @@ out:
 	return NULL;
 }
 
-/* Copy the strings of one configuration entry. Returns 0 or -1. */
-static int collect_copy(struct collect_config *dst, const struct collect_config *src)
-{
-	*dst = *src;
-	dst->name = dst->measurement = dst->tags = dst->path = dst->field = dst->command = NULL;
-	const struct {
-		char **to;
-		const char *from;
-	} s[] = {{&dst->name, src->name},   {&dst->measurement, src->measurement},
-		 {&dst->tags, src->tags},   {&dst->path, src->path},
-		 {&dst->field, src->field}, {&dst->command, src->command}};
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		if (s[i].from) {
-			*s[i].to = strdup(s[i].from);
-			if (!*s[i].to)
-				return -1;
-		}
-	}
-	if (!dst->tags) {
-		dst->tags = strdup("");
-		if (!dst->tags)
-			return -1;
-	}
-	return 0;
-}
-
 static void collect_free(struct collect *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++) {
-		struct collect_config *k = &c->items[i].cfg;
-		free(k->name);
-		free(k->measurement);
-		free(k->tags);
-		free(k->path);
-		free(k->field);
-		free(k->command);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		collect_config_clear(&c->items[i].cfg);
 	free(c->items);
 	free(c->retry);
 	free(c->root);
@@ -466,7 +433,7 @@ int collect_start(const struct collect_config *list, size_t n, const char *sysfs
 		struct collect_item *it = &c->items[c->n++];
 		it->owner = c;
 		it->exec.out_fd = it->exec.err_fd = -1;
-		if (collect_copy(&it->cfg, &list[i]) != 0)
+		if (collect_config_copy(&it->cfg, &list[i]) != 0)
 			goto fail;
 		it->stats.name = it->cfg.name;
 		it->stats.type = collect_type_name(it->cfg.type);

@@ -82,7 +82,7 @@ static int collect_type_parse(const char *s, enum collect_type *out)
 	return -1;
 }
 
-static void collect_item_free(struct collect_config *c)
+void collect_config_clear(struct collect_config *c)
 {
 	free(c->name);
 	free(c->measurement);
@@ -91,6 +91,31 @@ static void collect_item_free(struct collect_config *c)
 	free(c->field);
 	free(c->command);
 	memset(c, 0, sizeof(*c));
+}
+
+int collect_config_copy(struct collect_config *dst, const struct collect_config *src)
+{
+	*dst = *src;
+	dst->name = dst->measurement = dst->tags = dst->path = dst->field = dst->command = NULL;
+	const struct {
+		char **to;
+		const char *from;
+	} s[] = {{&dst->name, src->name},
+		 {&dst->measurement, src->measurement},
+		 {&dst->tags, src->tags ? src->tags : ""},
+		 {&dst->path, src->path},
+		 {&dst->field, src->field},
+		 {&dst->command, src->command}};
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		if (s[i].from) {
+			*s[i].to = strdup(s[i].from);
+			if (!*s[i].to) {
+				collect_config_clear(dst);
+				return -1;
+			}
+		}
+	}
+	return 0;
 }
 
 /* Replace *slot by a copy of s (NULL stays NULL). Returns 0 or -1 (no memory). */
@@ -385,7 +410,7 @@ void collect_config_free(struct collect_config_list *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->n; i++)
-		collect_item_free(&l->items[i]);
+		collect_config_clear(&l->items[i]);
 	free(l->items);
 	free(l->parse);
 	memset(l, 0, sizeof(*l));

@@ -59,6 +59,13 @@ int collect_config_key(struct collect_config_list *l, const char *name, const ch
  * problems. Main thread. */
 int collect_config_finish(struct collect_config_list *l, const char *path, FILE *errors);
 
+/* Free one entry's strings and zero it. Any thread (the entry's owner). */
+void collect_config_clear(struct collect_config *c);
+
+/* Make dst a deep copy of src (a NULL tags becomes ""). Returns 0, or -1 when
+ * out of memory (dst is then cleared). Any thread. */
+int collect_config_copy(struct collect_config *dst, const struct collect_config *src);
+
 /* Free everything; the list is left empty. NULL-safe. */
 void collect_config_free(struct collect_config_list *l);
 
