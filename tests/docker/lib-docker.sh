@@ -88,30 +88,11 @@ docker_cleanup() {
 	for v in $DOCKER_VOLUMES; do docker volume rm -f "$v" >/dev/null 2>&1 || true; done
 }
 
-# A loopback TCP port nobody listens on (used when lib.sh is not sourced).
-docker_free_port() {
-	local port
-	for _ in $(seq 200); do
-		port=$((20000 + RANDOM % 40000))
-		case " ${DOCKER_PORTS:-} " in *" $port "*) continue ;; esac
-		if ! ss -Htln "sport = :$port" | grep -q .; then
-			DOCKER_PORTS="${DOCKER_PORTS:-} $port"
-			echo "$port"
-			return 0
-		fi
-	done
-	dfail "no free port found"
-}
+# shellcheck source=tests/poll.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../poll.sh"
 
-docker_wait_until() {
-	local seconds=$1
-	shift
-	local deadline=$((SECONDS + seconds))
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
-}
+# A loopback TCP port nobody listens on (used when lib.sh is not sourced).
+docker_free_port() { pick_free_port tcp || dfail "no free port found"; }
 
 # health CONTAINER: healthy | starting | unhealthy | (none)
 docker_health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}(none){{end}}' "$1" 2>/dev/null; }

@@ -45,7 +45,7 @@ run_edge() {
 		-e IOT_EDGE_UPLINK_FLUSH_INTERVAL=100ms -e IOT_EDGE_UPLINK_RETRY_INITIAL=100ms \
 		-e IOT_EDGE_UPLINK_RETRY_MAX=1s \
 		-e IOT_EDGE_COLLECTOR_EDGE_ENABLED=false "$EDGE_IMAGE" >/dev/null
-	docker_wait_until 60 docker_is_healthy "$NAME" ||
+	wait_until 60 docker_is_healthy "$NAME" ||
 		fail "the container is $(docker_health "$NAME"), not healthy: $(docker logs --tail 20 "$NAME" 2>&1)"
 }
 container_logs() { docker logs "$NAME" >"$EDGE_LOG" 2>&1 || true; }

@@ -69,8 +69,8 @@ stack up -d --no-build influxdb api >"$WORK/up.log" 2>&1 || {
 }
 api=$(stack ps -q api)
 influx=$(stack ps -q influxdb)
-docker_wait_until 60 docker_is_healthy "$influx" || dfail "influxdb is $(docker_health "$influx")"
-docker_wait_until 60 docker_is_healthy "$api" || dfail "api is $(docker_health "$api")"
+wait_until 60 docker_is_healthy "$influx" || dfail "influxdb is $(docker_health "$influx")"
+wait_until 60 docker_is_healthy "$api" || dfail "api is $(docker_health "$api")"
 dsay "ok: influxdb and api are healthy"
 
 URL="http://127.0.0.1:$INFLUX_PORT"
@@ -95,7 +95,7 @@ status=$(curl -s -o "$WORK/answer" -w '%{http_code}' -XPOST -H 'Content-Type: ap
 check "seed POST /data to the api service" 201 "$status"
 seed() { q grafana "$READ_PW" 'SELECT * FROM "data"' | jq -c '.results[0].series[0].values // []'; }
 arrived() { [ "$(seed)" != "[]" ]; }
-docker_wait_until 30 arrived || dfail "the seed reading did not arrive in InfluxDB"
+wait_until 30 arrived || dfail "the seed reading did not arrive in InfluxDB"
 check "the seed reading, read by Grafana's user" '[["2017-03-11T15:00:53Z",123,"temp",34]]' "$(seed)"
 check "the write user may not read" "true" \
 	"$(q edge "$WRITE_PW" 'SELECT * FROM "data"' | jq '.results[0].error // .error | test("not authorized")')"

@@ -45,16 +45,4 @@ udp_send() {
 }
 
 # A UDP port nobody listens on now.
-free_udp_port() {
-	local port
-	for _ in $(seq 200); do
-		port=$((20000 + RANDOM % 40000))
-		case "$TAKEN_PORTS" in *" $port "*) continue ;; esac
-		if ! ss -Hauln "sport = :$port" | grep -q .; then
-			TAKEN_PORTS="$TAKEN_PORTS$port "
-			echo "$port"
-			return 0
-		fi
-	done
-	fail "no free UDP port found"
-}
+free_udp_port() { pick_free_port udp || fail "no free UDP port found"; }

@@ -16,7 +16,6 @@ EDGE_LOG="$WORK/edge.log"
 INFLUX_LOG="$WORK/influxd.log"
 INFLUX_PID=""
 EDGE_PID=""
-TAKEN_PORTS=" "
 
 say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*"; }
 
@@ -45,33 +44,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A TCP port nobody listens on now and that this test has not handed out,
-# below the kernel's ephemeral range (32768+) so that no outgoing connection
-# takes it before our server binds it.
-free_port() {
-	local port
-	for _ in $(seq 200); do
-		port=$((20000 + RANDOM % 12000))
-		case "$TAKEN_PORTS" in *" $port "*) continue ;; esac
-		if ! ss -Htln "sport = :$port" | grep -q .; then
-			TAKEN_PORTS="$TAKEN_PORTS$port "
-			echo "$port"
-			return 0
-		fi
-	done
-	fail "no free port found"
-}
+# shellcheck source=tests/poll.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../poll.sh"
 
-# Poll `cmd` every 0.1 s until it succeeds or `seconds` pass.
-wait_until() {
-	local seconds=$1
-	shift
-	local deadline=$((SECONDS + seconds))
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
+free_port() { pick_free_port tcp || fail "no free port found"; }
 
 assert_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected $1, got $2"

@@ -46,16 +46,8 @@ pi_exit() {
 }
 trap pi_exit EXIT
 
-# Poll "$@" every 0.2 s until it succeeds or `seconds` pass.
-pi_wait() {
-	local seconds=$1
-	shift
-	local deadline=$((SECONDS + seconds))
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
-}
+# shellcheck source=tests/poll.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../poll.sh"
 
 pi_need() {
 	local tool

@@ -36,21 +36,13 @@ in_root getent passwd iot-edge >/dev/null || pi_fail "postinst made no user iot-
 pi_ok "user iot-edge, /etc/iot-edge/iot-edge.conf root:iot-edge 0640, /var/lib/iot-edge 0750"
 
 # The arm64 daemon takes a reading and keeps it across a clean stop.
-port=""
-for _ in $(seq 50); do
-	p=$((20000 + RANDOM % 40000))
-	ss -Htln "sport = :$p" | grep -q . || {
-		port=$p
-		break
-	}
-done
-[ -n "$port" ] || pi_fail "no free port"
+port=$(pick_free_port tcp) || pi_fail "no free port"
 chroot "$root" env IOT_EDGE_HTTP_LISTEN="127.0.0.1:$port" IOT_EDGE_BUFFER_PATH=/tmp/buffer.db \
 	IOT_EDGE_UPLINK_URL=http://127.0.0.1:9 iot-edge >"$PI_TMP/edge.log" 2>&1 &
 edge=$!
 pi_at_exit "kill -KILL $edge 2>/dev/null; wait $edge 2>/dev/null"
 healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")" = 200 ]; }
-pi_wait 60 healthy || {
+wait_until 60 healthy || {
 	cat "$PI_TMP/edge.log"
 	pi_fail "the arm64 iot-edge did not answer /health"
 }

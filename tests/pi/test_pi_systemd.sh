@@ -48,7 +48,7 @@ booted() {
 	state=$(in_box systemctl is-system-running 2>/dev/null) || true
 	[ "$state" = running ] || [ "$state" = degraded ]
 }
-pi_wait 60 booted || pi_fail "systemd in the container did not finish booting"
+wait_until 60 booted || pi_fail "systemd in the container did not finish booting"
 pi_ok "systemd $(in_box systemctl --version | head -n 1 | cut -d' ' -f2) runs as PID 1 in $box"
 
 # --- install the way a user does: apt-get install ./iot-edge_..._amd64.deb
@@ -73,7 +73,7 @@ in_box env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "/tmp/$(basename
 pi_ok "apt-get install ./$(basename "$deb")"
 
 active() { [ "$(in_box systemctl is-active iot-edge 2>/dev/null)" = active ]; }
-pi_wait 30 active || sd_fail "iot-edge.service did not become active"
+wait_until 30 active || sd_fail "iot-edge.service did not become active"
 [ "$(in_box systemctl is-enabled iot-edge)" = enabled ] || sd_fail "postinst did not enable the unit"
 # Type=notify: active means READY=1 arrived, which is sent after the port listens.
 health=$(curl -s -o /dev/null -w '%{http_code}' "$EDGE_URL/health" || true)
@@ -101,7 +101,7 @@ seed='{"ts":"2017-03-11T15:00:53Z","type":"temp","value":34,"sensor_id":123}'
 code=$(post /data "$seed" || true)
 [ "$code" = 201 ] || sd_fail "POST /data answered $code, not 201"
 influx_one() { [ "$(influx_count)" = 1 ]; }
-pi_wait 30 influx_one || sd_fail "the reading did not reach InfluxDB"
+wait_until 30 influx_one || sd_fail "the reading did not reach InfluxDB"
 pi_ok "POST /data -> 201, and the reading is in InfluxDB"
 
 # --- InfluxDB down: readings wait in the buffer, STATUS= shows the backlog
@@ -113,12 +113,12 @@ done
 [ "$(buffer)" = 5 ] || sd_fail "the buffer holds $(buffer) points, not 5"
 status_text() { in_box systemctl show -p StatusText --value iot-edge; }
 status_shows_backlog() { [[ "$(status_text)" == "backlog 5 points"* ]]; }
-pi_wait 15 status_shows_backlog || sd_fail "STATUS= does not show the backlog: $(status_text)"
+wait_until 15 status_shows_backlog || sd_fail "STATUS= does not show the backlog: $(status_text)"
 pi_ok "systemctl status shows: $(status_text)"
 
 # --- restart keeps the buffer
 in_box systemctl restart iot-edge || sd_fail "systemctl restart failed"
-pi_wait 30 active || sd_fail "not active after restart"
+wait_until 30 active || sd_fail "not active after restart"
 [ "$(buffer)" = 5 ] || sd_fail "after restart the buffer holds $(buffer) points, not 5"
 journal_has 'stopped cleanly' || sd_fail "the stop before the restart was not clean"
 pi_ok "systemctl restart: clean stop, active again, 5 points still buffered"
@@ -128,11 +128,11 @@ pid=$(in_box systemctl show -p MainPID --value iot-edge)
 in_box sed -i 's/^;level = info$/level = debug/; s/^;durability = full$/durability = normal/' /etc/iot-edge/iot-edge.conf
 in_box systemctl reload iot-edge || sd_fail "systemctl reload failed"
 reloaded() { journal_has 'log.level info -> debug: applied'; }
-pi_wait 10 reloaded || sd_fail "the reload did not apply the log level"
+wait_until 10 reloaded || sd_fail "the reload did not apply the log level"
 journal_has 'only take effect after a restart.*buffer.durability' ||
 	sd_fail "the reload did not name buffer.durability as needing a restart"
 [ "$(in_box systemctl show -p MainPID --value iot-edge)" = "$pid" ] || sd_fail "reload restarted the daemon"
-pi_wait 10 active || sd_fail "not active after reload"
+wait_until 10 active || sd_fail "not active after reload"
 in_box sed -i 's/^level = debug$/;level = info/; s/^durability = normal$/;durability = full/' /etc/iot-edge/iot-edge.conf
 pi_ok "systemctl reload: log level applied in place (same pid), buffer.durability named for a restart"
 
@@ -144,7 +144,7 @@ restarted() {
 	now=$(in_box systemctl show -p MainPID --value iot-edge)
 	[ "$now" != "$pid" ] && [ "$now" != 0 ] && active
 }
-pi_wait 60 restarted || sd_fail "the frozen daemon was not restarted by the watchdog"
+wait_until 60 restarted || sd_fail "the frozen daemon was not restarted by the watchdog"
 journal_has 'Watchdog timeout' || sd_fail "no watchdog timeout in the journal"
 [ "$(in_box systemctl show -p NRestarts --value iot-edge)" -gt "$restarts" ] || sd_fail "NRestarts did not grow"
 [ "$(buffer)" = 5 ] || sd_fail "after the watchdog restart the buffer holds $(buffer) points, not 5"
@@ -153,9 +153,9 @@ pi_ok "SIGSTOP -> watchdog timeout -> restarted (Restart=on-failure), 5 points s
 # --- InfluxDB back: everything arrives, nothing twice
 influx_start
 influx_six() { [ "$(influx_count)" = 6 ]; }
-pi_wait 60 influx_six || sd_fail "InfluxDB holds $(influx_count) points, not 6"
+wait_until 60 influx_six || sd_fail "InfluxDB holds $(influx_count) points, not 6"
 drained() { [ "$(buffer)" = 0 ]; }
-pi_wait 30 drained || sd_fail "the buffer did not drain"
+wait_until 30 drained || sd_fail "the buffer did not drain"
 pi_ok "InfluxDB back: all 6 readings arrived, the buffer is empty"
 
 # --- stop is clean
