@@ -105,7 +105,7 @@ row "POST /data points per group commit" "$e_commit" "$CONNS (all connections)" 
 row "POST /data bytes written to disk per point" "$e_bpp" "$payload (JSON body)" \
 	"$(times "$e_bpp" "$payload")" "-" "-"
 CMDS+=("post:   $WRK URL/data   (wrk $( (wrk -v 2>&1 || true) | awk 'NR == 1 { print $2 }'); load generator, not measured)")
-CMDS+=("  raw:  $RAW_MHD PORT   (libmicrohttpd, same flags as edge/http.c, 201 without storing)")
+CMDS+=("  raw:  $RAW_MHD PORT   (libmicrohttpd, same flags as edge/ingest/http.c, 201 without storing)")
 CMDS+=("  edge: IOT_EDGE_BUFFER_DURABILITY=full IOT_EDGE_UPLINK_URL=http://127.0.0.1:9 $IOT_EDGE -c /dev/null")
 
 # --- 5000-point line-protocol requests into the buffer ----------------------

@@ -1,10 +1,10 @@
-/* fuzz_collect_lines.c -- libFuzzer: command output + extra tags -> collect_lines() invariants. */
+/* fuzz_collect_lines.c -- libFuzzer: command output + extra tags -> point_lines() invariants. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect_point.h"
+#include "point.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -145,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Byte 0: options; then the extra tags up to the first '\n'; then
 	 * the command's output. */
 	memset(&o, 0, sizeof(o));
-	o.precision_ns = LINEPROTO_S; /* collect_lines() must ignore it */
+	o.precision_ns = LINEPROTO_S; /* point_lines() must ignore it */
 	o.unsigned_ok = data[0] & 1;
 	o.max_line = (data[0] >> 1) & 1 ? 64 : 0;
 	o.max_points = (data[0] >> 2) & 1 ? 3 : 0;
@@ -161,8 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body_len = size - (size_t)(body - (const char *)data);
 	lineproto_buf_init(&merged, (data[0] >> 3) & 1 ? 200 : (size_t)1 << 26);
 	lineproto_buf_init(&plain, (size_t)1 << 26);
-	rc = collect_lines(body, body_len, &o, tags, 42, &merged, &rm);
-	if (collect_tags_check(tags, &why) != 0) {
+	rc = point_lines(body, body_len, &o, tags, 42, &merged, &rm);
+	if (point_tags_check(tags, &why) != 0) {
 		if (rc != LINEPROTO_EINVAL || merged.len != 0)
 			fuzz_die("refused tags not refused", tags, tags_len);
 		goto out;
@@ -174,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_die("output left after a failure", merged.data, merged.len);
 		goto out;
 	}
-	rc_plain = collect_lines(body, body_len, &o, "", 42, &plain, &rp);
+	rc_plain = point_lines(body, body_len, &o, "", 42, &plain, &rp);
 	if (rc_plain != LINEPROTO_OK)
 		fuzz_die("plain parse failed where the merged one did not", body, body_len);
 	if (rm.points != rp.points || rm.bad_lines != rp.bad_lines ||
@@ -185,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (merged.len > 0) {
 		o.max_line = 0;
 		lineproto_buf_init(&again, (size_t)1 << 26);
-		if (collect_lines(merged.data, merged.len, &o, tags, 7, &again, &ra) !=
+		if (point_lines(merged.data, merged.len, &o, tags, 7, &again, &ra) !=
 			LINEPROTO_OK ||
 		    ra.bad_lines != 0 || again.len != merged.len ||
 		    memcmp(again.data, merged.data, merged.len) != 0)

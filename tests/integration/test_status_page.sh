@@ -18,7 +18,7 @@ command -v npm >/dev/null || fail "npm is not installed (Debian: apt install nod
 [ -x "$CHROMIUM" ] || fail "$CHROMIUM is missing (Debian: apt install chromium; ./dev deps test)"
 
 # The page must never put data from /status into markup.
-if grep -nE 'innerHTML|outerHTML|insertAdjacentHTML|document\.write' "$SRC/edge/status_page.html"; then
+if grep -nE 'innerHTML|outerHTML|insertAdjacentHTML|document\.write' "$SRC/edge/status/status_page.html"; then
 	fail "status_page.html builds markup from strings: use textContent"
 fi
 
@@ -37,10 +37,10 @@ edge_start
 
 # The page as served: byte for byte the source file, GET and HEAD only.
 curl -sf -o "$WORK/page.html" "$EDGE_URL/" || fail "GET / failed"
-cmp -s "$WORK/page.html" "$SRC/edge/status_page.html" || fail "GET / is not edge/status_page.html"
+cmp -s "$WORK/page.html" "$SRC/edge/status/status_page.html" || fail "GET / is not edge/status/status_page.html"
 curl -sf -o "$WORK/index.html" "$EDGE_URL/index.html" || fail "GET /index.html failed"
-cmp -s "$WORK/index.html" "$SRC/edge/status_page.html" || fail "GET /index.html is not the page"
-say "ok: GET / and /index.html serve edge/status_page.html ($(wc -c <"$WORK/page.html") bytes)"
+cmp -s "$WORK/index.html" "$SRC/edge/status/status_page.html" || fail "GET /index.html is not the page"
+say "ok: GET / and /index.html serve edge/status/status_page.html ($(wc -c <"$WORK/page.html") bytes)"
 assert_eq 200 "$(curl -s -o /dev/null -I -w '%{http_code}' "$EDGE_URL/")" "HEAD / status"
 assert_eq 405 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST -d x "$EDGE_URL/")" "POST / status"
 assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "$EDGE_URL/index.htm")" "GET /index.htm status"

@@ -1,4 +1,4 @@
-/* test_collect_sysfs.c -- unit tests: the sysfs readers on fake trees (edge/collect_sysfs.c). */
+/* test_collect_sysfs.c -- unit tests: the sysfs readers on fake trees (edge/collect/collect_sysfs.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* test_lineproto.c -- unit tests: the line-protocol parser (edge/lineproto_parse.c). */
+/* test_lineproto.c -- unit tests: the line-protocol parser (edge/model/lineproto_parse.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

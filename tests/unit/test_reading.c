@@ -1,4 +1,4 @@
-/* test_reading.c -- unit tests: seed JSON -> line protocol (edge/reading.c, edge/lineproto.c). */
+/* test_reading.c -- unit tests: seed JSON -> line protocol (edge/model/reading.c, edge/model/lineproto.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

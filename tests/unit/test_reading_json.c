@@ -1,4 +1,4 @@
-/* test_reading_json.c -- unit tests: general JSON objects on /data (edge/reading_general.c). */
+/* test_reading_json.c -- unit tests: general JSON objects on /data (edge/model/reading_general.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

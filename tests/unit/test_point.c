@@ -1,4 +1,4 @@
-/* test_collect_point.c -- unit tests: tags, points and command output (edge/collect_point.c). */
+/* test_point.c -- unit tests: tags, points and command output (edge/model/point.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,16 +9,16 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "collect_point.h"
+#include "point.h"
 
 #define TS 1700000000000000000LL
 
-/* collect_tags_check() refuses `tags` with exactly `want`. */
+/* point_tags_check() refuses `tags` with exactly `want`. */
 static void expect_tags_bad(const char *tags, const char *want)
 {
 	const char *why = "untouched";
 
-	if (collect_tags_check(tags, &why) != -1)
+	if (point_tags_check(tags, &why) != -1)
 		fail_msg("tags \"%s\" accepted", tags);
 	assert_non_null(why);
 	assert_string_equal(why, want);
@@ -28,7 +28,7 @@ static void expect_tags_ok(const char *tags)
 {
 	const char *why = "untouched";
 
-	if (collect_tags_check(tags, &why) != 0)
+	if (point_tags_check(tags, &why) != 0)
 		fail_msg("tags \"%s\" refused: %s", tags ? tags : "(NULL)", why);
 	assert_null(why);
 }
@@ -63,15 +63,15 @@ static void test_tags_check(void **state)
 	expect_tags_bad("a=\xff", "tags are not valid UTF-8");
 }
 
-/* collect_point() appends exactly `want` to an empty buffer. */
+/* point_build() appends exactly `want` to an empty buffer. */
 static void expect_point(const char *measurement, const char *const *own, const char *extra,
-			 const struct collect_field *f, size_t n, int64_t ts, const char *want)
+			 const struct point_field *f, size_t n, int64_t ts, const char *want)
 {
 	struct lineproto_buf b;
 	int rc;
 
 	lineproto_buf_init(&b, 1 << 16);
-	rc = collect_point(&b, measurement, own, extra, f, n, ts);
+	rc = point_build(&b, measurement, own, extra, f, n, ts);
 	if (rc != LINEPROTO_OK)
 		fail_msg("point %s refused: %d", measurement, rc);
 	assert_string_equal(b.data, want);
@@ -79,16 +79,16 @@ static void expect_point(const char *measurement, const char *const *own, const 
 	lineproto_buf_free(&b);
 }
 
-/* collect_point() refuses with `want_rc` and leaves "keep\n" as it was. */
+/* point_build() refuses with `want_rc` and leaves "keep\n" as it was. */
 static void expect_point_rc(size_t max, const char *measurement, const char *const *own,
-			    const char *extra, const struct collect_field *f, size_t n, int64_t ts,
+			    const char *extra, const struct point_field *f, size_t n, int64_t ts,
 			    int want_rc)
 {
 	struct lineproto_buf b;
 
 	lineproto_buf_init(&b, max);
 	assert_int_equal(lineproto_buf_append(&b, "keep\n", 5), LINEPROTO_OK);
-	assert_int_equal(collect_point(&b, measurement, own, extra, f, n, ts), want_rc);
+	assert_int_equal(point_build(&b, measurement, own, extra, f, n, ts), want_rc);
 	assert_int_equal(b.len, 5);
 	assert_string_equal(b.data, "keep\n");
 	lineproto_buf_free(&b);
@@ -98,7 +98,7 @@ static void test_point_tags_sorted_and_merged(void **state)
 {
 	const char *own[] = {"zone", "thermal_zone0", "type", "cpu-thermal", NULL};
 	const char *own_host[] = {"host", "sensor", "zone", "z1", NULL};
-	struct collect_field f = {"celsius", 45.277, false};
+	struct point_field f = {"celsius", 45.277, false};
 
 	(void)state;
 	expect_point("cpu_temp", own, "site=lab,host=pi", &f, 1, TS,
@@ -115,7 +115,7 @@ static void test_point_tags_sorted_and_merged(void **state)
 static void test_point_escaping(void **state)
 {
 	const char *own[] = {"my key", "a,b=c d", NULL};
-	struct collect_field f[] = {{"the value", 1, false}, {"n=1,2", -3, true}};
+	struct point_field f[] = {{"the value", 1, false}, {"n=1,2", -3, true}};
 
 	(void)state;
 	expect_point("my room,x", own, "room=living room", f, 2, 1,
@@ -123,12 +123,12 @@ static void test_point_escaping(void **state)
 		     "n\\=1\\,2=-3i 1\n");
 }
 
-/* Whatever collect_point() writes is what the parser makes of the same point. */
+/* Whatever point_build() writes is what the parser makes of the same point. */
 static void test_point_same_as_parser(void **state)
 {
 	static const char raw[] = "m,z=1,a\\ b=x\\,y,k=v f=0.1,g=1e21,h=-0,i=12i 99";
 	const char *own[] = {"z", "1", "a b", "x,y", NULL};
-	struct collect_field f[] = {
+	struct point_field f[] = {
 	    {"f", 0.1, false}, {"g", 1e21, false}, {"h", -0.0, false}, {"i", 12, true}};
 	struct lineproto_parse_options o = {.precision_ns = LINEPROTO_NS};
 	struct lineproto_buf a, b;
@@ -139,7 +139,7 @@ static void test_point_same_as_parser(void **state)
 	lineproto_buf_init(&b, 4096);
 	assert_int_equal(lineproto_parse_line(raw, strlen(raw), &o, &a, why, sizeof(why)),
 			 LINEPROTO_OK);
-	assert_int_equal(collect_point(&b, "m", own, "k=v", f, 4, 99), LINEPROTO_OK);
+	assert_int_equal(point_build(&b, "m", own, "k=v", f, 4, 99), LINEPROTO_OK);
 	assert_string_equal(b.data, a.data);
 	assert_string_equal(b.data, "m,a\\ b=x\\,y,k=v,z=1 f=0.1,g=1e+21,h=0,i=12i 99\n");
 	lineproto_buf_free(&a);
@@ -148,11 +148,11 @@ static void test_point_same_as_parser(void **state)
 
 static void test_point_integers(void **state)
 {
-	struct collect_field lo = {"n", -9223372036854775808.0, true};
-	struct collect_field big = {"n", 9223372036854775808.0, true};
-	struct collect_field half = {"n", 1.5, true};
-	struct collect_field nan_i = {"n", NAN, true};
-	struct collect_field zero = {"n", -0.0, true};
+	struct point_field lo = {"n", -9223372036854775808.0, true};
+	struct point_field big = {"n", 9223372036854775808.0, true};
+	struct point_field half = {"n", 1.5, true};
+	struct point_field nan_i = {"n", NAN, true};
+	struct point_field zero = {"n", -0.0, true};
 
 	(void)state;
 	expect_point("m", NULL, NULL, &lo, 1, 1, "m n=-9223372036854775808i 1\n");
@@ -169,12 +169,12 @@ static void test_point_refused(void **state)
 	const char *no_value[] = {"zone", NULL};
 	const char *dup[] = {"a", "1", "a", "2", NULL};
 	const char *time_tag[] = {"time", "1", NULL};
-	struct collect_field ok = {"v", 1, false};
-	struct collect_field nan_f = {"v", NAN, false};
-	struct collect_field inf_f = {"v", -INFINITY, false};
-	struct collect_field twice[] = {{"v", 1, false}, {"v", 2, false}};
-	struct collect_field time_f = {"time", 1, false};
-	struct collect_field no_key = {"", 1, false};
+	struct point_field ok = {"v", 1, false};
+	struct point_field nan_f = {"v", NAN, false};
+	struct point_field inf_f = {"v", -INFINITY, false};
+	struct point_field twice[] = {{"v", 1, false}, {"v", 2, false}};
+	struct point_field time_f = {"time", 1, false};
+	struct point_field no_key = {"", 1, false};
 
 	(void)state;
 	expect_point_rc(1024, "m", NULL, NULL, &ok, 0, 1, LINEPROTO_EINVAL);
@@ -203,19 +203,19 @@ static void test_point_refused(void **state)
 
 static void test_point_appends(void **state)
 {
-	struct collect_field f = {"v", 2.5, false};
+	struct point_field f = {"v", 2.5, false};
 	struct lineproto_buf b;
 
 	(void)state;
 	lineproto_buf_init(&b, 13 + 8);
 	assert_int_equal(lineproto_buf_append(&b, "keep\n", 5), LINEPROTO_OK);
-	assert_int_equal(collect_point(&b, "m", NULL, NULL, &f, 1, 1), LINEPROTO_OK);
-	assert_int_equal(collect_point(&b, "m", NULL, NULL, &f, 1, 2), LINEPROTO_ETOOBIG);
+	assert_int_equal(point_build(&b, "m", NULL, NULL, &f, 1, 1), LINEPROTO_OK);
+	assert_int_equal(point_build(&b, "m", NULL, NULL, &f, 1, 2), LINEPROTO_ETOOBIG);
 	assert_string_equal(b.data, "keep\nm v=2.5 1\n");
 	lineproto_buf_free(&b);
 }
 
-/* collect_lines() on `text` with the given options and extra tags at ts
+/* point_lines() on `text` with the given options and extra tags at ts
  * 1000 returns `want_rc` and appends exactly `want` after "old\n". */
 static void expect_lines(const char *text, const struct lineproto_parse_options *o,
 			 const char *extra, int want_rc, const char *want,
@@ -226,7 +226,7 @@ static void expect_lines(const char *text, const struct lineproto_parse_options 
 
 	lineproto_buf_init(&b, 1 << 16);
 	assert_int_equal(lineproto_buf_append(&b, "old\n", 4), LINEPROTO_OK);
-	rc = collect_lines(text, strlen(text), o, extra, 1000, &b, report);
+	rc = point_lines(text, strlen(text), o, extra, 1000, &b, report);
 	assert_int_equal(rc, want_rc);
 	assert_string_equal(b.data + 4, want);
 	assert_memory_equal(b.data, "old\n", 4);
@@ -302,10 +302,10 @@ static void test_lines_limits(void **state)
 	 * is appended (merged 4 + 24 bytes, parsed 4 + 16). */
 	lineproto_buf_init(&b, 4 + 23);
 	assert_int_equal(lineproto_buf_append(&b, "old\n", 4), LINEPROTO_OK);
-	assert_int_equal(collect_lines("a v=1 1\nb v=2 2\n", 16, &o, "t=1", 0, &b, &r),
+	assert_int_equal(point_lines("a v=1 1\nb v=2 2\n", 16, &o, "t=1", 0, &b, &r),
 			 LINEPROTO_ETOOBIG);
 	assert_string_equal(b.data, "old\n");
-	assert_int_equal(collect_lines("a v=1 1\nb v=2 2\n", 16, &o, "", 0, &b, &r), LINEPROTO_OK);
+	assert_int_equal(point_lines("a v=1 1\nb v=2 2\n", 16, &o, "", 0, &b, &r), LINEPROTO_OK);
 	assert_string_equal(b.data, "old\na v=1 1\nb v=2 2\n");
 	lineproto_buf_free(&b);
 }

@@ -11,7 +11,7 @@
 struct collect_read {
 	const char *root;	 /* collect.sysfs_root: "/" or a test tree; paths are joined to it */
 	const char *measurement; /* of every point */
-	const char *extra_tags;	 /* configured tags, checked by collect_tags_check() */
+	const char *extra_tags;	 /* configured tags, checked by point_tags_check() */
 	int64_t ts_ns;		 /* the run's grid time: every point's timestamp */
 	struct lineproto_buf *out; /* points are appended here (canonical, '\n' each) */
 	/* Added to by the reader: */

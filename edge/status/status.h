@@ -5,13 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collect.h"
 #include "config.h"
+#include "http.h"
 #include "storage.h"
 #include "udp.h"
 #include "uplink.h"
 
 struct cJSON;
-struct collect;
 
 /* Buffer sizes seen by GET /status, for the backlog drain estimate. */
 #define STATUS_DRAIN_SAMPLES 64
@@ -40,15 +41,30 @@ struct status_sources {
 	/* Where main keeps its UDP listener: read (atomically) at each /status,
 	 * since it starts after the HTTP server; NULL or *udp NULL: no UDP. */
 	struct udp_listener *const *udp;
+	struct http_server *http;  /* for the edge collector's figures; set before it starts */
 	struct collect *collect;   /* NULL: no collectors; set with status_set_collect() */
 	struct status_drain drain; /* status.c's own: leave it zeroed */
 };
 
-/* http_status_fn: adds "version", "uptime_s", "config", "buffer", "uplink"
+/* Adds "version", "uptime_s", "config", "buffer", "uplink"
  * and "collectors" to `root` (a cJSON object) and the UDP listener to
  * root.ingest.endpoints when there is one. `arg` is a struct status_sources.
  * HTTP thread (any thread: the drain samples take a lock). */
 void status_fill(void *arg, struct cJSON *root);
+
+/* The whole /status document: "ingest" (the counters of `srv`, the HTTP
+ * server asking), then what status_fill() adds. Returns it (free it with
+ * cJSON_Delete) or NULL when out of memory. HTTP thread (any thread). */
+struct cJSON *status_document(struct status_sources *src, struct http_server *srv);
+
+/* http_page_fn for http_options.page (arg: a struct status_sources): GET
+ * /status, /metrics, / and /index.html. HTTP thread. */
+enum http_page_result status_page(void *arg, struct http_server *srv, const char *url, bool fill,
+				  struct http_page *out);
+
+/* collect_figures_fn (arg: a struct status_sources): the buffer, uplink and
+ * HTTP figures the edge collector writes. Collector thread (any thread). */
+void status_edge_figures(void *arg, struct collect_edge_figures *out);
 
 /* Set (or, with NULL, clear) the collectors /status reads, waiting for a
  * /status reading them: once it returns NULL, collect_stop() is safe. Main

@@ -8,9 +8,7 @@
 #include <stdint.h>
 
 #include "collect_config.h"
-#include "http.h"
 #include "storage.h"
-#include "uplink.h"
 
 /* What a collector has done since start-up, for /status and /metrics. */
 struct collect_stats {
@@ -25,11 +23,25 @@ struct collect_stats {
 	char last_error[160]; /* the latest problem, "" when none */
 };
 
-/* What the edge collector reads; each must outlive collect_stop(). */
+/* The daemon's figures the edge collector writes (measurement iot_edge). */
+struct collect_edge_figures {
+	uint64_t buffer_points, buffer_bytes;
+	int64_t buffer_oldest_ns; /* receipt time of the oldest buffered point; 0: none */
+	uint64_t points_received; /* acknowledged by the HTTP server */
+	uint64_t points_stored, points_sent, points_rejected, points_dropped;
+	bool uplink_ok;
+	uint64_t uplink_consecutive_failures;
+};
+
+/* Fill *out with the daemon's figures (it comes zeroed). Called on the
+ * collector thread: quick, lock-free reads. */
+typedef void collect_figures_fn(void *arg, struct collect_edge_figures *out);
+
+/* What the collectors use; each must outlive collect_stop(). */
 struct collect_sources {
 	struct storage *storage;
-	struct uplink *uplink;
-	struct http_server *http;
+	collect_figures_fn *figures; /* the edge collector's figures; NULL: all zero */
+	void *figures_arg;
 	const char *buffer_path; /* its filesystem's free space is reported */
 	int unsigned_ok;	 /* exec output may hold 12u fields (the uplink speaks v2) */
 };

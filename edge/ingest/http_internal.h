@@ -28,8 +28,8 @@ struct http_server {
 	unsigned timeout_ms;
 	int unsigned_ok;
 	char *token; /* NULL: no authentication */
-	http_status_fn *status_fn;
-	void *status_arg;
+	http_page_fn *page_fn;
+	void *page_arg;
 	size_t token_len;
 
 	/* Requests handed to storage and not yet answered; http_stop waits for 0.
@@ -180,19 +180,5 @@ enum MHD_Result http_write_begin(struct http_request *req, bool *answered);
 
 /* As http_data_submit() for /write and /api/v2/write. */
 enum MHD_Result http_write_submit(struct http_request *req);
-
-/* --- http_page.c: the status page (MHD thread) --- */
-
-/* GET or HEAD / and /index.html: the embedded status page with its
- * Content-Security-Policy; other methods get 405. Returns MHD's result. */
-enum MHD_Result http_page(struct http_server *srv, struct MHD_Connection *conn, const char *method);
-
-/* The page, generated into the build tree by edge/embed_file.cmake from
- * edge/status_page.html: its bytes, their number and the CSP hashes of its
- * inline <script> and <style>. */
-extern const unsigned char status_page_html[];
-extern const size_t status_page_html_len;
-extern const char status_page_html_script_hash[];
-extern const char status_page_html_style_hash[];
 
 #endif

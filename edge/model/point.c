@@ -1,5 +1,5 @@
-/* collect_point.c -- canonical points from what a collector read: tags, fields, command output. */
-#include "collect_point.h"
+/* point.c -- canonical points from what a collector read: tags, fields, command output. */
+#include "point.h"
 
 #include <string.h>
 
@@ -127,7 +127,7 @@ static bool collect_tags_has(const char *tags, struct collect_span key, bool esc
 	return false;
 }
 
-int collect_tags_check(const char *tags, const char **why)
+int point_tags_check(const char *tags, const char **why)
 {
 	struct collect_kv kv, old;
 	const char *text = tags ? tags : "";
@@ -174,7 +174,7 @@ static int collect_raw_tag(struct lineproto_buf *raw, const char *k, size_t kn, 
 }
 
 /* Appends the configured tags to raw. Returns LINEPROTO_OK, _EINVAL for a
- * list collect_tags_check() refuses, or as lineproto_buf_tag(). */
+ * list point_tags_check() refuses, or as lineproto_buf_tag(). */
 static int collect_raw_extra_tags(struct lineproto_buf *raw, const char *extra)
 {
 	struct collect_kv kv;
@@ -182,7 +182,7 @@ static int collect_raw_extra_tags(struct lineproto_buf *raw, const char *extra)
 	const char *pos = extra ? extra : "";
 	int rc;
 
-	if (collect_tags_check(pos, &why) != 0)
+	if (point_tags_check(pos, &why) != 0)
 		return LINEPROTO_EINVAL;
 	for (;;) {
 		rc = collect_tags_next(&pos, &kv, &why);
@@ -197,7 +197,7 @@ static int collect_raw_extra_tags(struct lineproto_buf *raw, const char *extra)
 }
 
 /* Appends one field value: a float, or a whole number as <v>i. */
-static int collect_raw_value(struct lineproto_buf *raw, const struct collect_field *f)
+static int collect_raw_value(struct lineproto_buf *raw, const struct point_field *f)
 {
 	int64_t i;
 	int rc;
@@ -226,8 +226,8 @@ static int collect_canonical(const char *raw, size_t n, int unsigned_ok, struct 
 	return lineproto_parse_line(raw, n, &o, out, NULL, 0);
 }
 
-int collect_point(struct lineproto_buf *out, const char *measurement, const char *const *own_tags,
-		  const char *extra_tags, const struct collect_field *fields, size_t n_fields,
+int point_build(struct lineproto_buf *out, const char *measurement, const char *const *own_tags,
+		  const char *extra_tags, const struct point_field *fields, size_t n_fields,
 		  int64_t ts_ns)
 {
 	struct lineproto_buf raw;
@@ -339,7 +339,7 @@ static int collect_merge_line(const char *s, size_t n, const char *extra, int un
 	return rc;
 }
 
-int collect_lines(const char *text, size_t len, const struct lineproto_parse_options *o,
+int point_lines(const char *text, size_t len, const struct lineproto_parse_options *o,
 		  const char *extra_tags, int64_t ts_ns, struct lineproto_buf *out,
 		  struct lineproto_report *report)
 {
@@ -357,7 +357,7 @@ int collect_lines(const char *text, size_t len, const struct lineproto_parse_opt
 	po.precision_ns = LINEPROTO_NS;
 	po.clock = collect_lines_clock;
 	collect_lines_ts = ts_ns;
-	if (collect_tags_check(extra, &why) != 0) {
+	if (point_tags_check(extra, &why) != 0) {
 		rc = LINEPROTO_EINVAL;
 		goto out;
 	}

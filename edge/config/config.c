@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "addr.h"
 
 enum key_type {
 	KEY_STRING,
@@ -124,7 +124,7 @@ static int check_listen(const char *value, const char **why)
 {
 	struct sockaddr_storage addr;
 	socklen_t len;
-	return http_parse_listen(value, &addr, &len, why);
+	return addr_parse_listen(value, &addr, &len, why);
 }
 
 static int check_optional_listen(const char *value, const char **why)

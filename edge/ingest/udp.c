@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "http.h"
+#include "addr.h"
 #include "lineproto_parse.h"
 #include "log.h"
 
@@ -210,7 +210,7 @@ int udp_start(const struct udp_options *options, struct storage *s, struct udp_l
 	int rcvbuf = UDP_RCVBUF;
 	int rc;
 
-	if (http_parse_listen(options->listen, &addr, &addr_len, &why) != 0) {
+	if (addr_parse_listen(options->listen, &addr, &addr_len, &why) != 0) {
 		log_error(UDP_LOG, "listen address \"%s\": %s", options->listen, why);
 		return -1;
 	}

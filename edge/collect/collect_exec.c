@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "collect_internal.h"
-#include "collect_point.h"
+#include "point.h"
 #include "log.h"
 #include "lineproto_parse.h"
 
@@ -284,7 +284,7 @@ void collect_exec_finish(struct collect_item *it)
 	struct lineproto_report report;
 	struct lineproto_buf points;
 	lineproto_buf_init(&points, EXEC_POINTS_MAX);
-	int rc = collect_lines(e->out ? e->out : "", e->out_len, &o, it->cfg.tags, e->grid_ns,
+	int rc = point_lines(e->out ? e->out : "", e->out_len, &o, it->cfg.tags, e->grid_ns,
 			       &points, &report);
 	if (rc == LINEPROTO_OK) {
 		collect_submit(it, &points);

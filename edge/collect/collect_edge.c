@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "collect_internal.h"
-#include "collect_point.h"
+#include "point.h"
 
 /* Resident memory in bytes from /proc/self/statm (second number, in pages). */
 static int edge_rss(double *out)
@@ -53,48 +53,43 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 		      size_t why_size)
 {
 	const struct collect_sources *src = &it->owner->src;
-	struct storage_stats s = {0};
-	struct uplink_stats u;
-	struct http_stats h = {0};
+	struct collect_edge_figures e = {0};
 	double rss = 0, load[1] = {0}, disk = 0;
 	double age = 0;
 
-	if (src->storage)
-		storage_get_stats(src->storage, &s);
-	uplink_get_stats(src->uplink, &u);
-	if (src->http)
-		http_get_stats(src->http, &h);
-	if (s.points > 0 && s.oldest_received_ns > 0 && ts_ns > s.oldest_received_ns)
-		age = (double)(ts_ns - s.oldest_received_ns) / 1e9;
+	if (src->figures)
+		src->figures(src->figures_arg, &e);
+	if (e.buffer_points > 0 && e.buffer_oldest_ns > 0 && ts_ns > e.buffer_oldest_ns)
+		age = (double)(ts_ns - e.buffer_oldest_ns) / 1e9;
 	/* A figure the system does not give is left out, not invented. */
 	bool have_rss = edge_rss(&rss) == 0;
 	bool have_load = getloadavg(load, 1) == 1;
 	bool have_disk = edge_disk_free(src->buffer_path, &disk) == 0;
 
-	struct collect_field f[16];
+	struct point_field f[16];
 	size_t n = 0;
 #define EDGE_INT(k, v)                                                                             \
-	f[n++] = (struct collect_field){.key = k, .value = (double)(v), .integer = true}
-	EDGE_INT("buffer_points", s.points);
-	EDGE_INT("buffer_bytes", s.bytes);
-	f[n++] = (struct collect_field){.key = "buffer_oldest_age_s", .value = age};
-	EDGE_INT("points_received", h.points);
-	EDGE_INT("points_stored", s.appended_total);
-	EDGE_INT("points_sent", u.points_sent);
-	EDGE_INT("points_rejected", u.points_rejected);
-	EDGE_INT("points_dropped", s.dropped_total);
-	EDGE_INT("uplink_ok", u.consecutive_failures == 0 && !u.auth_failed);
-	EDGE_INT("uplink_consecutive_failures", u.consecutive_failures);
+	f[n++] = (struct point_field){.key = k, .value = (double)(v), .integer = true}
+	EDGE_INT("buffer_points", e.buffer_points);
+	EDGE_INT("buffer_bytes", e.buffer_bytes);
+	f[n++] = (struct point_field){.key = "buffer_oldest_age_s", .value = age};
+	EDGE_INT("points_received", e.points_received);
+	EDGE_INT("points_stored", e.points_stored);
+	EDGE_INT("points_sent", e.points_sent);
+	EDGE_INT("points_rejected", e.points_rejected);
+	EDGE_INT("points_dropped", e.points_dropped);
+	EDGE_INT("uplink_ok", e.uplink_ok);
+	EDGE_INT("uplink_consecutive_failures", e.uplink_consecutive_failures);
 	if (have_rss)
 		EDGE_INT("rss_bytes", rss);
 	if (have_load)
-		f[n++] = (struct collect_field){.key = "load1", .value = load[0]};
+		f[n++] = (struct point_field){.key = "load1", .value = load[0]};
 	if (have_disk)
 		EDGE_INT("disk_free_bytes", disk);
 	EDGE_INT("collector_errors", collect_errors_total(it->owner));
 #undef EDGE_INT
 
-	int rc = collect_point(out, it->cfg.measurement, NULL, it->cfg.tags, f, n, ts_ns);
+	int rc = point_build(out, it->cfg.measurement, NULL, it->cfg.tags, f, n, ts_ns);
 	if (rc != LINEPROTO_OK) {
 		snprintf(why, why_size, "cannot build the iot_edge point (%d)", rc);
 		return -1;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "http.h"
+#include "addr.h"
 
 #define STATUS_CLI_DEFAULT_CONFIG "/etc/iot-edge/iot-edge.conf"
 #define STATUS_CLI_MAX_BODY (4u << 20) /* a /status answer is a few kB */
@@ -54,7 +54,7 @@ static int status_cli_url_from_listen(const char *listen, char *url, size_t cap)
 	unsigned port;
 	int n;
 
-	if (http_parse_listen(listen, &addr, &len, &why) != 0) {
+	if (addr_parse_listen(listen, &addr, &len, &why) != 0) {
 		fprintf(stderr, "iot-edge status: http.listen \"%s\": %s\n", listen, why);
 		return -1;
 	}

@@ -1,20 +1,37 @@
-/* http.h -- HTTP ingest (libmicrohttpd): /data, /write, /api/v2/write, /ping, /health, /status,
- * /metrics. */
+/* http.h -- HTTP ingest (libmicrohttpd): /data, /write, /api/v2/write, /ping, /health, and the
+ * pages other rooms hand it. */
 #ifndef IOT_EDGE_HTTP_H
 #define IOT_EDGE_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "storage.h"
 
 struct http_server;
-struct cJSON;
 
-/* Adds the daemon's figures (buffer, uplink, ...) to the JSON object `root`
- * of a GET /status answer. Called on the HTTP thread: quick, lock-free reads. */
-typedef void http_status_fn(void *arg, struct cJSON *root);
+/* A page the HTTP server serves for another room (GET /status, /metrics and
+ * the status page at / belong to edge/status): filled by an http_page_fn. */
+struct http_page {
+	const char *content_type;
+	const char *body; /* len bytes */
+	size_t len;
+	void (*release)(void *body); /* frees body once copied; NULL: static, never freed */
+	const char *headers[8];	     /* extra headers: name, value, ..., NULL */
+};
+
+enum http_page_result {
+	HTTP_PAGE_NONE,	  /* `url` is not one of its pages: 404 */
+	HTTP_PAGE_OK,	  /* *out is filled (or, without `fill`, the page exists) */
+	HTTP_PAGE_ENOMEM, /* 503 */
+};
+
+/* Answer GET `url` into *out; with `fill` false only say whether `url` is a
+ * page (a POST to it is then answered 405). `srv` is the server asking, for
+ * its counters. Called on the HTTP thread: quick, no blocking. */
+typedef enum http_page_result http_page_fn(void *arg, struct http_server *srv, const char *url,
+					   bool fill, struct http_page *out);
 
 struct http_options {
 	const char *listen;		/* "HOST:PORT", "[V6]:PORT" or ":PORT" */
@@ -26,8 +43,8 @@ struct http_options {
 					   this, is closed; 0: 30 s */
 	const char *token;		/* NULL or "": no authentication; copied, never logged */
 	int unsigned_ok;		/* accept 12u line-protocol fields (the uplink speaks v2) */
-	http_status_fn *status;		/* GET /status; NULL: only the "ingest" figures */
-	void *status_arg;
+	http_page_fn *page;		/* other GET pages; NULL: none */
+	void *page_arg;
 };
 
 /* Listen and serve on libmicrohttpd's own thread; requests are answered only
@@ -66,12 +83,6 @@ struct http_stats {
 /* "data", "write" or "api_v2_write": the name of a write endpoint in /status
  * and /metrics; NULL for an index out of range. Static string; any thread. */
 const char *http_stats_endpoint_name(unsigned endpoint);
-
-/* Parse "HOST:PORT", "[IPV6]:PORT" or ":PORT" (all interfaces); HOST is a
- * numeric address or "localhost". Returns 0, or -1 with *why set to a static
- * message. Any thread. (edge/http_listen.c: no libmicrohttpd needed.) */
-int http_parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
-		      const char **why);
 
 /* Copy the counters (about 4 KiB). Any thread. */
 void http_get_stats(struct http_server *h, struct http_stats *out);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect_point.h"
+#include "point.h"
 #include "config.h"
 
 #define COLLECT_DEFAULT_INTERVAL_MS 10000u
@@ -303,7 +303,7 @@ int collect_config_key(struct collect_config_list *l, const char *name, const ch
 			goto out;
 		break;
 	case CK_TAGS:
-		if (collect_tags_check(value, why) != 0)
+		if (point_tags_check(value, why) != 0)
 			goto out;
 		break;
 	case CK_MEASUREMENT:

@@ -4,9 +4,10 @@
 
 #include <cJSON.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
-#include "collect.h"
 
 /* Guards every struct status_drain (/status may be asked on several threads)
  * and the collectors while /status reads them (see status_set_collect()). */
@@ -190,6 +191,54 @@ static void add_collectors(cJSON *root, struct collect *c)
 	}
 }
 
+/* The "ingest" object: totals, each write endpoint, each answer's status. */
+static void add_ingest(cJSON *root, struct http_server *srv)
+{
+	struct http_stats *st = malloc(sizeof(*st)); /* 4 KiB: not on the MHD thread's stack */
+	cJSON *ingest = cJSON_AddObjectToObject(root, "ingest");
+	cJSON *endpoints, *answers;
+	char code[8];
+
+	if (!st || !ingest) {
+		free(st);
+		return;
+	}
+	http_get_stats(srv, st);
+	cJSON_AddNumberToObject(ingest, "requests", (double)st->requests);
+	cJSON_AddNumberToObject(ingest, "points", (double)st->points);
+	cJSON_AddNumberToObject(ingest, "client_errors", (double)st->client_errors);
+	cJSON_AddNumberToObject(ingest, "server_errors", (double)st->server_errors);
+	cJSON_AddNumberToObject(ingest, "bad_lines", (double)st->bad_lines);
+	endpoints = cJSON_AddObjectToObject(ingest, "endpoints");
+	answers = cJSON_AddObjectToObject(ingest, "answers");
+	for (unsigned i = 0; endpoints && i < HTTP_STATS_ENDPOINTS; i++) {
+		cJSON *ep = cJSON_AddObjectToObject(endpoints, http_stats_endpoint_name(i));
+
+		if (!ep)
+			continue;
+		cJSON_AddNumberToObject(ep, "requests", (double)st->endpoint_requests[i]);
+		cJSON_AddNumberToObject(ep, "points", (double)st->endpoint_points[i]);
+	}
+	for (unsigned i = 0; answers && i < HTTP_STATS_CODES; i++) {
+		if (!st->answers[i])
+			continue;
+		snprintf(code, sizeof(code), "%u", i + HTTP_STATS_CODE_FIRST);
+		cJSON_AddNumberToObject(answers, code, (double)st->answers[i]);
+	}
+	free(st);
+}
+
+cJSON *status_document(struct status_sources *src, struct http_server *srv)
+{
+	cJSON *root = cJSON_CreateObject();
+
+	if (!root)
+		return NULL;
+	add_ingest(root, srv);
+	status_fill(src, root);
+	return root;
+}
+
 void status_fill(void *arg, struct cJSON *root)
 {
 	struct status_sources *src = arg;
@@ -209,6 +258,34 @@ void status_fill(void *arg, struct cJSON *root)
 	pthread_mutex_lock(&status_lock);
 	add_collectors(root, __atomic_load_n(&src->collect, __ATOMIC_ACQUIRE));
 	pthread_mutex_unlock(&status_lock);
+}
+
+void status_edge_figures(void *arg, struct collect_edge_figures *out)
+{
+	struct status_sources *src = arg;
+	struct storage_stats s = {0};
+	struct uplink_stats u = {0};
+	struct http_stats *h = calloc(1, sizeof(*h)); /* 4 KiB */
+
+	if (src->storage)
+		storage_get_stats(src->storage, &s);
+	if (src->uplink)
+		uplink_get_stats(src->uplink, &u);
+	if (src->http && h)
+		http_get_stats(src->http, h);
+	*out = (struct collect_edge_figures){
+	    .buffer_points = s.points,
+	    .buffer_bytes = s.bytes,
+	    .buffer_oldest_ns = s.oldest_received_ns,
+	    .points_received = h ? h->points : 0,
+	    .points_stored = s.appended_total,
+	    .points_sent = u.points_sent,
+	    .points_rejected = u.points_rejected,
+	    .points_dropped = s.dropped_total,
+	    .uplink_ok = u.consecutive_failures == 0 && !u.auth_failed,
+	    .uplink_consecutive_failures = u.consecutive_failures,
+	};
+	free(h);
 }
 
 void status_set_collect(struct status_sources *src, struct collect *c)

@@ -1,5 +1,5 @@
-/* http_listen.c -- "HOST:PORT" listen addresses -> socket addresses (HTTP, UDP, config). */
-#include "http.h"
+/* addr.c -- "HOST:PORT" listen addresses -> socket addresses. */
+#include "addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int http_parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
+int addr_parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
 		      const char **why)
 {
 	char host[64];

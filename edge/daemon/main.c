@@ -243,8 +243,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
 	    .token = cfg->http_token,
 	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
-	    .status = status_fill,
-	    .status_arg = &status_sources,
+	    .page = status_page,
+	    .page_arg = &status_sources,
 	};
 	if (http_start(&ho, storage, &http) != 0)
 		goto out;
@@ -255,10 +255,11 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
+	status_sources.http = http; /* before the collectors read it */
 	struct collect_sources cs = {
 	    .storage = storage,
-	    .uplink = uplink,
-	    .http = http,
+	    .figures = status_edge_figures,
+	    .figures_arg = &status_sources,
 	    .buffer_path = cfg->buffer_path,
 	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
 	};

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "collect_point.h"
+#include "point.h"
 
 /* The files read are tiny (w1_slave is about 75 bytes). */
 #define COLLECT_SYSFS_READ_MAX 512
@@ -356,10 +356,10 @@ static int collect_parent_name(const char *path, char *out, size_t size)
 static int collect_emit(struct collect_read *r, const char *path, const char *const *own_tags,
 			const char *field, double value)
 {
-	struct collect_field f = {field, value, false};
+	struct point_field f = {field, value, false};
 	int rc;
 
-	rc = collect_point(r->out, r->measurement, own_tags, r->extra_tags, &f, 1, r->ts_ns);
+	rc = point_build(r->out, r->measurement, own_tags, r->extra_tags, &f, 1, r->ts_ns);
 	if (rc == LINEPROTO_OK) {
 		r->points++;
 		return 0;

@@ -1,8 +1,6 @@
-/* http.c -- the HTTP ingest server (libmicrohttpd): lifecycle, limits, routing, /ping, /health,
- * /status, /metrics. */
+/* http.c -- the HTTP ingest server (libmicrohttpd): lifecycle, limits, routing, /ping, /health
+ * and the pages of other rooms. */
 #include "http_internal.h"
-
-#include <cJSON.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "log.h"
-#include "metrics.h"
 
 #define HTTP_DEFAULT_CONNECTIONS 1000u
 #define HTTP_DEFAULT_TIMEOUT_MS 30000u
@@ -37,79 +35,34 @@ uint64_t http_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* The "ingest" object of /status: totals, each write endpoint, each answer's status. */
-static void http_status_ingest(struct http_server *srv, cJSON *ingest)
+/* A page of another room (http_options.page): GET /status, /metrics, /. */
+static enum MHD_Result http_serve_page(struct http_server *srv, struct MHD_Connection *conn,
+				       const char *url)
 {
-	struct http_stats *st = malloc(sizeof(*st)); /* 4 KiB: not on the MHD thread's stack */
-	cJSON *endpoints, *answers;
-	char code[8];
+	struct http_page page = {0};
+	struct MHD_Response *r;
+	enum MHD_Result ret = MHD_NO;
 
-	if (!st)
-		return;
-	http_get_stats(srv, st);
-	cJSON_AddNumberToObject(ingest, "requests", (double)st->requests);
-	cJSON_AddNumberToObject(ingest, "points", (double)st->points);
-	cJSON_AddNumberToObject(ingest, "client_errors", (double)st->client_errors);
-	cJSON_AddNumberToObject(ingest, "server_errors", (double)st->server_errors);
-	cJSON_AddNumberToObject(ingest, "bad_lines", (double)st->bad_lines);
-	endpoints = cJSON_AddObjectToObject(ingest, "endpoints");
-	answers = cJSON_AddObjectToObject(ingest, "answers");
-	for (unsigned i = 0; endpoints && i < HTTP_STATS_ENDPOINTS; i++) {
-		cJSON *ep = cJSON_AddObjectToObject(endpoints, http_stats_endpoint_name(i));
-
-		if (!ep)
-			continue;
-		cJSON_AddNumberToObject(ep, "requests", (double)st->endpoint_requests[i]);
-		cJSON_AddNumberToObject(ep, "points", (double)st->endpoint_points[i]);
-	}
-	for (unsigned i = 0; answers && i < HTTP_STATS_CODES; i++) {
-		if (!st->answers[i])
-			continue;
-		snprintf(code, sizeof(code), "%u", i + HTTP_STATS_CODE_FIRST);
-		cJSON_AddNumberToObject(answers, code, (double)st->answers[i]);
-	}
-	free(st);
-}
-
-/* The /status document: the ingest counters, then whatever the daemon adds.
- * Returns it (cJSON_Delete) or NULL when out of memory. */
-static cJSON *http_status_document(struct http_server *srv)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON *ingest = cJSON_AddObjectToObject(root, "ingest");
-
-	if (!ingest) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	http_status_ingest(srv, ingest);
-	if (srv->status_fn)
-		srv->status_fn(srv->status_arg, root);
-	return root;
-}
-
-/* GET /status (JSON) or, with `metrics`, GET /metrics (Prometheus text): the
- * same figures. Need no token, like /health; they hold no secrets. */
-static enum MHD_Result http_status(struct http_server *srv, struct MHD_Connection *conn,
-				   bool metrics)
-{
-	cJSON *root = http_status_document(srv);
-	char *text = NULL;
-	enum MHD_Result ret;
-
-	if (root)
-		text = metrics ? metrics_render(root) : cJSON_Print(root);
-	cJSON_Delete(root);
-	if (!text)
+	if (srv->page_fn(srv->page_arg, srv, url, true, &page) != HTTP_PAGE_OK)
 		return http_fail(srv, conn, HTTP_EP_DATA, MHD_HTTP_SERVICE_UNAVAILABLE,
 				 "out of memory", NULL, NULL);
+	r = MHD_create_response_from_buffer(page.len, (void *)page.body,
+					    page.release ? MHD_RESPMEM_MUST_COPY
+							 : MHD_RESPMEM_PERSISTENT);
+	if (page.release)
+		page.release((void *)page.body);
+	if (!r)
+		return MHD_NO;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, page.content_type) != MHD_YES)
+		goto out;
+	for (size_t i = 0; i + 1 < sizeof(page.headers) / sizeof(page.headers[0]) && page.headers[i];
+	     i += 2)
+		if (MHD_add_response_header(r, page.headers[i], page.headers[i + 1]) != MHD_YES)
+			goto out;
 	http_count(srv, MHD_HTTP_OK);
-	ret = http_respond(conn, MHD_HTTP_OK, text,
-			   metrics ? METRICS_CONTENT_TYPE : "application/json", NULL, NULL);
-	if (metrics)
-		free(text);
-	else
-		cJSON_free(text);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+out:
+	MHD_destroy_response(r);
 	return ret;
 }
 
@@ -236,18 +189,18 @@ static enum MHD_Result http_route(struct http_server *srv, struct MHD_Connection
 			return http_begin_post(srv, conn, (enum http_endpoint)ep, method, out);
 		}
 	}
-	if (strcmp(url, "/health") == 0 || strcmp(url, "/ping") == 0 ||
-	    strcmp(url, "/status") == 0 || strcmp(url, "/metrics") == 0) {
+	bool ours = strcmp(url, "/health") == 0 || strcmp(url, "/ping") == 0;
+	bool page = !ours && srv->page_fn &&
+		    srv->page_fn(srv->page_arg, srv, url, false, NULL) == HTTP_PAGE_OK;
+	if (ours || page) {
 		if (!is_get)
 			return http_fail(srv, conn, HTTP_EP_DATA, MHD_HTTP_METHOD_NOT_ALLOWED,
 					 "this endpoint answers GET and HEAD only",
 					 MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-		if (url[1] == 's' || url[1] == 'm')
-			return http_status(srv, conn, url[1] == 'm');
+		if (page)
+			return http_serve_page(srv, conn, url);
 		return url[1] == 'h' ? http_health(srv, conn) : http_ping(srv, conn);
 	}
-	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
-		return http_page(srv, conn, method);
 	snprintf(err, sizeof(err),
 		 "no such endpoint: %.100s (readings go to POST /data, /write or /api/v2/write)",
 		 url);
@@ -338,7 +291,7 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	unsigned flags;
 	unsigned timeout_s;
 
-	if (http_parse_listen(options->listen, &addr, &addr_len, &why) != 0) {
+	if (addr_parse_listen(options->listen, &addr, &addr_len, &why) != 0) {
 		log_error(HTTP_LOG, "listen address \"%s\": %s", options->listen, why);
 		return -1;
 	}
@@ -352,8 +305,8 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	srv->unsigned_ok = options->unsigned_ok;
 	srv->timeout_ms = options->connection_timeout_ms ? options->connection_timeout_ms
 							 : HTTP_DEFAULT_TIMEOUT_MS;
-	srv->status_fn = options->status;
-	srv->status_arg = options->status_arg;
+	srv->page_fn = options->page;
+	srv->page_arg = options->page_arg;
 	if (options->token && *options->token) {
 		srv->token = strdup(options->token);
 		if (!srv->token) {
