@@ -23,8 +23,7 @@ enum key_type {
 
 /* Row flags. */
 #define KEY_SECRET 1u	  /* never printed: masked by -n, compared but not shown by reload */
-#define KEY_RELOADABLE 2u /* SIGHUP takes the new value while running (Redis's MODIFIABLE_CONFIG)  \
-			   */
+#define KEY_RELOADABLE 2u /* SIGHUP takes a new value (Redis's MODIFIABLE_CONFIG) */
 
 typedef int key_check_fn(const char *value, const char **why);
 
@@ -69,15 +68,11 @@ struct config_key {
 };
 
 /* The typed accessors ref_FIELD() and get_FIELD() of each field. */
+/* clang-format off */
 #define ACCESS(ref_type, get_type, f)                                                              \
-	static ref_type *ref_##f(struct edge_config *c)                                            \
-	{                                                                                          \
-		return &c->f;                                                                      \
-	}                                                                                          \
-	static get_type get_##f(const struct edge_config *c)                                       \
-	{                                                                                          \
-		return c->f;                                                                       \
-	}
+	static ref_type *ref_##f(struct edge_config *c) { return &c->f; }                          \
+	static get_type get_##f(const struct edge_config *c) { return c->f; }
+/* clang-format on */
 #define ACCESS_TEXT(f) ACCESS(char *, const char *, f)
 #define ACCESS_NUMBER(f) ACCESS(uint64_t, uint64_t, f)
 #define ACCESS_ENUM(f) ACCESS(unsigned, unsigned, f)
@@ -460,46 +455,16 @@ static const char *choice_word(const char *choices, unsigned index, int *len)
 	return p;
 }
 
-/* Key k's value in c as -n prints it into out (always terminated; a longer
- * text is cut); a secret that is set is "***". */
-static void key_format(const struct edge_config *c, const struct config_key *k, char *out,
-		       size_t cap)
-{
-	const char *text;
-	int len;
-
-	switch (k->type) {
-	case KEY_STRING:
-		text = k->as.text.get(c);
-		snprintf(out, cap, "%s", (k->flags & KEY_SECRET) && *text ? "***" : text);
-		break;
-	case KEY_ENUM:
-		text = choice_word(k->as.choice.choices, k->as.choice.get(c), &len);
-		snprintf(out, cap, "%.*s", len, text);
-		break;
-	case KEY_BOOL:
-		snprintf(out, cap, "%s", k->as.boolean.get(c) ? "true" : "false");
-		break;
-	case KEY_UINT:
-	case KEY_SIZE:
-		snprintf(out, cap, "%" PRIu64, k->as.number.get(c));
-		break;
-	case KEY_DURATION:
-		snprintf(out, cap, "%" PRIu64 "ms", k->as.number.get(c));
-		break;
-	}
-}
-
-static void value_print(const struct edge_config *c, const struct config_key *k, FILE *out)
+static void value_print(const struct edge_config *c, size_t i, FILE *out)
 {
 	char text[32];
 
-	if (k->type == KEY_STRING) { /* any length */
-		const char *s = k->as.text.get(c);
-		fputs((k->flags & KEY_SECRET) && *s ? "***" : s, out);
+	if (keys[i].type == KEY_STRING) { /* any length */
+		const char *s = keys[i].as.text.get(c);
+		fputs((keys[i].flags & KEY_SECRET) && *s ? "***" : s, out);
 		return;
 	}
-	key_format(c, k, text, sizeof(text));
+	config_key_format(i, c, text, sizeof(text));
 	fputs(text, out);
 }
 
@@ -512,7 +477,7 @@ void config_print(const struct edge_config *c, FILE *out)
 			fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
 		}
 		fprintf(out, "%s = ", keys[i].name);
-		value_print(c, &keys[i], out);
+		value_print(c, i, out);
 		fputc('\n', out);
 	}
 	collect_config_print(&c->collectors, out);
@@ -602,11 +567,33 @@ int config_key_take(size_t i, struct edge_config *to, const struct edge_config *
 
 void config_key_format(size_t i, const struct edge_config *c, char *out, size_t cap)
 {
+	const char *text;
+	int len;
+
 	if (cap == 0)
 		return;
-	if (i >= N_KEYS) {
-		out[0] = '\0';
+	out[0] = '\0';
+	if (i >= N_KEYS)
 		return;
+	const struct config_key *k = &keys[i];
+	switch (k->type) {
+	case KEY_STRING:
+		text = k->as.text.get(c);
+		snprintf(out, cap, "%s", (k->flags & KEY_SECRET) && *text ? "***" : text);
+		break;
+	case KEY_ENUM:
+		text = choice_word(k->as.choice.choices, k->as.choice.get(c), &len);
+		snprintf(out, cap, "%.*s", len, text);
+		break;
+	case KEY_BOOL:
+		snprintf(out, cap, "%s", k->as.boolean.get(c) ? "true" : "false");
+		break;
+	case KEY_UINT:
+	case KEY_SIZE:
+		snprintf(out, cap, "%" PRIu64, k->as.number.get(c));
+		break;
+	case KEY_DURATION:
+		snprintf(out, cap, "%" PRIu64 "ms", k->as.number.get(c));
+		break;
 	}
-	key_format(c, &keys[i], out, cap);
 }
