@@ -49,8 +49,8 @@ struct edge_config {
 	uint64_t uplink_retry_initial_ms;
 	uint64_t uplink_retry_max_ms;
 	uint64_t uplink_timeout_ms;
-	unsigned log_level;		       /* index: 0 debug, 1 info, 2 warn, 3 error */
-	char *collect_sysfs_root;	       /* collectors read files below this */
+	unsigned log_level;	  /* 0 debug ... 3 error; SIGHUP stores it atomically */
+	char *collect_sysfs_root; /* collectors read files below this */
 	struct collect_config_list collectors; /* [collector.NAME] sections */
 };
 
