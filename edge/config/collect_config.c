@@ -416,6 +416,84 @@ void collect_config_free(struct collect_config_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static bool collect_text_equal(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Whether key k holds the same value in a and b. */
+static bool collect_key_equal(const struct collect_config *a, const struct collect_config *b,
+			      enum collect_key k)
+{
+	switch (k) {
+	case CK_TYPE:
+		return a->type == b->type;
+	case CK_ENABLED:
+		return a->enabled == b->enabled;
+	case CK_INTERVAL:
+		return a->interval_ms == b->interval_ms;
+	case CK_MEASUREMENT:
+		return collect_text_equal(a->measurement, b->measurement);
+	case CK_TAGS:
+		return collect_text_equal(a->tags, b->tags);
+	case CK_PATH:
+		return collect_text_equal(a->path, b->path);
+	case CK_SCALE:
+		return a->scale == b->scale;
+	case CK_OFFSET:
+		return a->offset == b->offset;
+	case CK_FIELD:
+		return collect_text_equal(a->field, b->field);
+	case CK_COMMAND:
+		return collect_text_equal(a->command, b->command);
+	case CK_SHELL:
+		return a->shell == b->shell;
+	case CK_TIMEOUT:
+		return a->timeout_ms == b->timeout_ms;
+	case CK_COUNT:
+		break;
+	}
+	return true;
+}
+
+static const struct collect_config *collect_named(const struct collect_config_list *l,
+						  const char *name)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->items[i].name, name) == 0)
+			return &l->items[i];
+	}
+	return NULL;
+}
+
+size_t collect_config_diff(const struct collect_config_list *a, const struct collect_config_list *b,
+			   collect_config_diff_fn *fn, void *arg)
+{
+	size_t changed = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		const struct collect_config *ca = &a->items[i], *cb = collect_named(b, ca->name);
+		if (!cb) {
+			fn(arg, ca->name, NULL);
+			changed++;
+			continue;
+		}
+		for (int k = 0; k < CK_COUNT; k++) {
+			if (!collect_key_equal(ca, cb, (enum collect_key)k)) {
+				fn(arg, ca->name, collect_key_names[k]);
+				changed++;
+			}
+		}
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		if (!collect_named(a, b->items[i].name)) {
+			fn(arg, b->items[i].name, NULL);
+			changed++;
+		}
+	}
+	return changed;
+}
+
 void collect_config_print(const struct collect_config_list *l, FILE *out)
 {
 	for (size_t i = 0; i < l->n; i++) {

@@ -69,6 +69,17 @@ int collect_config_copy(struct collect_config *dst, const struct collect_config 
 /* Free everything; the list is left empty. NULL-safe. */
 void collect_config_free(struct collect_config_list *l);
 
+/* Called by collect_config_diff() for each difference: `key` is the changed
+ * key of [collector.NAME], or NULL for a collector that only one list has. */
+typedef void collect_config_diff_fn(void *arg, const char *name, const char *key);
+
+/* Compare a and b collector by collector (matched by name) and key by key,
+ * typed; call fn for each difference: a's collectors in order, then those
+ * only b has. Returns the number of differences. Any thread that may read
+ * both. */
+size_t collect_config_diff(const struct collect_config_list *a, const struct collect_config_list *b,
+			   collect_config_diff_fn *fn, void *arg);
+
 /* Print each collector as an INI section (for iot-edge -n). */
 void collect_config_print(const struct collect_config_list *l, FILE *out);
 

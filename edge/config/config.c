@@ -1,10 +1,9 @@
-/* config.c -- the table of settings, and reading them from an INI file (libinih) and the
- * environment. */
+/* config.c -- the table of settings: typed rows, defaults, ranges, checks, secrets, -n and --help;
+ * the file and the environment are read by config_load.c. */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <ini.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,100 +21,185 @@ enum key_type {
 	KEY_BOOL,     /* true/false, yes/no, on/off, 1/0 */
 };
 
+/* Row flags. */
+#define KEY_SECRET 1u	  /* never printed: masked by -n, compared but not shown by reload */
+#define KEY_RELOADABLE 2u /* SIGHUP takes a new value (Redis's MODIFIABLE_CONFIG) */
+
 typedef int key_check_fn(const char *value, const char **why);
+
+/*
+ * Each row reaches its field of struct edge_config through two typed
+ * functions: ref() for writing, get() for reading. A row of the wrong type for
+ * its field does not compile, and no code computes a field's address.
+ */
+struct key_text {
+	char **(*ref)(struct edge_config *c);
+	const char *(*get)(const struct edge_config *c);
+	key_check_fn *check; /* extra validation, may be NULL */
+};
+struct key_number { /* KEY_UINT, KEY_SIZE, KEY_DURATION */
+	uint64_t *(*ref)(struct edge_config *c);
+	uint64_t (*get)(const struct edge_config *c);
+	uint64_t min, max; /* in stored units */
+};
+struct key_enum {
+	unsigned *(*ref)(struct edge_config *c);
+	unsigned (*get)(const struct edge_config *c);
+	const char *choices; /* "full|normal" */
+};
+struct key_bool {
+	bool *(*ref)(struct edge_config *c);
+	bool (*get)(const struct edge_config *c);
+};
 
 struct config_key {
 	const char *section;
 	const char *name;
-	enum key_type type;
-	size_t offset;	      /* of the field in struct edge_config */
 	const char *fallback; /* the default, in the same text form as the file */
-	uint64_t min, max;    /* numeric keys, in stored units */
-	const char *choices;  /* KEY_ENUM: "full|normal" */
-	key_check_fn *check;  /* KEY_STRING: extra validation, may be NULL */
-	bool secret;	      /* never printed */
+	unsigned flags;	      /* KEY_SECRET, KEY_RELOADABLE */
+	enum key_type type;   /* which member of `as` */
+	union {
+		struct key_text text;
+		struct key_number number;
+		struct key_enum choice;
+		struct key_bool boolean;
+	} as;
 	const char *help;
 };
+
+/* The typed accessors ref_FIELD() and get_FIELD() of each field. */
+/* clang-format off */
+#define ACCESS(ref_type, get_type, f)                                                              \
+	static ref_type *ref_##f(struct edge_config *c) { return &c->f; }                          \
+	static get_type get_##f(const struct edge_config *c) { return c->f; }
+/* clang-format on */
+#define ACCESS_TEXT(f) ACCESS(char *, const char *, f)
+#define ACCESS_NUMBER(f) ACCESS(uint64_t, uint64_t, f)
+#define ACCESS_ENUM(f) ACCESS(unsigned, unsigned, f)
+#define ACCESS_BOOL(f) ACCESS(bool, bool, f)
+
+ACCESS_TEXT(http_listen)
+ACCESS_NUMBER(http_max_body)
+ACCESS_NUMBER(http_max_points)
+ACCESS_NUMBER(http_max_line)
+ACCESS_NUMBER(http_max_connections)
+ACCESS_NUMBER(http_connection_timeout_ms)
+ACCESS_TEXT(http_token)
+ACCESS_TEXT(udp_listen)
+ACCESS_TEXT(buffer_path)
+ACCESS_ENUM(buffer_durability)
+ACCESS_NUMBER(buffer_max_size)
+ACCESS_NUMBER(buffer_min_free_disk)
+ACCESS_ENUM(buffer_full_policy)
+ACCESS_ENUM(uplink_api)
+ACCESS_TEXT(uplink_url)
+ACCESS_TEXT(uplink_database)
+ACCESS_TEXT(uplink_retention_policy)
+ACCESS_TEXT(uplink_username)
+ACCESS_TEXT(uplink_password)
+ACCESS_TEXT(uplink_org)
+ACCESS_TEXT(uplink_bucket)
+ACCESS_TEXT(uplink_token)
+ACCESS_BOOL(uplink_create_database)
+ACCESS_BOOL(uplink_gzip)
+ACCESS_TEXT(uplink_ca_file)
+ACCESS_BOOL(uplink_insecure_skip_verify)
+ACCESS_NUMBER(uplink_batch_points)
+ACCESS_NUMBER(uplink_batch_bytes)
+ACCESS_NUMBER(uplink_flush_interval_ms)
+ACCESS_NUMBER(uplink_retry_initial_ms)
+ACCESS_NUMBER(uplink_retry_max_ms)
+ACCESS_NUMBER(uplink_timeout_ms)
+ACCESS_TEXT(collect_sysfs_root)
+ACCESS_ENUM(log_level)
+
+/* The typed part of a row: its kind, its field, and its checks. */
+#define TEXT(f, check) .type = KEY_STRING, .as.text = {ref_##f, get_##f, check}
+#define NUMBER(kind, f, min, max) .type = kind, .as.number = {ref_##f, get_##f, min, max}
+#define CHOICE(f, choices) .type = KEY_ENUM, .as.choice = {ref_##f, get_##f, choices}
+#define BOOLEAN(f) .type = KEY_BOOL, .as.boolean = {ref_##f, get_##f}
 
 static int check_listen(const char *value, const char **why);
 static int check_optional_listen(const char *value, const char **why);
 static int check_url(const char *value, const char **why);
 
-#define FIELD(f) offsetof(struct edge_config, f)
 #define HOUR_MS (3600ull * 1000)
 
+/* Reloadable: only log.level. Every other value is copied into the threads'
+ * options at start-up (or read by /status as the running value), so taking a
+ * new one while running would change nothing but what /status shows. */
 static const struct config_key keys[] = {
-    {"http", "listen", KEY_STRING, FIELD(http_listen), "0.0.0.0:1337", 0, 0, NULL, check_listen,
-     false, "address and port for HTTP ingest: HOST:PORT, [IPV6]:PORT or :PORT"},
-    {"http", "max_body", KEY_SIZE, FIELD(http_max_body), "1MiB", 1024, 256ull << 20, NULL, NULL,
-     false, "largest request body accepted (after gzip decoding); larger ones get 413"},
-    {"http", "max_points", KEY_UINT, FIELD(http_max_points), "100000", 1, 10000000, NULL, NULL,
-     false, "most points in one request; more get 413"},
-    {"http", "max_line", KEY_SIZE, FIELD(http_max_line), "64KiB", 256, 16ull << 20, NULL, NULL,
-     false, "longest line-protocol line accepted"},
-    {"http", "max_connections", KEY_UINT, FIELD(http_max_connections), "1000", 1, 100000, NULL,
-     NULL, false, "most client connections at once"},
-    {"http", "connection_timeout", KEY_DURATION, FIELD(http_connection_timeout_ms), "30s", 1000,
-     HOUR_MS, NULL, NULL, false, "an idle or too slow client connection is closed"},
-    {"http", "token", KEY_STRING, FIELD(http_token), "", 0, 0, NULL, NULL, true,
-     "if set, writers must present it (Token, Bearer, Basic or u/p); never logged"},
-    {"udp", "listen", KEY_STRING, FIELD(udp_listen), "", 0, 0, NULL, check_optional_listen, false,
-     "address and port for line protocol over UDP (empty: off)"},
-    {"buffer", "path", KEY_STRING, FIELD(buffer_path), "/var/lib/iot-edge/buffer.db", 0, 0, NULL,
-     NULL, false, "the SQLite buffer file (its -wal and -shm files sit beside it)"},
-    {"buffer", "durability", KEY_ENUM, FIELD(buffer_durability), "full", 0, 0, "full|normal", NULL,
-     false,
-     "full: an acknowledged reading survives power loss (fsync per commit); "
-     "normal: it survives a crash of iot-edge, not of the machine"},
-    {"buffer", "max_size", KEY_SIZE, FIELD(buffer_max_size), "512MiB", 1ull << 20, UINT64_MAX, NULL,
-     NULL, false, "the most disk space the buffer may use"},
-    {"buffer", "min_free_disk", KEY_SIZE, FIELD(buffer_min_free_disk), "100MB", 0, UINT64_MAX, NULL,
-     NULL, false, "free space always left on the buffer's filesystem"},
-    {"buffer", "full_policy", KEY_ENUM, FIELD(buffer_full_policy), "drop_oldest", 0, 0,
-     "drop_oldest|reject_new", NULL, false,
-     "when a bound is reached: drop the oldest readings, or refuse new ones with 507"},
-    {"uplink", "api", KEY_ENUM, FIELD(uplink_api), "v1", 0, 0, "v1|v2", NULL, false,
-     "InfluxDB write API: v1 (/write, database) or v2 (/api/v2/write, org and bucket)"},
-    {"uplink", "url", KEY_STRING, FIELD(uplink_url), "http://127.0.0.1:8086", 0, 0, NULL, check_url,
-     false, "base URL of the InfluxDB server readings are forwarded to"},
-    {"uplink", "database", KEY_STRING, FIELD(uplink_database), "iot", 0, 0, NULL, NULL, false,
-     "v1: database; created once if InfluxDB says it does not exist"},
-    {"uplink", "retention_policy", KEY_STRING, FIELD(uplink_retention_policy), "", 0, 0, NULL, NULL,
-     false, "v1: retention policy (empty: the database's default)"},
-    {"uplink", "username", KEY_STRING, FIELD(uplink_username), "", 0, 0, NULL, NULL, false,
-     "v1: InfluxDB user (empty: no authentication)"},
-    {"uplink", "password", KEY_STRING, FIELD(uplink_password), "", 0, 0, NULL, NULL, true,
-     "v1: InfluxDB password (never logged)"},
-    {"uplink", "org", KEY_STRING, FIELD(uplink_org), "", 0, 0, NULL, NULL, false,
-     "v2: organization"},
-    {"uplink", "bucket", KEY_STRING, FIELD(uplink_bucket), "", 0, 0, NULL, NULL, false,
-     "v2: bucket"},
-    {"uplink", "token", KEY_STRING, FIELD(uplink_token), "", 0, 0, NULL, NULL, true,
-     "v2: API token, sent as Authorization: Token (never logged)"},
-    {"uplink", "create_database", KEY_BOOL, FIELD(uplink_create_database), "true", 0, 0, NULL, NULL,
-     false, "v1: send CREATE DATABASE once when InfluxDB says it is missing"},
-    {"uplink", "gzip", KEY_BOOL, FIELD(uplink_gzip), "true", 0, 0, NULL, NULL, false,
-     "compress request bodies (Content-Encoding: gzip)"},
-    {"uplink", "ca_file", KEY_STRING, FIELD(uplink_ca_file), "", 0, 0, NULL, NULL, false,
-     "PEM file of CA certificates for https (empty: the system's)"},
-    {"uplink", "insecure_skip_verify", KEY_BOOL, FIELD(uplink_insecure_skip_verify), "false", 0, 0,
-     NULL, NULL, false, "do not verify the server's TLS certificate (logged loudly)"},
-    {"uplink", "batch_points", KEY_UINT, FIELD(uplink_batch_points), "5000", 1, 100000, NULL, NULL,
-     false, "most points per request to InfluxDB"},
-    {"uplink", "batch_bytes", KEY_SIZE, FIELD(uplink_batch_bytes), "4MiB", 1024, 64ull << 20, NULL,
-     NULL, false, "most line-protocol bytes per request to InfluxDB"},
-    {"uplink", "flush_interval", KEY_DURATION, FIELD(uplink_flush_interval_ms), "1s", 10, HOUR_MS,
-     NULL, NULL, false, "how long to wait for more readings when a batch is not full"},
-    {"uplink", "retry_initial", KEY_DURATION, FIELD(uplink_retry_initial_ms), "500ms", 10, HOUR_MS,
-     NULL, NULL, false, "first retry delay ceiling; doubles per failure (full jitter)"},
-    {"uplink", "retry_max", KEY_DURATION, FIELD(uplink_retry_max_ms), "60s", 100, 24 * HOUR_MS,
-     NULL, NULL, false, "the most a retry waits"},
-    {"uplink", "timeout", KEY_DURATION, FIELD(uplink_timeout_ms), "30s", 100, HOUR_MS, NULL, NULL,
-     false, "a request to InfluxDB that takes longer is abandoned and retried"},
-    {"collect", "sysfs_root", KEY_STRING, FIELD(collect_sysfs_root), "/", 0, 0, NULL, NULL, false,
-     "collectors read their files below this directory (a test tree instead of /)"},
-    {"log", "level", KEY_ENUM, FIELD(log_level), "info", 0, 0, "debug|info|warn|error", NULL, false,
-     "the least important messages logged"},
+    {"http", "listen", "0.0.0.0:1337", 0, TEXT(http_listen, check_listen),
+     .help = "address and port for HTTP ingest: HOST:PORT, [IPV6]:PORT or :PORT"},
+    {"http", "max_body", "1MiB", 0, NUMBER(KEY_SIZE, http_max_body, 1024, 256ull << 20),
+     .help = "largest request body accepted (after gzip decoding); larger ones get 413"},
+    {"http", "max_points", "100000", 0, NUMBER(KEY_UINT, http_max_points, 1, 10000000),
+     .help = "most points in one request; more get 413"},
+    {"http", "max_line", "64KiB", 0, NUMBER(KEY_SIZE, http_max_line, 256, 16ull << 20),
+     .help = "longest line-protocol line accepted"},
+    {"http", "max_connections", "1000", 0, NUMBER(KEY_UINT, http_max_connections, 1, 100000),
+     .help = "most client connections at once"},
+    {"http", "connection_timeout", "30s", 0,
+     NUMBER(KEY_DURATION, http_connection_timeout_ms, 1000, HOUR_MS),
+     .help = "an idle or too slow client connection is closed"},
+    {"http", "token", "", KEY_SECRET, TEXT(http_token, NULL),
+     .help = "if set, writers must present it (Token, Bearer, Basic or u/p); never logged"},
+    {"udp", "listen", "", 0, TEXT(udp_listen, check_optional_listen),
+     .help = "address and port for line protocol over UDP (empty: off)"},
+    {"buffer", "path", "/var/lib/iot-edge/buffer.db", 0, TEXT(buffer_path, NULL),
+     .help = "the SQLite buffer file (its -wal and -shm files sit beside it)"},
+    {"buffer", "durability", "full", 0, CHOICE(buffer_durability, "full|normal"),
+     .help = "full: an acknowledged reading survives power loss (fsync per commit); "
+	     "normal: it survives a crash of iot-edge, not of the machine"},
+    {"buffer", "max_size", "512MiB", 0, NUMBER(KEY_SIZE, buffer_max_size, 1ull << 20, UINT64_MAX),
+     .help = "the most disk space the buffer may use"},
+    {"buffer", "min_free_disk", "100MB", 0, NUMBER(KEY_SIZE, buffer_min_free_disk, 0, UINT64_MAX),
+     .help = "free space always left on the buffer's filesystem"},
+    {"buffer", "full_policy", "drop_oldest", 0,
+     CHOICE(buffer_full_policy, "drop_oldest|reject_new"),
+     .help = "when a bound is reached: drop the oldest readings, or refuse new ones with 507"},
+    {"uplink", "api", "v1", 0, CHOICE(uplink_api, "v1|v2"),
+     .help = "InfluxDB write API: v1 (/write, database) or v2 (/api/v2/write, org and bucket)"},
+    {"uplink", "url", "http://127.0.0.1:8086", 0, TEXT(uplink_url, check_url),
+     .help = "base URL of the InfluxDB server readings are forwarded to"},
+    {"uplink", "database", "iot", 0, TEXT(uplink_database, NULL),
+     .help = "v1: database; created once if InfluxDB says it does not exist"},
+    {"uplink", "retention_policy", "", 0, TEXT(uplink_retention_policy, NULL),
+     .help = "v1: retention policy (empty: the database's default)"},
+    {"uplink", "username", "", 0, TEXT(uplink_username, NULL),
+     .help = "v1: InfluxDB user (empty: no authentication)"},
+    {"uplink", "password", "", KEY_SECRET, TEXT(uplink_password, NULL),
+     .help = "v1: InfluxDB password (never logged)"},
+    {"uplink", "org", "", 0, TEXT(uplink_org, NULL), .help = "v2: organization"},
+    {"uplink", "bucket", "", 0, TEXT(uplink_bucket, NULL), .help = "v2: bucket"},
+    {"uplink", "token", "", KEY_SECRET, TEXT(uplink_token, NULL),
+     .help = "v2: API token, sent as Authorization: Token (never logged)"},
+    {"uplink", "create_database", "true", 0, BOOLEAN(uplink_create_database),
+     .help = "v1: send CREATE DATABASE once when InfluxDB says it is missing"},
+    {"uplink", "gzip", "true", 0, BOOLEAN(uplink_gzip),
+     .help = "compress request bodies (Content-Encoding: gzip)"},
+    {"uplink", "ca_file", "", 0, TEXT(uplink_ca_file, NULL),
+     .help = "PEM file of CA certificates for https (empty: the system's)"},
+    {"uplink", "insecure_skip_verify", "false", 0, BOOLEAN(uplink_insecure_skip_verify),
+     .help = "do not verify the server's TLS certificate (logged loudly)"},
+    {"uplink", "batch_points", "5000", 0, NUMBER(KEY_UINT, uplink_batch_points, 1, 100000),
+     .help = "most points per request to InfluxDB"},
+    {"uplink", "batch_bytes", "4MiB", 0, NUMBER(KEY_SIZE, uplink_batch_bytes, 1024, 64ull << 20),
+     .help = "most line-protocol bytes per request to InfluxDB"},
+    {"uplink", "flush_interval", "1s", 0,
+     NUMBER(KEY_DURATION, uplink_flush_interval_ms, 10, HOUR_MS),
+     .help = "how long to wait for more readings when a batch is not full"},
+    {"uplink", "retry_initial", "500ms", 0,
+     NUMBER(KEY_DURATION, uplink_retry_initial_ms, 10, HOUR_MS),
+     .help = "first retry delay ceiling; doubles per failure (full jitter)"},
+    {"uplink", "retry_max", "60s", 0, NUMBER(KEY_DURATION, uplink_retry_max_ms, 100, 24 * HOUR_MS),
+     .help = "the most a retry waits"},
+    {"uplink", "timeout", "30s", 0, NUMBER(KEY_DURATION, uplink_timeout_ms, 100, HOUR_MS),
+     .help = "a request to InfluxDB that takes longer is abandoned and retried"},
+    {"collect", "sysfs_root", "/", 0, TEXT(collect_sysfs_root, NULL),
+     .help = "collectors read their files below this directory (a test tree instead of /)"},
+    {"log", "level", "info", KEY_RELOADABLE, CHOICE(log_level, "debug|info|warn|error"),
+     .help = "the least important messages logged"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -235,32 +319,32 @@ static int parse_enum(const char *value, const char *choices, unsigned *out)
 static int key_set(struct edge_config *c, const struct config_key *k, const char *value,
 		   char *scratch, size_t scratch_size, const char **why)
 {
-	void *field = (char *)c + k->offset;
+	const struct key_number *num = &k->as.number;
 	uint64_t n = 0;
 
 	switch (k->type) {
 	case KEY_STRING: {
-		if (k->check && k->check(value, why) != 0)
+		if (k->as.text.check && k->as.text.check(value, why) != 0)
 			return -1;
 		char *copy = strdup(value);
 		if (!copy) {
 			*why = "out of memory";
 			return -1;
 		}
-		char **slot = field;
+		char **slot = k->as.text.ref(c);
 		free(*slot);
 		*slot = copy;
 		return 0;
 	}
 	case KEY_ENUM:
-		if (parse_enum(value, k->choices, field) != 0) {
-			snprintf(scratch, scratch_size, "must be one of %s", k->choices);
+		if (parse_enum(value, k->as.choice.choices, k->as.choice.ref(c)) != 0) {
+			snprintf(scratch, scratch_size, "must be one of %s", k->as.choice.choices);
 			*why = scratch;
 			return -1;
 		}
 		return 0;
 	case KEY_BOOL:
-		return config_parse_bool(value, field, why);
+		return config_parse_bool(value, k->as.boolean.ref(c), why);
 	case KEY_UINT:
 		if (parse_scaled(value, plain_units, "must be a whole number", &n, why) != 0)
 			return -1;
@@ -275,27 +359,56 @@ static int key_set(struct edge_config *c, const struct config_key *k, const char
 			return -1;
 		break;
 	}
-	if (n < k->min || n > k->max) {
+	if (n < num->min || n > num->max) {
 		const char *unit = k->type == KEY_DURATION ? "ms"
 				   : k->type == KEY_SIZE   ? " bytes"
 							   : "";
 		snprintf(scratch, scratch_size,
 			 "%" PRIu64 "%s is out of range %" PRIu64 "..%" PRIu64 "%s", n, unit,
-			 k->min, k->max, unit);
+			 num->min, num->max, unit);
 		*why = scratch;
 		return -1;
 	}
-	*(uint64_t *)field = n;
+	*num->ref(c) = n;
 	return 0;
 }
 
-static const struct config_key *key_find(const char *section, const char *name)
+int config_key_find(const char *section, const char *name)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
 		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
-			return &keys[i];
+			return (int)i;
 	}
-	return NULL;
+	return -1;
+}
+
+int config_key_set(size_t i, struct edge_config *c, const char *value, char *scratch,
+		   size_t scratch_size, const char **why)
+{
+	if (i >= N_KEYS) {
+		*why = "unknown key";
+		return -1;
+	}
+	return key_set(c, &keys[i], value, scratch, scratch_size, why);
+}
+
+/* "IOT_EDGE_" + upper(section) + "_" + upper(name). */
+static void env_name(const struct config_key *k, char *out, size_t size)
+{
+	int n = snprintf(out, size, "IOT_EDGE_%s_%s", k->section, k->name);
+	for (int i = 0; i < n && (size_t)i < size; i++)
+		out[i] = (char)toupper((unsigned char)out[i]);
+}
+
+void config_key_env_name(size_t i, char *out, size_t size)
+{
+	if (size == 0)
+		return;
+	if (i >= N_KEYS) {
+		out[0] = '\0';
+		return;
+	}
+	env_name(&keys[i], out, size);
 }
 
 void config_init(struct edge_config *c)
@@ -321,7 +434,7 @@ void config_cleanup(struct edge_config *c)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
 		if (keys[i].type == KEY_STRING) {
-			char **slot = (char **)((char *)c + keys[i].offset);
+			char **slot = keys[i].as.text.ref(c);
 			free(*slot);
 			*slot = NULL;
 		}
@@ -329,196 +442,30 @@ void config_cleanup(struct edge_config *c)
 	collect_config_free(&c->collectors);
 }
 
-/* What the INI callbacks need: where to apply, where to complain, which line we are on. */
-struct file_ctx {
-	struct edge_config *config;
-	const char *path;
-	FILE *file;
-	FILE *errors;
-	int line;
-	int problems;
-};
-
-/* ini_reader that counts lines, so errors can name them. */
-static char *file_read_line(char *str, int num, void *stream)
+/* Word `index` of "a|b|c": `*len` bytes at the result. */
+static const char *choice_word(const char *choices, unsigned index, int *len)
 {
-	struct file_ctx *ctx = stream;
-	char *line = fgets(str, num, ctx->file);
-	if (line)
-		ctx->line++;
-	return line;
+	const char *p = choices;
+	for (unsigned i = index; i > 0 && *p; i--) {
+		p += strcspn(p, "|");
+		if (*p == '|')
+			p++;
+	}
+	*len = (int)strcspn(p, "|");
+	return p;
 }
 
-static int file_handle_key(void *user, const char *section, const char *name, const char *value)
+static void value_print(const struct edge_config *c, size_t i, FILE *out)
 {
-	struct file_ctx *ctx = user;
-	const struct config_key *k = key_find(section, name);
-	char scratch[128];
-	const char *why = NULL;
+	char text[32];
 
-	if (strncmp(section, "collector.", 10) == 0) {
-		if (collect_config_key(&ctx->config->collectors, section + 10, name, value,
-				       ctx->line, scratch, sizeof(scratch), &why) != 0) {
-			fprintf(ctx->errors, "%s:%d: [%s] %s: \"%s\": %s\n", ctx->path, ctx->line,
-				section, name, value, why);
-			ctx->problems++;
-		}
-		return 1;
+	if (keys[i].type == KEY_STRING) { /* any length */
+		const char *s = keys[i].as.text.get(c);
+		fputs((keys[i].flags & KEY_SECRET) && *s ? "***" : s, out);
+		return;
 	}
-
-	if (!k) {
-		fprintf(ctx->errors, "%s:%d: [%s] %s: unknown key\n", ctx->path, ctx->line, section,
-			name);
-		ctx->problems++;
-		return 1; /* reported here; keep going to find every problem */
-	}
-	if (key_set(ctx->config, k, value, scratch, sizeof(scratch), &why) != 0) {
-		fprintf(ctx->errors, "%s:%d: [%s] %s: \"%s\": %s\n", ctx->path, ctx->line, section,
-			name, k->secret ? "***" : value, why);
-		ctx->problems++;
-	}
-	return 1;
-}
-
-int config_load_file(struct edge_config *c, const char *path, FILE *errors)
-{
-	struct file_ctx ctx = {.config = c, .path = path, .errors = errors};
-	ctx.file = fopen(path, "r");
-	if (!ctx.file) {
-		fprintf(errors, "%s: cannot open: %s\n", path, strerror(errno));
-		return 1;
-	}
-	/* Long lines (tokens, URLs) are fine: grow the line buffer as needed. */
-	ini_use_stack = false;
-	ini_allow_realloc = true;
-	ini_max_line = 64 * 1024;
-
-	int rc = ini_parse_stream(file_read_line, &ctx, file_handle_key, &ctx);
-	if (rc > 0) {
-		/* A line inih could not parse (no '=', no closing ']'). */
-		fprintf(errors, "%s:%d: syntax error (expected \"key = value\" or \"[section]\")\n",
-			path, rc);
-		ctx.problems++;
-	} else if (rc < 0) {
-		fprintf(errors, "%s: cannot read: out of memory\n", path);
-		ctx.problems++;
-	}
-	fclose(ctx.file);
-	ctx.problems += collect_config_finish(&c->collectors, path, errors);
-	return ctx.problems;
-}
-
-/* "IOT_EDGE_" + upper(section) + "_" + upper(name). */
-static void env_name(const struct config_key *k, char *out, size_t size)
-{
-	int n = snprintf(out, size, "IOT_EDGE_%s_%s", k->section, k->name);
-	for (int i = 0; i < n && (size_t)i < size; i++)
-		out[i] = (char)toupper((unsigned char)out[i]);
-}
-
-/* IOT_EDGE_COLLECTOR_<NAME>_<KEY>=value: `key = value` in [collector.name]
- * (lower case; NAME may hold '_', no collector key does). Returns the
- * number of problems (printed). */
-static int env_collector(struct edge_config *c, const char *var, FILE *errors)
-{
-	const char *rest = var + strlen("IOT_EDGE_COLLECTOR_");
-	size_t len = strcspn(rest, "=");
-	char name[96], key[32], scratch[128];
-	const char *under = NULL, *why = NULL;
-
-	for (const char *p = rest; p < rest + len; p++) {
-		if (*p == '_')
-			under = p;
-	}
-	if (!under || under == rest || (size_t)(under - rest) >= sizeof(name) ||
-	    (size_t)(rest + len - under - 1) >= sizeof(key) || rest[len] != '=') {
-		fprintf(errors, "environment: %.*s: unknown setting\n", (int)strcspn(var, "="),
-			var);
-		return 1;
-	}
-	size_t n = (size_t)(under - rest), k = len - n - 1;
-	for (size_t i = 0; i < n; i++)
-		name[i] = (char)tolower((unsigned char)rest[i]);
-	name[n] = '\0';
-	for (size_t i = 0; i < k; i++)
-		key[i] = (char)tolower((unsigned char)under[1 + i]);
-	key[k] = '\0';
-	if (collect_config_key(&c->collectors, name, key, rest + len + 1, 0, scratch,
-			       sizeof(scratch), &why) != 0) {
-		fprintf(errors, "environment: %.*s: \"%s\": %s\n", (int)strcspn(var, "="), var,
-			rest + len + 1, why);
-		return 1;
-	}
-	return 0;
-}
-
-int config_load_env(struct edge_config *c, FILE *errors)
-{
-	extern char **environ;
-	int problems = 0;
-	char name[96];
-
-	for (size_t i = 0; i < N_KEYS; i++) {
-		env_name(&keys[i], name, sizeof(name));
-		const char *value = getenv(name);
-		if (!value)
-			continue;
-		char scratch[128];
-		const char *why = NULL;
-		if (key_set(c, &keys[i], value, scratch, sizeof(scratch), &why) != 0) {
-			fprintf(errors, "environment: %s: \"%s\": %s\n", name,
-				keys[i].secret ? "***" : value, why);
-			problems++;
-		}
-	}
-	/* A misspelt variable would otherwise be ignored without a word. */
-	for (char **env = environ; *env; env++) {
-		if (strncmp(*env, "IOT_EDGE_", 9) != 0)
-			continue;
-		if (strncmp(*env, "IOT_EDGE_COLLECTOR_", 19) == 0) {
-			problems += env_collector(c, *env, errors);
-			continue;
-		}
-		size_t len = strcspn(*env, "=");
-		bool known = false;
-		for (size_t i = 0; i < N_KEYS && !known; i++) {
-			env_name(&keys[i], name, sizeof(name));
-			known = strlen(name) == len && strncmp(*env, name, len) == 0;
-		}
-		if (!known) {
-			fprintf(errors, "environment: %.*s: unknown setting\n", (int)len, *env);
-			problems++;
-		}
-	}
-	problems += collect_config_finish(&c->collectors, "environment", errors);
-	return problems;
-}
-
-static void value_print(const struct edge_config *c, const struct config_key *k, FILE *out)
-{
-	const void *field = (const char *)c + k->offset;
-	switch (k->type) {
-	case KEY_STRING:
-		fputs(k->secret && **(char *const *)field ? "***" : *(char *const *)field, out);
-		break;
-	case KEY_ENUM: {
-		const char *p = k->choices;
-		for (unsigned i = *(const unsigned *)field; i > 0; i--)
-			p += strcspn(p, "|") + 1;
-		fprintf(out, "%.*s", (int)strcspn(p, "|"), p);
-		break;
-	}
-	case KEY_BOOL:
-		fputs(*(const bool *)field ? "true" : "false", out);
-		break;
-	case KEY_UINT:
-	case KEY_SIZE:
-		fprintf(out, "%" PRIu64, *(const uint64_t *)field);
-		break;
-	case KEY_DURATION:
-		fprintf(out, "%" PRIu64 "ms", *(const uint64_t *)field);
-		break;
-	}
+	config_key_format(i, c, text, sizeof(text));
+	fputs(text, out);
 }
 
 void config_print(const struct edge_config *c, FILE *out)
@@ -530,7 +477,7 @@ void config_print(const struct edge_config *c, FILE *out)
 			fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
 		}
 		fprintf(out, "%s = ", keys[i].name);
-		value_print(c, &keys[i], out);
+		value_print(c, i, out);
 		fputc('\n', out);
 	}
 	collect_config_print(&c->collectors, out);
@@ -547,9 +494,106 @@ void config_print_help(FILE *out)
 		fprintf(out, "  [%s] %s  (%s)\n      %s\n      default: %s", k->section, k->name,
 			name, k->help, *k->fallback ? k->fallback : "(empty)");
 		if (k->type == KEY_ENUM)
-			fprintf(out, "; one of: %s", k->choices);
+			fprintf(out, "; one of: %s", k->as.choice.choices);
 		else if (k->type != KEY_STRING)
 			fprintf(out, "; %s", type_names[k->type]);
 		fputc('\n', out);
+	}
+}
+
+size_t config_key_count(void)
+{
+	return N_KEYS;
+}
+
+struct config_key_info config_key_describe(size_t i)
+{
+	struct config_key_info info = {0};
+
+	if (i < N_KEYS) {
+		info.section = keys[i].section;
+		info.name = keys[i].name;
+		info.reloadable = (keys[i].flags & KEY_RELOADABLE) != 0;
+		info.secret = (keys[i].flags & KEY_SECRET) != 0;
+	}
+	return info;
+}
+
+bool config_key_differs(size_t i, const struct edge_config *a, const struct edge_config *b)
+{
+	if (i >= N_KEYS)
+		return false;
+	const struct config_key *k = &keys[i];
+	switch (k->type) {
+	case KEY_STRING: {
+		const char *sa = k->as.text.get(a), *sb = k->as.text.get(b);
+		return strcmp(sa ? sa : "", sb ? sb : "") != 0;
+	}
+	case KEY_ENUM:
+		return k->as.choice.get(a) != k->as.choice.get(b);
+	case KEY_BOOL:
+		return k->as.boolean.get(a) != k->as.boolean.get(b);
+	case KEY_UINT:
+	case KEY_SIZE:
+	case KEY_DURATION:
+		return k->as.number.get(a) != k->as.number.get(b);
+	}
+	return false;
+}
+
+int config_key_take(size_t i, struct edge_config *to, const struct edge_config *from)
+{
+	if (i >= N_KEYS || !(keys[i].flags & KEY_RELOADABLE))
+		return -1;
+	const struct config_key *k = &keys[i];
+	/* Other threads may read the running value (/status the log level). */
+	switch (k->type) {
+	case KEY_ENUM:
+		__atomic_store_n(k->as.choice.ref(to), k->as.choice.get(from), __ATOMIC_RELAXED);
+		return 0;
+	case KEY_BOOL:
+		__atomic_store_n(k->as.boolean.ref(to), k->as.boolean.get(from), __ATOMIC_RELAXED);
+		return 0;
+	case KEY_UINT:
+	case KEY_SIZE:
+	case KEY_DURATION:
+		__atomic_store_n(k->as.number.ref(to), k->as.number.get(from), __ATOMIC_RELAXED);
+		return 0;
+	case KEY_STRING: /* a reader could hold the old one: not reloadable */
+		break;
+	}
+	return -1;
+}
+
+void config_key_format(size_t i, const struct edge_config *c, char *out, size_t cap)
+{
+	const char *text;
+	int len;
+
+	if (cap == 0)
+		return;
+	out[0] = '\0';
+	if (i >= N_KEYS)
+		return;
+	const struct config_key *k = &keys[i];
+	switch (k->type) {
+	case KEY_STRING:
+		text = k->as.text.get(c);
+		snprintf(out, cap, "%s", (k->flags & KEY_SECRET) && *text ? "***" : text);
+		break;
+	case KEY_ENUM:
+		text = choice_word(k->as.choice.choices, k->as.choice.get(c), &len);
+		snprintf(out, cap, "%.*s", len, text);
+		break;
+	case KEY_BOOL:
+		snprintf(out, cap, "%s", k->as.boolean.get(c) ? "true" : "false");
+		break;
+	case KEY_UINT:
+	case KEY_SIZE:
+		snprintf(out, cap, "%" PRIu64, k->as.number.get(c));
+		break;
+	case KEY_DURATION:
+		snprintf(out, cap, "%" PRIu64 "ms", k->as.number.get(c));
+		break;
 	}
 }

@@ -49,8 +49,8 @@ struct edge_config {
 	uint64_t uplink_retry_initial_ms;
 	uint64_t uplink_retry_max_ms;
 	uint64_t uplink_timeout_ms;
-	unsigned log_level;		       /* index: 0 debug, 1 info, 2 warn, 3 error */
-	char *collect_sysfs_root;	       /* collectors read files below this */
+	unsigned log_level;	  /* 0 debug ... 3 error; SIGHUP stores it atomically */
+	char *collect_sysfs_root; /* collectors read files below this */
 	struct collect_config_list collectors; /* [collector.NAME] sections */
 };
 
@@ -84,5 +84,52 @@ void config_print_help(FILE *out);
 
 /* Every key and its current value, secrets masked. */
 void config_print(const struct edge_config *c, FILE *out);
+
+/* --- the table, key by key (config_load.c, reload) -------------------------- */
+
+/* What one key of the table is. The strings are static. */
+struct config_key_info {
+	const char *section; /* "log" */
+	const char *name;    /* "level" */
+	bool reloadable;     /* a running daemon takes a new value: config_key_take() */
+	bool secret;	     /* compared like any other key, never printed */
+};
+
+/* The number of keys; key i < config_key_count() is the i-th of --help and -n. Any thread. */
+size_t config_key_count(void);
+
+/* The index of key `name` of [section], or -1 when the table has none. Any thread. */
+int config_key_find(const char *section, const char *name);
+
+/* Set key i of c from its text form (as in the file), checked against its
+ * type, range and check. Returns 0, or -1 with *why set to a static message
+ * or to `scratch` (nothing changed). The caller masks the value of a secret in
+ * its message. Main thread, the only user of c. */
+int config_key_set(size_t i, struct edge_config *c, const char *value, char *scratch,
+		   size_t scratch_size, const char **why);
+
+/* Key i's environment variable, "IOT_EDGE_" + SECTION + "_" + NAME, into out
+ * (always terminated when size > 0; "" for i out of range). Any thread. */
+void config_key_env_name(size_t i, char *out, size_t size);
+
+/* Key i's description (all NULL/false for i out of range). Any thread. */
+struct config_key_info config_key_describe(size_t i);
+
+/* Whether key i holds different values in a and b, compared by type (a
+ * secret in full; NULL and "" are the same text). False for i out of range.
+ * Any thread that may read both. */
+bool config_key_differs(size_t i, const struct edge_config *a, const struct edge_config *b);
+
+/* Copy key i's value from `from` into `to` with an atomic store (other
+ * threads may read `to`, e.g. /status the log level). Only a reloadable key:
+ * returns 0, or -1 (nothing written) for a key that is not, or i out of
+ * range. The caller makes the running code use it (log_set_level). Main
+ * thread, the only writer of `to`. */
+int config_key_take(size_t i, struct edge_config *to, const struct edge_config *from);
+
+/* Key i's value in c as -n prints it ("***" for a secret that is set) into
+ * out: always terminated when cap > 0, a longer value cut. Any thread that
+ * may read c. */
+void config_key_format(size_t i, const struct edge_config *c, char *out, size_t cap);
 
 #endif

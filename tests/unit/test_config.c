@@ -1,4 +1,4 @@
-/* test_config.c -- the settings table: defaults, INI file, environment, units, errors. */
+/* test_config.c -- the settings table: defaults, INI file, environment, units, errors, the walk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,6 +190,99 @@ static void test_help_lists_every_env_name(void **state)
 	assert_non_null(strstr(out, "default: 0.0.0.0:1337"));
 }
 
+/* The table key by key: find, describe, set, format, compare, take. */
+static void test_walk_the_table(void **state)
+{
+	(void)state;
+	struct edge_config a, b;
+	char text[64], scratch[128];
+	const char *why = NULL;
+	int level = config_key_find("log", "level");
+	int password = config_key_find("uplink", "password");
+	int timeout = config_key_find("http", "connection_timeout");
+
+	config_init(&a);
+	config_init(&b);
+	assert_true(level >= 0 && password >= 0 && timeout >= 0);
+	assert_int_equal(config_key_find("uplink", "colour"), -1);
+	assert_int_equal(config_key_find("log", "listen"), -1);
+
+	struct config_key_info k = config_key_describe((size_t)level);
+	assert_string_equal(k.section, "log");
+	assert_string_equal(k.name, "level");
+	assert_true(k.reloadable);
+	assert_false(k.secret);
+	k = config_key_describe((size_t)password);
+	assert_true(k.secret);
+	assert_false(k.reloadable);
+	assert_null(config_key_describe(config_key_count()).name);
+	config_key_env_name((size_t)timeout, text, sizeof(text));
+	assert_string_equal(text, "IOT_EDGE_HTTP_CONNECTION_TIMEOUT");
+
+	/* Set and format as -n prints it; a set secret is masked, an unset one empty. */
+	config_key_format((size_t)timeout, &a, text, sizeof(text));
+	assert_string_equal(text, "30000ms");
+	config_key_format((size_t)password, &a, text, sizeof(text));
+	assert_string_equal(text, "");
+	assert_int_equal(
+	    config_key_set((size_t)password, &b, "hunter2", scratch, sizeof(scratch), &why), 0);
+	config_key_format((size_t)password, &b, text, sizeof(text));
+	assert_string_equal(text, "***");
+	assert_int_equal(config_key_set((size_t)level, &b, "loud", scratch, sizeof(scratch), &why),
+			 -1);
+	assert_string_equal(why, "must be one of debug|info|warn|error");
+	assert_int_equal(
+	    config_key_set((size_t)timeout, &b, "1h1s", scratch, sizeof(scratch), &why), -1);
+	assert_int_equal(config_key_set((size_t)timeout, &b, "2h", scratch, sizeof(scratch), &why),
+			 -1);
+	assert_string_equal(why, "7200000ms is out of range 1000..3600000ms");
+	assert_int_equal(b.http_connection_timeout_ms, 30000); /* a failed set changes nothing */
+
+	/* Compared by type, secrets in full. */
+	assert_false(config_key_differs((size_t)password, &a, &a));
+	assert_true(config_key_differs((size_t)password, &a, &b));
+	assert_int_equal(
+	    config_key_set((size_t)password, &a, "hunter3", scratch, sizeof(scratch), &why), 0);
+	assert_true(config_key_differs((size_t)password, &a, &b));
+	assert_int_equal(config_key_set((size_t)level, &b, "error", scratch, sizeof(scratch), &why),
+			 0);
+	assert_true(config_key_differs((size_t)level, &a, &b));
+
+	/* Only a reloadable key is taken. */
+	assert_int_equal(config_key_take((size_t)password, &a, &b), -1);
+	assert_string_equal(a.uplink_password, "hunter3");
+	assert_int_equal(config_key_take((size_t)level, &a, &b), 0);
+	assert_int_equal(a.log_level, 3);
+	assert_false(config_key_differs((size_t)level, &a, &b));
+	config_key_format((size_t)level, &a, text, sizeof(text));
+	assert_string_equal(text, "error");
+	config_cleanup(&a);
+	config_cleanup(&b);
+}
+
+/* Every row marked reloadable can be taken (a text row cannot: a reader
+ * could hold the old string). */
+static void test_reloadable_rows_can_be_taken(void **state)
+{
+	(void)state;
+	struct edge_config a, b;
+	size_t reloadable = 0;
+
+	config_init(&a);
+	config_init(&b);
+	for (size_t i = 0; i < config_key_count(); i++) {
+		if (!config_key_describe(i).reloadable) {
+			assert_int_equal(config_key_take(i, &a, &b), -1);
+			continue;
+		}
+		assert_int_equal(config_key_take(i, &a, &b), 0);
+		reloadable++;
+	}
+	assert_true(reloadable >= 1);
+	config_cleanup(&a);
+	config_cleanup(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +293,8 @@ int main(void)
 	    cmocka_unit_test(test_secret_never_echoed),
 	    cmocka_unit_test(test_environment_overrides),
 	    cmocka_unit_test(test_help_lists_every_env_name),
+	    cmocka_unit_test(test_walk_the_table),
+	    cmocka_unit_test(test_reloadable_rows_can_be_taken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
