@@ -17,7 +17,7 @@
 #include "status.h"
 #include "test_status_util.h"
 
-/* --- values and labels -------------------------------------------------------- */
+/* --- values and labels ------------------------------------------------- */
 
 static void value(double v, const char *want)
 {
@@ -57,7 +57,7 @@ static void test_metrics_escape(void **state)
 	assert_int_equal(metrics_escape_label("0123456789abcd\"", out, sizeof(out)), -1);
 }
 
-/* --- rendering a snapshot -------------------------------------------- */
+/* --- rendering a snapshot ---------------------------------------------- */
 
 static void test_metrics_render(void **state)
 {
@@ -162,7 +162,8 @@ static void test_metrics_every_family(void **state)
 	status_snapshot_free(s);
 }
 
-/* /status of the same snapshot: exactly the document the other tests read. */
+/* Nothing known: the figures that may be missing have no sample, and no
+ * JSON object but those always shown. */
 static void test_snapshot_empty(void **state)
 {
 	struct status_snapshot *s = calloc(1, sizeof(*s));
@@ -223,8 +224,6 @@ static void test_snapshot_edge_figures(void **state)
 	status_snapshot_free(s);
 }
 
-/* A snapshot of a real buffer and configuration (no HTTP server, uplink,
- * UDP listener or collectors): what status_page() renders. */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {

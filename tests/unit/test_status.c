@@ -270,7 +270,7 @@ static void test_drain_long_gap(void **state)
 	assert_true(fabs(rate - 5.0) < 1e-9); /* (2000 - 500) / 300 s */
 }
 
-/* --- the /status document of a snapshot ------------------------------ */
+/* --- the /status document of a snapshot -------------------------------- */
 
 static const char status_doc[] =
     "{\"ingest\":{\"requests\":12,\"points\":30,\"client_errors\":1,\"server_errors\":0,"
@@ -296,6 +296,7 @@ static const char status_doc[] =
     "\"skipped\":0,\"errors\":0,\"last_run_age_s\":null,\"last_run_unix_s\":null,"
     "\"last_error\":\"\"}]}";
 
+/* /status of the same snapshot: exactly the document the text tests read. */
 static void test_snapshot_document(void **state)
 {
 	struct status_snapshot *s = doc_snapshot();
@@ -315,8 +316,8 @@ static void test_snapshot_document(void **state)
 	status_snapshot_free(s);
 }
 
-/* Nothing known: the figures that may be missing have no sample, and no
- * JSON object but those always shown. */
+/* A snapshot of a real buffer and configuration (no HTTP server, uplink,
+ * UDP listener or collectors): what status_page() renders. */
 static void test_snapshot_take(void **state)
 {
 	char dir[] = "/tmp/test_status_db.XXXXXX";
