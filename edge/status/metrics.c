@@ -1,13 +1,15 @@
-/* metrics.c -- GET /metrics: the figures of /status as Prometheus text, conventional names. */
+/* metrics.c -- GET /metrics: a snapshot's figures (those of /status) as Prometheus text,
+ * conventional names. */
 #include "metrics.h"
 
-#include <cJSON.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "snapshot.h"
 
 #define METRICS_PREFIX "iot_edge_"
 #define METRICS_LABEL_MAX 512
@@ -17,79 +19,6 @@ struct metrics_out {
 	char *text;
 	size_t len, cap;
 	bool failed;
-};
-
-/* A figure of the /status document that maps to one sample without labels. */
-struct metrics_simple {
-	const char *object; /* "buffer", "uplink", or NULL for the top level */
-	const char *key;
-	const char *name; /* without the prefix */
-	const char *type;
-	const char *help;
-};
-
-static const struct metrics_simple metrics_buffer_figures[] = {
-    {"buffer", "points", "buffer_points", "gauge", "Points in the buffer, not yet delivered."},
-    {"buffer", "bytes", "buffer_bytes", "gauge", "Line-protocol bytes of the buffered points."},
-    {"buffer", "file_bytes", "buffer_file_bytes", "gauge",
-     "Size of the buffer database and its WAL on disk."},
-    {"buffer", "oldest_age_s", "buffer_oldest_age_seconds", "gauge",
-     "Age of the oldest buffered point (0 when empty)."},
-    {"buffer", "newest_age_s", "buffer_newest_age_seconds", "gauge",
-     "Age of the newest buffered point (0 when empty)."},
-    {"buffer", "appended", "buffer_appended_points_total", "counter",
-     "Points committed to the buffer."},
-    {"buffer", "acked", "buffer_acked_points_total", "counter",
-     "Points deleted from the buffer after InfluxDB acknowledged them."},
-    {"buffer", "dropped", "buffer_dropped_points_total", "counter",
-     "Points deleted undelivered to respect buffer.max_size or buffer.min_free_disk."},
-    {"buffer", "rejected", "buffer_rejected_points_total", "counter",
-     "Points InfluxDB refused for good, moved to the rejected table."},
-    {"buffer", "commits", "buffer_commits_total", "counter", "Write transactions of the buffer."},
-    {"buffer", "quarantined", "buffer_quarantined", "gauge",
-     "1 when a corrupt buffer was moved aside at start-up."},
-};
-
-static const struct metrics_simple metrics_uplink_figures[] = {
-    {"uplink", "points_sent", "uplink_sent_points_total", "counter",
-     "Points InfluxDB acknowledged."},
-    {"uplink", "points_rejected", "uplink_rejected_points_total", "counter",
-     "Points InfluxDB refused for good (dead letters)."},
-    {"uplink", "retries", "uplink_retries_total", "counter", "Requests repeating a failed one."},
-    {"uplink", "consecutive_failures", "uplink_consecutive_failures", "gauge",
-     "Failed requests since the last success."},
-    {"uplink", "splits", "uplink_splits_total", "counter",
-     "413 answers that halved the batch size."},
-    {"uplink", "bytes_raw", "uplink_raw_bytes_total", "counter",
-     "Line-protocol bytes put into requests, before gzip."},
-    {"uplink", "bytes_sent", "uplink_sent_bytes_total", "counter",
-     "Request body bytes sent, after gzip."},
-    {"uplink", "batch_points", "uplink_batch_points", "gauge", "Points per request now."},
-    {"uplink", "last_success_unix_s", "uplink_last_success_timestamp_seconds", "gauge",
-     "Time of the last acknowledged request (absent: none yet)."},
-    {"uplink", "last_error_unix_s", "uplink_last_error_timestamp_seconds", "gauge",
-     "Time of the last failed request (absent: none yet)."},
-    {"uplink", "backlog_drain_s", "uplink_backlog_drain_seconds", "gauge",
-     "Seconds to empty the buffer at the net drain rate of the last minute (absent: not "
-     "draining)."},
-};
-
-/* One collector figure: a family with a sample per collector. */
-struct metrics_collector {
-	const char *key;
-	const char *name;
-	const char *type;
-	const char *help;
-};
-
-static const struct metrics_collector metrics_collectors[] = {
-    {"interval_s", "collector_interval_seconds", "gauge", "How often the collector runs."},
-    {"runs", "collector_runs_total", "counter", "Runs finished."},
-    {"points", "collector_points_total", "counter", "Points handed to the buffer."},
-    {"skipped", "collector_skipped_points_total", "counter", "Readings skipped as invalid."},
-    {"errors", "collector_errors_total", "counter", "Runs or readings that failed."},
-    {"last_run_unix_s", "collector_last_run_timestamp_seconds", "gauge",
-     "Time of the last run (absent: never ran)."},
 };
 
 __attribute__((format(printf, 2, 3))) static void metrics_printf(struct metrics_out *o,
@@ -190,30 +119,6 @@ static void metrics_sample(struct metrics_out *o, const char *name, const char *
 		metrics_printf(o, METRICS_PREFIX "%s %s\n", name, v);
 }
 
-/* A sample from a JSON number or boolean; nothing for null or a missing item. */
-static void metrics_sample_item(struct metrics_out *o, const char *name, const char *labels,
-				const cJSON *item)
-{
-	if (cJSON_IsNumber(item))
-		metrics_sample(o, name, labels, item->valuedouble);
-	else if (cJSON_IsBool(item))
-		metrics_sample(o, name, labels, cJSON_IsTrue(item) ? 1.0 : 0.0);
-}
-
-static void metrics_simple_list(struct metrics_out *o, const cJSON *status,
-				const struct metrics_simple *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		const cJSON *obj = list[i].object
-				       ? cJSON_GetObjectItemCaseSensitive(status, list[i].object)
-				       : status;
-
-		metrics_family(o, list[i].name, list[i].type, list[i].help);
-		metrics_sample_item(o, list[i].name, "",
-				    cJSON_GetObjectItemCaseSensitive(obj, list[i].key));
-	}
-}
-
 /* A label `key="value"` into out; "" when it does not fit. */
 static void metrics_label(char *out, size_t cap, const char *key, const char *value)
 {
@@ -224,115 +129,239 @@ static void metrics_label(char *out, size_t cap, const char *key, const char *va
 		out[0] = '\0';
 }
 
-/* Requests and points by endpoint, bad lines by listener, answers by code. */
-static void metrics_ingest(struct metrics_out *o, const cJSON *status)
+/* A family of one sample without labels. */
+static void metrics_one(struct metrics_out *o, const char *name, const char *type, const char *help,
+			double value)
 {
-	const cJSON *ingest = cJSON_GetObjectItemCaseSensitive(status, "ingest");
-	const cJSON *endpoints = cJSON_GetObjectItemCaseSensitive(ingest, "endpoints");
-	const cJSON *udp = cJSON_GetObjectItemCaseSensitive(endpoints, "udp");
-	static const char *const figures[][3] = {
-	    {"requests", "ingest_requests_total",
-	     "Requests received by each write endpoint (UDP: datagrams), whatever their answer."},
-	    {"points", "ingest_points_total",
-	     "Points each write endpoint committed to the buffer and acknowledged."},
-	};
-	const cJSON *ep;
-	char labels[METRICS_LABEL_MAX + 16];
+	metrics_family(o, name, type, help);
+	metrics_sample(o, name, "", value);
+}
 
-	for (size_t f = 0; f < sizeof(figures) / sizeof(figures[0]); f++) {
-		metrics_family(o, figures[f][1], "counter", figures[f][2]);
-		cJSON_ArrayForEach(ep, endpoints)
-		{
-			metrics_label(labels, sizeof(labels), "endpoint", ep->string);
-			metrics_sample_item(o, figures[f][1], labels,
-					    cJSON_GetObjectItemCaseSensitive(ep, figures[f][0]));
-		}
+/* A family of one sample without labels, or none when the figure is unknown. */
+static void metrics_maybe(struct metrics_out *o, const char *name, const char *help,
+			  struct status_maybe m)
+{
+	metrics_family(o, name, "gauge", help);
+	if (m.known)
+		metrics_sample(o, name, "", m.value);
+}
+
+/* Requests and points by endpoint, bad lines by listener, answers by code. */
+static void metrics_ingest(struct metrics_out *o, const struct status_snapshot *s)
+{
+	const struct http_stats *h = &s->http;
+	char labels[METRICS_LABEL_MAX + 16], code[8];
+
+	metrics_family(o, "ingest_requests_total", "counter",
+		       "Requests received by each write endpoint (UDP: datagrams), whatever their "
+		       "answer.");
+	for (unsigned i = 0; i < HTTP_STATS_ENDPOINTS; i++) {
+		metrics_label(labels, sizeof(labels), "endpoint", http_stats_endpoint_name(i));
+		metrics_sample(o, "ingest_requests_total", labels, (double)h->endpoint_requests[i]);
 	}
+	if (s->has_udp)
+		metrics_sample(o, "ingest_requests_total", "endpoint=\"udp\"",
+			       (double)s->udp.datagrams);
+	metrics_family(o, "ingest_points_total", "counter",
+		       "Points each write endpoint committed to the buffer and acknowledged.");
+	for (unsigned i = 0; i < HTTP_STATS_ENDPOINTS; i++) {
+		metrics_label(labels, sizeof(labels), "endpoint", http_stats_endpoint_name(i));
+		metrics_sample(o, "ingest_points_total", labels, (double)h->endpoint_points[i]);
+	}
+	if (s->has_udp)
+		metrics_sample(o, "ingest_points_total", "endpoint=\"udp\"", (double)s->udp.stored);
 	metrics_family(o, "ingest_bad_lines_total", "counter",
 		       "Line-protocol lines refused, by listener (partial writes included).");
-	metrics_sample_item(o, "ingest_bad_lines_total", "listener=\"http\"",
-			    cJSON_GetObjectItemCaseSensitive(ingest, "bad_lines"));
-	metrics_sample_item(o, "ingest_bad_lines_total", "listener=\"udp\"",
-			    cJSON_GetObjectItemCaseSensitive(udp, "bad_lines"));
+	metrics_sample(o, "ingest_bad_lines_total", "listener=\"http\"", (double)h->bad_lines);
+	if (s->has_udp)
+		metrics_sample(o, "ingest_bad_lines_total", "listener=\"udp\"",
+			       (double)s->udp.bad_lines);
 	metrics_family(o, "ingest_udp_dropped_points_total", "counter",
 		       "Valid UDP points the buffer could not take (queue full, stopping).");
-	metrics_sample_item(o, "ingest_udp_dropped_points_total", "",
-			    cJSON_GetObjectItemCaseSensitive(udp, "dropped"));
-	metrics_family(o, "http_requests_total", "counter",
-		       "HTTP requests answered, any endpoint.");
-	metrics_sample_item(o, "http_requests_total", "",
-			    cJSON_GetObjectItemCaseSensitive(ingest, "requests"));
+	if (s->has_udp)
+		metrics_sample(o, "ingest_udp_dropped_points_total", "", (double)s->udp.dropped);
+	metrics_one(o, "http_requests_total", "counter", "HTTP requests answered, any endpoint.",
+		    (double)h->requests);
 	metrics_family(o, "http_responses_total", "counter", "HTTP answers by status code.");
-	cJSON_ArrayForEach(ep, cJSON_GetObjectItemCaseSensitive(ingest, "answers"))
-	{
-		metrics_label(labels, sizeof(labels), "code", ep->string);
-		metrics_sample_item(o, "http_responses_total", labels, ep);
+	for (unsigned i = 0; i < HTTP_STATS_CODES; i++) {
+		if (!h->answers[i])
+			continue;
+		snprintf(code, sizeof(code), "%u", i + HTTP_STATS_CODE_FIRST);
+		metrics_label(labels, sizeof(labels), "code", code);
+		metrics_sample(o, "http_responses_total", labels, (double)h->answers[i]);
 	}
+}
+
+static void metrics_buffer(struct metrics_out *o, const struct status_snapshot *s)
+{
+	const struct storage_stats *b = &s->buffer;
+
+	metrics_one(o, "buffer_points", "gauge", "Points in the buffer, not yet delivered.",
+		    (double)b->points);
+	metrics_one(o, "buffer_bytes", "gauge", "Line-protocol bytes of the buffered points.",
+		    (double)b->bytes);
+	metrics_one(o, "buffer_file_bytes", "gauge",
+		    "Size of the buffer database and its WAL on disk.", (double)b->file_bytes);
+	metrics_one(o, "buffer_oldest_age_seconds", "gauge",
+		    "Age of the oldest buffered point (0 when empty).", s->buffer_oldest_age_s);
+	metrics_one(o, "buffer_newest_age_seconds", "gauge",
+		    "Age of the newest buffered point (0 when empty).", s->buffer_newest_age_s);
+	metrics_one(o, "buffer_appended_points_total", "counter", "Points committed to the buffer.",
+		    (double)b->appended_total);
+	metrics_one(o, "buffer_acked_points_total", "counter",
+		    "Points deleted from the buffer after InfluxDB acknowledged them.",
+		    (double)b->acked_total);
+	metrics_one(
+	    o, "buffer_dropped_points_total", "counter",
+	    "Points deleted undelivered to respect buffer.max_size or buffer.min_free_disk.",
+	    (double)b->dropped_total);
+	metrics_one(o, "buffer_rejected_points_total", "counter",
+		    "Points InfluxDB refused for good, moved to the rejected table.",
+		    (double)b->rejected_total);
+	metrics_one(o, "buffer_commits_total", "counter", "Write transactions of the buffer.",
+		    (double)b->commits_total);
+	metrics_one(o, "buffer_quarantined", "gauge",
+		    "1 when a corrupt buffer was moved aside at start-up.",
+		    b->quarantined ? 1.0 : 0.0);
 }
 
 /* The uplink's state as a set (one sample per state, 1 for the current
  * one), requests by result and the class of the last error. */
-static void metrics_uplink(struct metrics_out *o, const cJSON *status)
+static void metrics_uplink_state(struct metrics_out *o, const struct status_snapshot *s)
 {
 	static const char *const states[] = {"ok", "failing", "authentication failed"};
-	const cJSON *uplink = cJSON_GetObjectItemCaseSensitive(status, "uplink");
-	const cJSON *state = cJSON_GetObjectItemCaseSensitive(uplink, "state");
-	const char *now = cJSON_IsString(state) ? state->valuestring : NULL;
-	const cJSON *cls = cJSON_GetObjectItemCaseSensitive(uplink, "last_error_class");
+	const char *now = s->uplink_state;
 	char labels[METRICS_LABEL_MAX + 16];
 
 	metrics_family(o, "uplink_state", "gauge",
 		       "1 for the uplink's state now: ok, failing or authentication failed.");
-	for (size_t i = 0; uplink && i < sizeof(states) / sizeof(states[0]); i++) {
+	for (size_t i = 0; now && i < sizeof(states) / sizeof(states[0]); i++) {
 		metrics_label(labels, sizeof(labels), "state", states[i]);
-		metrics_sample(o, "uplink_state", labels,
-			       now && strcmp(now, states[i]) == 0 ? 1.0 : 0.0);
+		metrics_sample(o, "uplink_state", labels, strcmp(now, states[i]) == 0 ? 1.0 : 0.0);
 	}
 	metrics_family(o, "uplink_requests_total", "counter",
 		       "Requests to InfluxDB by result: ok (2xx) or failed.");
-	metrics_sample_item(o, "uplink_requests_total", "result=\"ok\"",
-			    cJSON_GetObjectItemCaseSensitive(uplink, "requests_ok"));
-	metrics_sample_item(o, "uplink_requests_total", "result=\"failed\"",
-			    cJSON_GetObjectItemCaseSensitive(uplink, "requests_failed"));
+	metrics_sample(o, "uplink_requests_total", "result=\"ok\"", (double)s->uplink.requests_ok);
+	metrics_sample(o, "uplink_requests_total", "result=\"failed\"",
+		       (double)s->uplink.requests_failed);
 	metrics_family(o, "uplink_last_error_info", "gauge",
 		       "1, labelled with the class of the last failure (none: no failure yet).");
-	if (cJSON_IsString(cls)) {
-		metrics_label(labels, sizeof(labels), "class", cls->valuestring);
+	if (s->uplink_last_error_class) {
+		metrics_label(labels, sizeof(labels), "class", s->uplink_last_error_class);
 		metrics_sample(o, "uplink_last_error_info", labels, 1.0);
 	}
 }
 
-static void metrics_collectors_all(struct metrics_out *o, const cJSON *status)
+static void metrics_uplink(struct metrics_out *o, const struct status_snapshot *s)
 {
-	const cJSON *list = cJSON_GetObjectItemCaseSensitive(status, "collectors");
-	const size_t n = sizeof(metrics_collectors) / sizeof(metrics_collectors[0]);
+	const struct uplink_stats *u = &s->uplink;
+	const struct status_time *ok = &s->uplink_last_success, *err = &s->uplink_last_error;
+
+	metrics_one(o, "uplink_sent_points_total", "counter", "Points InfluxDB acknowledged.",
+		    (double)u->points_sent);
+	metrics_one(o, "uplink_rejected_points_total", "counter",
+		    "Points InfluxDB refused for good (dead letters).", (double)u->points_rejected);
+	metrics_one(o, "uplink_retries_total", "counter", "Requests repeating a failed one.",
+		    (double)u->retries);
+	metrics_one(o, "uplink_consecutive_failures", "gauge",
+		    "Failed requests since the last success.", (double)u->consecutive_failures);
+	metrics_one(o, "uplink_splits_total", "counter", "413 answers that halved the batch size.",
+		    (double)u->splits);
+	metrics_one(o, "uplink_raw_bytes_total", "counter",
+		    "Line-protocol bytes put into requests, before gzip.", (double)u->bytes_raw);
+	metrics_one(o, "uplink_sent_bytes_total", "counter", "Request body bytes sent, after gzip.",
+		    (double)u->bytes_sent);
+	metrics_one(o, "uplink_batch_points", "gauge", "Points per request now.",
+		    (double)u->batch_points);
+	metrics_maybe(o, "uplink_last_success_timestamp_seconds",
+		      "Time of the last acknowledged request (absent: none yet).",
+		      (struct status_maybe){.known = ok->known, .value = ok->unix_s});
+	metrics_maybe(o, "uplink_last_error_timestamp_seconds",
+		      "Time of the last failed request (absent: none yet).",
+		      (struct status_maybe){.known = err->known, .value = err->unix_s});
+	metrics_maybe(
+	    o, "uplink_backlog_drain_seconds",
+	    "Seconds to empty the buffer at the net drain rate of the last minute (absent: "
+	    "not draining).",
+	    s->backlog_drain_s);
+}
+
+/* The collector figures, one family each with a sample per collector. */
+enum metrics_collector_figure {
+	METRICS_COLLECTOR_INTERVAL,
+	METRICS_COLLECTOR_RUNS,
+	METRICS_COLLECTOR_POINTS,
+	METRICS_COLLECTOR_SKIPPED,
+	METRICS_COLLECTOR_ERRORS,
+	METRICS_COLLECTOR_LAST_RUN,
+	METRICS_COLLECTOR_FIGURES
+};
+
+static const struct {
+	const char *name, *type, *help;
+} metrics_collector_families[METRICS_COLLECTOR_FIGURES] = {
+    [METRICS_COLLECTOR_INTERVAL] = {"collector_interval_seconds", "gauge",
+				    "How often the collector runs."},
+    [METRICS_COLLECTOR_RUNS] = {"collector_runs_total", "counter", "Runs finished."},
+    [METRICS_COLLECTOR_POINTS] = {"collector_points_total", "counter",
+				  "Points handed to the buffer."},
+    [METRICS_COLLECTOR_SKIPPED] = {"collector_skipped_points_total", "counter",
+				   "Readings skipped as invalid."},
+    [METRICS_COLLECTOR_ERRORS] = {"collector_errors_total", "counter",
+				  "Runs or readings that failed."},
+    [METRICS_COLLECTOR_LAST_RUN] = {"collector_last_run_timestamp_seconds", "gauge",
+				    "Time of the last run (absent: never ran)."},
+};
+
+/* Collector c's figure f; unknown for a time that never was. */
+static struct status_maybe metrics_collector_value(const struct status_collector *c,
+						   enum metrics_collector_figure f)
+{
+	switch (f) {
+	case METRICS_COLLECTOR_INTERVAL:
+		return (struct status_maybe){true, c->interval_s};
+	case METRICS_COLLECTOR_RUNS:
+		return (struct status_maybe){true, (double)c->runs};
+	case METRICS_COLLECTOR_POINTS:
+		return (struct status_maybe){true, (double)c->points};
+	case METRICS_COLLECTOR_SKIPPED:
+		return (struct status_maybe){true, (double)c->skipped};
+	case METRICS_COLLECTOR_ERRORS:
+		return (struct status_maybe){true, (double)c->errors};
+	case METRICS_COLLECTOR_LAST_RUN:
+		return (struct status_maybe){c->last_run.known, c->last_run.unix_s};
+	case METRICS_COLLECTOR_FIGURES:
+		break;
+	}
+	return (struct status_maybe){0};
+}
+
+static void metrics_collectors(struct metrics_out *o, const struct status_snapshot *s)
+{
 	char labels[2 * METRICS_LABEL_MAX + 32], name[METRICS_LABEL_MAX + 16],
 	    type[METRICS_LABEL_MAX + 16];
-	const cJSON *c;
 
-	for (size_t f = 0; f < n; f++) {
-		metrics_family(o, metrics_collectors[f].name, metrics_collectors[f].type,
-			       metrics_collectors[f].help);
-		cJSON_ArrayForEach(c, list)
-		{
-			const cJSON *cn = cJSON_GetObjectItemCaseSensitive(c, "name");
-			const cJSON *ct = cJSON_GetObjectItemCaseSensitive(c, "type");
+	for (int f = 0; f < METRICS_COLLECTOR_FIGURES; f++) {
+		metrics_family(o, metrics_collector_families[f].name,
+			       metrics_collector_families[f].type,
+			       metrics_collector_families[f].help);
+		for (size_t i = 0; i < s->collector_count; i++) {
+			const struct status_collector *c = &s->collectors[i];
+			struct status_maybe v =
+			    metrics_collector_value(c, (enum metrics_collector_figure)f);
 
-			metrics_label(name, sizeof(name), "collector",
-				      cJSON_IsString(cn) ? cn->valuestring : "");
-			metrics_label(type, sizeof(type), "type",
-				      cJSON_IsString(ct) ? ct->valuestring : "");
+			if (!v.known)
+				continue;
+			metrics_label(name, sizeof(name), "collector", c->name);
+			metrics_label(type, sizeof(type), "type", c->type);
 			snprintf(labels, sizeof(labels), "%s,%s", name, type);
-			metrics_sample_item(
-			    o, metrics_collectors[f].name, labels,
-			    cJSON_GetObjectItemCaseSensitive(c, metrics_collectors[f].key));
+			metrics_sample(o, metrics_collector_families[f].name, labels, v.value);
 		}
 	}
 }
 
-char *metrics_render(const cJSON *status)
+char *metrics_render(const struct status_snapshot *s)
 {
-	const cJSON *version = cJSON_GetObjectItemCaseSensitive(status, "version");
 	struct metrics_out o = {.cap = 8192};
 	char labels[METRICS_LABEL_MAX + 16];
 
@@ -341,19 +370,14 @@ char *metrics_render(const cJSON *status)
 		return NULL;
 	o.text[0] = '\0';
 	metrics_family(&o, "build_info", "gauge", "1, labelled with the version of iot-edge.");
-	metrics_label(labels, sizeof(labels), "version",
-		      cJSON_IsString(version) ? version->valuestring : "");
+	metrics_label(labels, sizeof(labels), "version", s->version);
 	metrics_sample(&o, "build_info", labels, 1.0);
-	metrics_family(&o, "uptime_seconds", "gauge", "Seconds since iot-edge started.");
-	metrics_sample_item(&o, "uptime_seconds", "",
-			    cJSON_GetObjectItemCaseSensitive(status, "uptime_s"));
-	metrics_ingest(&o, status);
-	metrics_simple_list(&o, status, metrics_buffer_figures,
-			    sizeof(metrics_buffer_figures) / sizeof(metrics_buffer_figures[0]));
-	metrics_uplink(&o, status);
-	metrics_simple_list(&o, status, metrics_uplink_figures,
-			    sizeof(metrics_uplink_figures) / sizeof(metrics_uplink_figures[0]));
-	metrics_collectors_all(&o, status);
+	metrics_one(&o, "uptime_seconds", "gauge", "Seconds since iot-edge started.", s->uptime_s);
+	metrics_ingest(&o, s);
+	metrics_buffer(&o, s);
+	metrics_uplink_state(&o, s);
+	metrics_uplink(&o, s);
+	metrics_collectors(&o, s);
 	if (o.failed) {
 		free(o.text);
 		return NULL;

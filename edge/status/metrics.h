@@ -1,20 +1,21 @@
-/* metrics.h -- GET /metrics: the /status document in Prometheus' text exposition format 0.0.4. */
+/* metrics.h -- GET /metrics: a snapshot of the daemon's figures in Prometheus' text exposition
+ * format 0.0.4. */
 #ifndef IOT_EDGE_METRICS_H
 #define IOT_EDGE_METRICS_H
 
 #include <stddef.h>
 
-struct cJSON;
+struct status_snapshot;
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* Render a /status document (as http.c and status_fill() build it) as
- * Prometheus text: every family with # HELP and # TYPE, names prefixed
- * iot_edge_, base units, _total counters, labels for endpoint, code and
- * collector. A figure missing from the document (or null) leaves its family
- * without a sample. Returns a malloc'd string (the caller frees it with
- * free()), or NULL when out of memory. Pure; any thread. */
-char *metrics_render(const struct cJSON *status);
+/* Render a snapshot (see snapshot.h) as Prometheus text: every family with
+ * # HELP and # TYPE, names prefixed iot_edge_, base units, _total counters,
+ * labels for endpoint, code and collector. A figure the snapshot does not
+ * know (no UDP listener, a time that never was, no drain estimate) leaves its
+ * family without a sample. Returns a malloc'd string (the caller frees it
+ * with free()), or NULL when out of memory. Pure; any thread. */
+char *metrics_render(const struct status_snapshot *s);
 
 /* Write `value` as Prometheus writes a float: integers without a fraction,
  * others in the fewest digits that read back exactly, NaN, +Inf, -Inf.

@@ -57,16 +57,23 @@ static void page_release(void *text)
 	free(text);
 }
 
-/* GET /status and /metrics need no token, like /health: they hold no secrets. */
+/* GET /status and /metrics need no token, like /health: they hold no secrets.
+ * Both render one snapshot, taken here. */
 static enum http_page_result page_figures(struct status_sources *src, struct http_server *srv,
 					  bool metrics, struct http_page *out)
 {
-	cJSON *root = status_document(src, srv);
+	struct status_snapshot *snap = status_snapshot_take(src, srv);
+	cJSON *root = NULL;
 	char *text = NULL;
 
-	if (root)
-		text = metrics ? metrics_render(root) : cJSON_Print(root);
+	if (snap && metrics) {
+		text = metrics_render(snap);
+	} else if (snap) {
+		root = status_document(snap);
+		text = root ? cJSON_Print(root) : NULL;
+	}
 	cJSON_Delete(root);
+	status_snapshot_free(snap);
 	if (!text)
 		return HTTP_PAGE_ENOMEM;
 	*out = (struct http_page){

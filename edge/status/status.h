@@ -1,4 +1,5 @@
-/* status.h -- the daemon's figures for GET /status (and /metrics), gathered from every part. */
+/* status.h -- GET /status (and /metrics): where the figures come from, the /status document, the
+ * pages, the drain estimate and the configuration summary. */
 #ifndef IOT_EDGE_STATUS_H
 #define IOT_EDGE_STATUS_H
 
@@ -8,6 +9,7 @@
 #include "collect.h"
 #include "config.h"
 #include "http.h"
+#include "snapshot.h"
 #include "storage.h"
 #include "udp.h"
 #include "uplink.h"
@@ -43,19 +45,14 @@ struct status_sources {
 	struct udp_listener *const *udp;
 	struct http_server *http;  /* for the edge collector's figures; set before it starts */
 	struct collect *collect;   /* NULL: no collectors; set with status_set_collect() */
-	struct status_drain drain; /* status.c's own: leave it zeroed */
+	struct status_drain drain; /* snapshot.c's own: leave it zeroed */
 };
 
-/* Adds "version", "uptime_s", "config", "buffer", "uplink"
- * and "collectors" to `root` (a cJSON object) and the UDP listener to
- * root.ingest.endpoints when there is one. `arg` is a struct status_sources.
- * HTTP thread (any thread: the drain samples take a lock). */
-void status_fill(void *arg, struct cJSON *root);
-
-/* The whole /status document: "ingest" (the counters of `srv`, the HTTP
- * server asking), then what status_fill() adds. Returns it (free it with
- * cJSON_Delete) or NULL when out of memory. HTTP thread (any thread). */
-struct cJSON *status_document(struct status_sources *src, struct http_server *srv);
+/* The whole /status document of a snapshot: "ingest" (HTTP counters, each
+ * write endpoint, UDP beside them, answers by code), "version", "uptime_s",
+ * "config" (when known), "buffer", "uplink" and "collectors". Returns it
+ * (free it with cJSON_Delete) or NULL when out of memory. Pure; any thread. */
+struct cJSON *status_document(const struct status_snapshot *s);
 
 /* http_page_fn for http_options.page (arg: a struct status_sources): GET
  * /status, /metrics, / and /index.html. HTTP thread. */
@@ -63,12 +60,14 @@ enum http_page_result status_page(void *arg, struct http_server *srv, const char
 				  struct http_page *out);
 
 /* collect_figures_fn (arg: a struct status_sources): the buffer, uplink and
- * HTTP figures the edge collector writes. Collector thread (any thread). */
+ * HTTP figures the edge collector writes, from a snapshot of those three
+ * (lock-free reads; no drain sample, no collectors). Collector thread (any
+ * thread). snapshot.c. */
 void status_edge_figures(void *arg, struct collect_edge_figures *out);
 
 /* Set (or, with NULL, clear) the collectors /status reads, waiting for a
- * /status reading them: once it returns NULL, collect_stop() is safe. Main
- * thread. */
+ * snapshot reading them: once it returns NULL, collect_stop() is safe. Main
+ * thread. snapshot.c. */
 void status_set_collect(struct status_sources *src, struct collect *c);
 
 /* CLOCK_MONOTONIC in ms. Any thread. */
@@ -97,8 +96,13 @@ double status_drain_eta_s(uint64_t points, double rate);
  * it does not fit (out is then ""). Pure; any thread. */
 int status_url_strip_credentials(const char *url, char *out, size_t cap);
 
-/* Add the "config" object (listen, buffer, uplink, log level; no password,
- * token or URL credentials) to root. Any thread; reads c only. */
-void status_add_config(struct cJSON *root, const struct edge_config *c);
+/* The summary of `c` (no password, token or URL credentials) into *out; its
+ * strings point into c (see struct status_config_summary). Any thread;
+ * reads c only. */
+void status_config_take(struct status_config_summary *out, const struct edge_config *c);
+
+/* Add the "config" object (listen, buffer, uplink, log level) of a summary to
+ * root. Pure. */
+void status_add_config(struct cJSON *root, const struct status_config_summary *s);
 
 #endif

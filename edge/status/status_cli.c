@@ -145,6 +145,18 @@ static size_t status_cli_write(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Let curl speak http and https only (never file://, ftp://, ...), as the
+ * uplink does: CURLOPT_PROTOCOLS_STR came with curl 7.85.0, Raspberry Pi OS
+ * bullseye ships 7.74, which has only the bitmask (deprecated since). */
+static CURLcode status_cli_http_only(CURL *curl)
+{
+#if LIBCURL_VERSION_NUM >= 0x075500
+	return curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	return curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+}
+
 /* GET url into body. Returns 0, or STATUS_CLI_UNREACHABLE (said on stderr). */
 static int status_cli_get(const char *url, const char *token, struct status_cli_body *body)
 {
@@ -177,7 +189,7 @@ static int status_cli_get(const char *url, const char *token, struct status_cli_
 	    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, STATUS_CLI_TIMEOUT_MS) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    status_cli_http_only(curl) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, status_cli_write) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_WRITEDATA, body) != CURLE_OK ||
 	    (headers && curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK)) {

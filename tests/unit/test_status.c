@@ -1,5 +1,6 @@
-/* test_status.c -- /status and /metrics pieces: URL credentials stripped, the config summary
- * without secrets, the drain estimate, Prometheus formatting and the `iot-edge status` text. */
+/* test_status.c -- /status pieces: URL credentials stripped, the config summary without secrets,
+ * the drain estimate, the document of a snapshot, a snapshot taken of a real buffer, and the
+ * `iot-edge status` text (test_metrics.c: the same snapshot for /metrics). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,10 +16,11 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "metrics.h"
+#include "snapshot.h"
 #include "storage.h"
 #include "status.h"
 #include "status_cli.h"
+#include "test_status_util.h"
 
 /* --- URL credentials --------------------------------------------------- */
 
@@ -86,6 +88,7 @@ static const char *str_at(const cJSON *root, const char *a, const char *b, const
 static void test_config_summary_v1(void **state)
 {
 	struct edge_config c;
+	struct status_config_summary sum;
 	cJSON *root = cJSON_CreateObject();
 	char *text;
 
@@ -95,7 +98,8 @@ static void test_config_summary_v1(void **state)
 		 "[uplink]\nurl = http://me:SECRET2@influx.example:8086/?p=SECRET3\n"
 		 "database = farm\nusername = me\npassword = SECRET4\nbatch_points = 700\n"
 		 "gzip = false\n[log]\nlevel = warn\n");
-	status_add_config(root, &c);
+	status_config_take(&sum, &c);
+	status_add_config(root, &sum);
 	text = cJSON_PrintUnformatted(root);
 	assert_non_null(text);
 	assert_null(strstr(text, "SECRET"));
@@ -119,12 +123,14 @@ static void test_config_summary_v1(void **state)
 static void test_config_summary_v2(void **state)
 {
 	struct edge_config c;
+	struct status_config_summary sum;
 	cJSON *root = cJSON_CreateObject();
 	char *text;
 
 	(void)state;
 	load(&c, "[uplink]\napi = v2\norg = acme\nbucket = plant\ntoken = SECRET5\n");
-	status_add_config(root, &c);
+	status_config_take(&sum, &c);
+	status_add_config(root, &sum);
 	text = cJSON_PrintUnformatted(root);
 	assert_non_null(text);
 	assert_null(strstr(text, "SECRET"));
@@ -264,45 +270,7 @@ static void test_drain_long_gap(void **state)
 	assert_true(fabs(rate - 5.0) < 1e-9); /* (2000 - 500) / 300 s */
 }
 
-/* --- Prometheus -------------------------------------------------------- */
-
-static void value(double v, const char *want)
-{
-	char out[40];
-
-	metrics_format_value(v, out, sizeof(out));
-	assert_string_equal(out, want);
-}
-
-static void test_metrics_values(void **state)
-{
-	(void)state;
-	value(0, "0");
-	value(30, "30");
-	value(-7, "-7");
-	value(9007199254740991.0, "9007199254740991");
-	value(1.5, "1.5");
-	value(0.1, "0.1");
-	value(1.497, "1.497");
-	value(1e300, "1e+300");
-	value(0.1 + 0.2, "0.30000000000000004");
-	value(NAN, "NaN");
-	value(INFINITY, "+Inf");
-	value(-INFINITY, "-Inf");
-}
-
-static void test_metrics_escape(void **state)
-{
-	char out[16];
-
-	(void)state;
-	assert_int_equal(metrics_escape_label("a\"b\\c\nd", out, sizeof(out)), 0);
-	assert_string_equal(out, "a\\\"b\\\\c\\nd");
-	assert_int_equal(metrics_escape_label("0123456789abcde", out, sizeof(out)), 0);
-	assert_int_equal(metrics_escape_label("0123456789abcdef", out, sizeof(out)), -1);
-	assert_string_equal(out, "");
-	assert_int_equal(metrics_escape_label("0123456789abcd\"", out, sizeof(out)), -1);
-}
+/* --- the /status document of a snapshot -------------------------------- */
 
 static const char status_doc[] =
     "{\"ingest\":{\"requests\":12,\"points\":30,\"client_errors\":1,\"server_errors\":0,"
@@ -328,86 +296,81 @@ static const char status_doc[] =
     "\"skipped\":0,\"errors\":0,\"last_run_age_s\":null,\"last_run_unix_s\":null,"
     "\"last_error\":\"\"}]}";
 
-static void contains(const char *text, const char *line)
+/* /status of the same snapshot: exactly the document the text tests read. */
+static void test_snapshot_document(void **state)
 {
-	if (!strstr(text, line))
-		fail_msg("missing: %s\nin:\n%s", line, text);
-}
-
-static void test_metrics_render(void **state)
-{
-	cJSON *doc = cJSON_Parse(status_doc);
-	char *text;
-	size_t helps = 0, types = 0;
+	struct status_snapshot *s = doc_snapshot();
+	cJSON *want = cJSON_Parse(status_doc);
+	cJSON *got = status_document(s);
 
 	(void)state;
-	assert_non_null(doc);
-	text = metrics_render(doc);
-	assert_non_null(text);
-	contains(text, "# HELP iot_edge_build_info ");
-	contains(text,
-		 "# TYPE iot_edge_build_info gauge\niot_edge_build_info{version=\"1.2.3\"} 1\n");
-	contains(text, "\niot_edge_uptime_seconds 360.5\n");
-	contains(text, "# TYPE iot_edge_ingest_requests_total counter\n"
-		       "iot_edge_ingest_requests_total{endpoint=\"data\"} 3\n"
-		       "iot_edge_ingest_requests_total{endpoint=\"write\"} 4\n"
-		       "iot_edge_ingest_requests_total{endpoint=\"api_v2_write\"} 0\n"
-		       "iot_edge_ingest_requests_total{endpoint=\"udp\"} 5\n");
-	contains(text, "\niot_edge_ingest_points_total{endpoint=\"write\"} 20\n");
-	contains(text, "\niot_edge_ingest_points_total{endpoint=\"udp\"} 7\n");
-	contains(text, "\niot_edge_ingest_bad_lines_total{listener=\"http\"} 2\n"
-		       "iot_edge_ingest_bad_lines_total{listener=\"udp\"} 1\n");
-	contains(text, "\niot_edge_http_requests_total 12\n");
-	contains(text, "\niot_edge_http_responses_total{code=\"201\"} 3\n"
-		       "iot_edge_http_responses_total{code=\"204\"} 3\n"
-		       "iot_edge_http_responses_total{code=\"400\"} 1\n"
-		       "iot_edge_http_responses_total{code=\"200\"} 5\n");
-	contains(text, "\niot_edge_buffer_points 120000\n");
-	contains(text, "\niot_edge_buffer_oldest_age_seconds 300.25\n");
-	contains(text, "\niot_edge_buffer_appended_points_total 120037\n");
-	contains(text, "\niot_edge_buffer_quarantined 0\n");
-	contains(text, "\niot_edge_uplink_state{state=\"ok\"} 0\n"
-		       "iot_edge_uplink_state{state=\"failing\"} 1\n"
-		       "iot_edge_uplink_state{state=\"authentication failed\"} 0\n");
-	contains(text, "\niot_edge_uplink_requests_total{result=\"ok\"} 2\n"
-		       "iot_edge_uplink_requests_total{result=\"failed\"} 40\n");
-	contains(text, "\niot_edge_uplink_last_error_info{class=\"network\"} 1\n");
-	contains(text, "\niot_edge_uplink_sent_points_total 37\n");
-	contains(text, "\niot_edge_uplink_last_success_timestamp_seconds 1700000000.5\n");
-	/* null: the family without a sample */
-	contains(text, "# TYPE iot_edge_uplink_backlog_drain_seconds gauge\n# HELP");
-	assert_null(strstr(text, "\niot_edge_uplink_backlog_drain_seconds "));
-	contains(text,
-		 "\niot_edge_collector_runs_total{collector=\"cpu \\\"x\\\"\",type=\"cpu_temp\"} "
-		 "36\niot_edge_collector_runs_total{collector=\"pump\",type=\"exec\"} 0\n");
-	contains(text, "\niot_edge_collector_last_run_timestamp_seconds{collector=\"cpu "
-		       "\\\"x\\\"\",type=\"cpu_temp\"} 1700000306\n");
-	assert_null(strstr(text, "collector=\"pump\",type=\"exec\"} 1700"));
-	/* every family: one HELP and one TYPE, every sample's name declared */
-	for (const char *p = text; (p = strstr(p, "# HELP ")); p++)
-		helps++;
-	for (const char *p = text; (p = strstr(p, "# TYPE ")); p++)
-		types++;
-	assert_int_equal(helps, types);
-	assert_int_equal(helps, 39);
-	assert_int_equal(text[strlen(text) - 1], '\n');
-	free(text);
-	cJSON_Delete(doc);
+	assert_non_null(want);
+	assert_non_null(got);
+	if (!cJSON_Compare(want, got, true)) {
+		char *text = cJSON_PrintUnformatted(got);
+
+		fail_msg("the document differs:\n%s", text);
+	}
+	cJSON_Delete(got);
+	cJSON_Delete(want);
+	status_snapshot_free(s);
 }
 
-static void test_metrics_render_empty(void **state)
+/* A snapshot of a real buffer and configuration (no HTTP server, uplink,
+ * UDP listener or collectors): what status_page() renders. */
+static void test_snapshot_take(void **state)
 {
-	cJSON *doc = cJSON_CreateObject();
-	char *text = metrics_render(doc);
+	char dir[] = "/tmp/test_status_db.XXXXXX";
+	char path[64];
+	struct storage_options o = {.path = path, .durability = STORAGE_DURABILITY_NORMAL};
+	struct edge_config c;
+	struct storage *st = NULL;
+	struct udp_listener *no_udp = NULL;
+	struct status_sources src = {0};
+	struct status_snapshot *s;
+	cJSON *doc;
+	char *json;
 
 	(void)state;
-	assert_non_null(text);
-	/* nothing known: only build_info has a sample (an empty version) */
-	contains(text, "iot_edge_build_info{version=\"\"} 1\n");
-	for (const char *p = text; *p; p += strcspn(p, "\n") + 1)
-		assert_true(*p == '#' || strncmp(p, "iot_edge_build_info{", 20) == 0);
-	free(text);
+	load(&c, "[http]\nlisten = 127.0.0.1:1555\n[uplink]\nurl = http://u:SECRET@h:1/\n");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/buffer.db", dir);
+	assert_int_equal(storage_open(&o, &st), STORAGE_OK);
+	append_line(st, "m v=1 1\n");
+	src = (struct status_sources){
+	    .storage = st, .started_ms = status_now_ms() - 5000, .config = &c, .udp = &no_udp};
+	s = status_snapshot_take(&src, NULL);
+	assert_non_null(s);
+	assert_string_equal(s->version, IOT_EDGE_VERSION);
+	assert_true(s->uptime_s >= 5.0 && s->uptime_s < 60.0);
+	assert_true(s->has_config);
+	assert_string_equal(s->config.http_listen, "127.0.0.1:1555");
+	assert_string_equal(s->config.uplink_url, "http://h:1/");
+	assert_false(s->has_udp);
+	assert_true(s->buffer.points == 1 && s->buffer.appended_total == 1);
+	assert_true(s->buffer_oldest_age_s > 0 && s->buffer_oldest_age_s < 60.0);
+	assert_true(s->http.requests == 0);
+	assert_string_equal(s->uplink_state, "ok");
+	assert_false(s->uplink_last_success.known || s->uplink_last_error.known);
+	/* measured from start-up, when the buffer was empty: it grew by 1 in 5 s */
+	assert_true(s->drain_rate_points_per_s.known);
+	assert_true(s->drain_rate_points_per_s.value < 0);
+	assert_false(s->backlog_drain_s.known);
+	assert_int_equal(s->collector_count, 0);
+	assert_int_equal(src.drain.count, 2);
+	doc = status_document(s);
+	json = doc ? cJSON_PrintUnformatted(doc) : NULL;
+	assert_non_null(json);
+	contains(json, "\"buffer\":{\"points\":1,");
+	contains(json, "\"config\":{\"http\":{\"listen\":\"127.0.0.1:1555\",\"token\":false}");
+	assert_null(strstr(json, "SECRET"));
+	cJSON_free(json);
 	cJSON_Delete(doc);
+	status_snapshot_free(s);
+	storage_close(st);
+	config_cleanup(&c);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
 }
 
 /* --- the terminal summary ---------------------------------------------- */
@@ -523,10 +486,8 @@ int main(void)
 	    cmocka_unit_test(test_drain_needs_an_old_sample),
 	    cmocka_unit_test(test_drain_rate_and_eta),
 	    cmocka_unit_test(test_drain_long_gap),
-	    cmocka_unit_test(test_metrics_values),
-	    cmocka_unit_test(test_metrics_escape),
-	    cmocka_unit_test(test_metrics_render),
-	    cmocka_unit_test(test_metrics_render_empty),
+	    cmocka_unit_test(test_snapshot_document),
+	    cmocka_unit_test(test_snapshot_take),
 	    cmocka_unit_test(test_text_failing),
 	    cmocka_unit_test(test_text_ok),
 	    cmocka_unit_test(test_text_auth_failed),

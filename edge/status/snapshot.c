@@ -1,0 +1,222 @@
+/* snapshot.c -- the daemon's figures at one moment, read once from every room's stats functions
+ * (HTTP, UDP, buffer, uplink, collectors, drain estimate, configuration). */
+#include "snapshot.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "status.h"
+
+/* Guards every struct status_drain (/status may be asked on several threads)
+ * and the collectors while a snapshot reads them (see status_set_collect()). */
+static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Seconds since a wall-clock time in ns; 0 for "never" (0). */
+static double status_age_s(int64_t now_ns, int64_t then_ns)
+{
+	return then_ns ? (double)(now_ns - then_ns) / 1e9 : 0.0;
+}
+
+/* A wall-clock time in ms as seen at now_ms; unknown for "never" (0). */
+static struct status_time status_time_ms(int64_t now_ms, int64_t then_ms)
+{
+	if (!then_ms)
+		return (struct status_time){0};
+	return (struct status_time){.known = true,
+				    .age_s = (double)(now_ms - then_ms) / 1e3,
+				    .unix_s = (double)then_ms / 1e3};
+}
+
+/* "ok", "failing" or "authentication failed": the one word a person wants. */
+static const char *status_uplink_state(const struct uplink_stats *u)
+{
+	if (u->auth_failed)
+		return "authentication failed";
+	return u->consecutive_failures ? "failing" : "ok";
+}
+
+/* The lock-free figures: HTTP (srv's; NULL: zeros), buffer, uplink and their
+ * times, into a zeroed *out. */
+static void snapshot_counters(struct status_sources *src, struct http_server *srv,
+			      struct status_snapshot *out)
+{
+	int64_t now_ns = wall_ns();
+	int64_t now_ms = now_ns / 1000000; /* the uplink stamps its times by the wall clock */
+
+	if (srv)
+		http_get_stats(srv, &out->http);
+	storage_get_stats(src->storage, &out->buffer);
+	uplink_get_stats(src->uplink, &out->uplink);
+	out->buffer_oldest_age_s = status_age_s(now_ns, out->buffer.oldest_received_ns);
+	out->buffer_newest_age_s = status_age_s(now_ns, out->buffer.newest_received_ns);
+	out->uplink_state = status_uplink_state(&out->uplink);
+	out->uplink_last_error_class = uplink_error_class_name(out->uplink.last_error_class);
+	out->uplink_last_success = status_time_ms(now_ms, out->uplink.last_success_ms);
+	out->uplink_last_error = status_time_ms(now_ms, out->uplink.last_error_ms);
+}
+
+/* The backlog drain estimate: the net rate over the last minute and the
+ * seconds to empty the buffer at it (unknown when it is not draining). */
+static void snapshot_drain(struct status_sources *src, struct status_snapshot *out)
+{
+	const struct storage_stats *st = &out->buffer;
+	/* The counters run since start-up: the buffer held this many then. */
+	uint64_t gone = st->acked_total + st->dropped_total + st->rejected_total;
+	uint64_t at_start =
+	    st->points + gone >= st->appended_total ? st->points + gone - st->appended_total : 0;
+	uint64_t points = st->points;
+	int64_t now = status_now_ms();
+	double rate = 0.0, eta = -1.0;
+	int known;
+
+	pthread_mutex_lock(&status_lock);
+	if (src->drain.count == 0) /* the first look: measure from the start */
+		status_drain_note(&src->drain, src->started_ms, at_start);
+	known = status_drain_rate(&src->drain, now, points, &rate) == 0;
+	status_drain_note(&src->drain, now, points);
+	pthread_mutex_unlock(&status_lock);
+	if (known)
+		eta = status_drain_eta_s(points, rate);
+	out->drain_rate_points_per_s = (struct status_maybe){.known = known != 0, .value = rate};
+	out->backlog_drain_s = (struct status_maybe){.known = eta >= 0, .value = eta};
+}
+
+/* The UDP listener main keeps at *where (it starts after the HTTP server). */
+static void snapshot_udp(struct udp_listener *const *where, struct status_snapshot *out)
+{
+	struct udp_listener *udp = where ? __atomic_load_n(where, __ATOMIC_ACQUIRE) : NULL;
+
+	if (!udp)
+		return;
+	udp_get_stats(udp, &out->udp);
+	out->has_udp = true;
+}
+
+static int snapshot_collector(struct status_collector *out, const struct collect_stats *cs,
+			      int64_t now_ns)
+{
+	out->name = strdup(cs->name ? cs->name : "");
+	if (!out->name)
+		return -1;
+	out->type = cs->type ? cs->type : "";
+	out->interval_s = (double)cs->interval_ms / 1e3;
+	out->runs = cs->runs;
+	out->points = cs->points;
+	out->skipped = cs->skipped;
+	out->errors = cs->errors;
+	if (cs->last_run_ns)
+		out->last_run = (struct status_time){.known = true,
+						     .age_s = status_age_s(now_ns, cs->last_run_ns),
+						     .unix_s = (double)cs->last_run_ns / 1e9};
+	snprintf(out->last_error, sizeof(out->last_error), "%s", cs->last_error);
+	return 0;
+}
+
+/* Every running collector, copied: collect_stop() may free them once
+ * status_set_collect(NULL) has returned. Returns 0, or -1 out of memory. */
+static int snapshot_collectors(struct status_sources *src, struct status_snapshot *out)
+{
+	int64_t now_ns = wall_ns();
+	int result = 0;
+	struct collect *c;
+	size_t n;
+
+	/* main sets it once the collectors run, after the HTTP server started,
+	 * and clears it before collect_stop() */
+	pthread_mutex_lock(&status_lock);
+	c = __atomic_load_n(&src->collect, __ATOMIC_ACQUIRE);
+	n = collect_count(c);
+	if (n > 0) {
+		out->collectors = calloc(n, sizeof(*out->collectors));
+		if (!out->collectors)
+			result = -1;
+	}
+	for (size_t i = 0; result == 0 && i < n; i++) {
+		struct collect_stats cs;
+
+		if (collect_get_stats(c, i, &cs) != 0)
+			continue;
+		if (snapshot_collector(&out->collectors[out->collector_count], &cs, now_ns) != 0)
+			result = -1;
+		else
+			out->collector_count++;
+	}
+	pthread_mutex_unlock(&status_lock);
+	return result;
+}
+
+struct status_snapshot *status_snapshot_take(struct status_sources *src, struct http_server *srv)
+{
+	struct status_snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	snapshot_counters(src, srv, s);
+	s->version = IOT_EDGE_VERSION;
+	s->uptime_s = (double)(status_now_ms() - src->started_ms) / 1e3;
+	if (src->config) {
+		status_config_take(&s->config, src->config);
+		s->has_config = true;
+	}
+	snapshot_drain(src, s);
+	snapshot_udp(src->udp, s);
+	if (snapshot_collectors(src, s) != 0) {
+		status_snapshot_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void status_snapshot_free(struct status_snapshot *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->collector_count; i++)
+		free(s->collectors[i].name);
+	free(s->collectors);
+	free(s);
+}
+
+void status_snapshot_edge_figures(const struct status_snapshot *s, struct collect_edge_figures *out)
+{
+	*out = (struct collect_edge_figures){
+	    .buffer_points = s->buffer.points,
+	    .buffer_bytes = s->buffer.bytes,
+	    .buffer_oldest_ns = s->buffer.oldest_received_ns,
+	    .points_received = s->http.points,
+	    .points_stored = s->buffer.appended_total,
+	    .points_sent = s->uplink.points_sent,
+	    .points_rejected = s->uplink.points_rejected,
+	    .points_dropped = s->buffer.dropped_total,
+	    .uplink_ok = s->uplink.consecutive_failures == 0 && !s->uplink.auth_failed,
+	    .uplink_consecutive_failures = s->uplink.consecutive_failures,
+	};
+}
+
+void status_edge_figures(void *arg, struct collect_edge_figures *out)
+{
+	struct status_snapshot *s = calloc(1, sizeof(*s)); /* 4 KiB */
+
+	if (!s)
+		return; /* *out stays zeroed */
+	snapshot_counters(arg, ((struct status_sources *)arg)->http, s);
+	status_snapshot_edge_figures(s, out);
+	status_snapshot_free(s);
+}
+
+void status_set_collect(struct status_sources *src, struct collect *c)
+{
+	pthread_mutex_lock(&status_lock);
+	__atomic_store_n(&src->collect, c, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&status_lock);
+}
