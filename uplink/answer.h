@@ -30,10 +30,12 @@ int64_t uplink_answer_retry_after(const char *value, size_t len, time_t now);
 enum uplink_error_class uplink_answer_classify(long status, bool timed_out, bool has_retry_after,
 					       const char *body);
 
-/* InfluxDB's message from an answer body: the "error" (1.x, 3.x) or
- * "message" (2.x) member of its JSON, unescaped; the body itself when it is
- * not such JSON. Control characters become spaces, the result is one line,
- * cut to fit `size` (which must be > 0). `out` is the caller's. Any thread. */
+/* InfluxDB's message from an answer body: the "message" (2.x) or "error"
+ * (1.x, 3.x) string of its JSON object, decoded by cJSON (surrogate pairs
+ * too; an escape it refuses becomes '?'), also from a body cut short at
+ * INFLUX_BODY_CAP; the body itself when it is not such JSON. Control
+ * characters become spaces, the result is one line, cut to fit `size` (which
+ * must be > 0) at a character boundary. `out` is the caller's. Any thread. */
 void uplink_answer_message(const char *body, size_t len, char *out, size_t size);
 
 /* The lines of a request of `count` lines that an answer body names by

@@ -197,7 +197,7 @@ static void collect_retry_flush(struct collect *c)
 	c->retry_at_ms = collect_mono_ms() + COLLECT_RETRY_MS;
 }
 
-/* Read a sysfs collector or the edge's figures for grid time ts. */
+/* Read a cpu_temp or file collector or the edge's figures for grid time ts. */
 static void collect_read_now(struct collect_item *it, int64_t ts, struct lineproto_buf *buf)
 {
 	struct collect_read r = {.root = it->owner->root,
@@ -211,9 +211,6 @@ static void collect_read_now(struct collect_item *it, int64_t ts, struct linepro
 	case COLLECT_CPU_TEMP:
 		rc = collect_cpu_temp(&r);
 		break;
-	case COLLECT_W1:
-		rc = collect_w1(&r);
-		break;
 	case COLLECT_FILE:
 		rc = collect_file(&r, it->cfg.path, it->cfg.scale, it->cfg.offset, it->cfg.field);
 		break;
@@ -222,19 +219,26 @@ static void collect_read_now(struct collect_item *it, int64_t ts, struct linepro
 		if (rc != 0)
 			r.errors++;
 		break;
-	case COLLECT_EXEC:
+	case COLLECT_W1:   /* on a thread of its own: collect_async.c */
+	case COLLECT_EXEC: /* collect_exec.c */
 		return;
 	}
+	collect_read_finish(it, &r, rc, buf);
+}
+
+void collect_read_finish(struct collect_item *it, struct collect_read *r, int rc,
+			 struct lineproto_buf *buf)
+{
 	if (rc != 0 && it->cfg.type != COLLECT_EDGE) {
-		r.errors++;
-		snprintf(r.error, sizeof(r.error), "too many points or out of memory");
+		r->errors++;
+		snprintf(r->error, sizeof(r->error), "too many points or out of memory");
 	}
 	pthread_mutex_lock(&it->owner->lock);
-	it->stats.skipped += r.skipped;
+	it->stats.skipped += r->skipped;
 	it->stats.runs++; /* with skipped: /status sees both or neither */
 	pthread_mutex_unlock(&it->owner->lock);
-	if (r.errors)
-		collect_problem(it, r.errors, r.error[0] ? r.error : "read failed");
+	if (r->errors)
+		collect_problem(it, r->errors, r->error[0] ? r->error : "read failed");
 	if (rc == 0)
 		collect_submit(it, buf);
 	lineproto_buf_free(buf);
@@ -273,11 +277,19 @@ static void collect_due(struct collect_item *it, int64_t now, struct lineproto_b
 		collect_problem(it, 1, msg);
 		return;
 	}
+	if (collect_async_running(it)) {
+		collect_problem(it, 1, "previous reading still going: a run skipped");
+		return;
+	}
 	pthread_mutex_lock(&it->owner->lock);
 	it->stats.last_run_ns = grid;
 	pthread_mutex_unlock(&it->owner->lock);
 	if (it->cfg.type == COLLECT_EXEC) {
 		collect_exec_start(it, grid);
+		return;
+	}
+	if (it->cfg.type == COLLECT_W1) { /* blocks for the conversions: off the loop */
+		collect_async_start(it, grid);
 		return;
 	}
 	collect_read_now(it, grid, buf);
@@ -291,11 +303,14 @@ static bool collect_stopping(struct collect *c)
 	return stop;
 }
 
-/* Kill what runs, offer what was read to storage, wait for the commits. */
+/* Kill what runs, finish a w1 run (its conversion), offer what was read to storage, wait for
+ * the commits. */
 static void collect_drain(struct collect *c)
 {
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		collect_exec_abort(&c->items[i]);
+		collect_async_reap(&c->items[i], true);
+	}
 	int64_t give_up = collect_mono_ms() + COLLECT_STOP_RETRY_MS;
 	while (c->n_retry > 0 && collect_mono_ms() < give_up) {
 		collect_retry_flush(c);
@@ -331,6 +346,7 @@ static void *collect_thread(void *arg)
 
 		for (size_t i = 0; i < c->n; i++) {
 			struct collect_item *it = &c->items[i];
+			collect_async_reap(it, false);
 			collect_due(it, now, &buf);
 			if (it->exec.pid > 0 && collect_exec_step(it, now_ms, &wake_ms)) {
 				collect_exec_finish(it);

@@ -5,11 +5,13 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "collect.h"
+#include "collect_sysfs.h"
 #include "lineproto.h"
 
 #define COLLECT_MOD "collect"
@@ -30,6 +32,19 @@ struct collect_exec {
 	int status; /* from waitpid once reaped */
 };
 
+/* One w1 run on its own thread (collect_async.c). `running` and `noted`:
+ * collector thread only; r, buf and rc belong to the run's thread until
+ * `done`, then to the collector thread (after pthread_join). */
+struct collect_async {
+	pthread_t thread;
+	bool running;	  /* started, not joined yet */
+	atomic_bool done; /* the run's thread has read everything */
+	bool noted;	  /* r.note logged once */
+	int rc;		  /* collect_w1()'s */
+	struct collect_read r;
+	struct lineproto_buf buf;
+};
+
 struct collect;
 
 /* A problem logged recently: an identical one is not logged again for an hour. */
@@ -45,6 +60,7 @@ struct collect_item {
 	struct collect_stats stats; /* under owner->lock */
 	int64_t next_ns;	    /* the next grid time (CLOCK_REALTIME ns) */
 	struct collect_exec exec;
+	struct collect_async async;
 	struct collect_logged logged[COLLECT_LOGGED]; /* recent problems, for rate limiting */
 	uint64_t inflight; /* appends waiting for their commit (under lock) */
 };
@@ -81,6 +97,26 @@ int collect_submit(struct collect_item *it, struct lineproto_buf *buf);
 
 /* The sum of every collector's errors. Any thread (takes the lock). */
 uint64_t collect_errors_total(struct collect *c);
+
+/* The end of a sysfs reader's run r (rc: the reader's return): counts it,
+ * logs its problem, hands buf's points to storage, frees buf. Collector
+ * thread. */
+void collect_read_finish(struct collect_item *it, struct collect_read *r, int rc,
+			 struct lineproto_buf *buf);
+
+/* --- collect_async.c: the w1 collector's run on a thread of its own --- */
+
+/* Start reading it's sensors for grid time grid_ns on a new thread, which
+ * writes a byte to wake[1] once done (then collect_async_reap()). Without a
+ * thread, it reads and finishes on the loop, as before. Collector thread. */
+void collect_async_start(struct collect_item *it, int64_t grid_ns);
+
+/* True while it's run is started and not reaped. Collector thread. */
+bool collect_async_running(const struct collect_item *it);
+
+/* Once it's run is done (at once if wait: at stop), join its thread and
+ * finish it (collect_read_finish()). Nothing if none runs. Collector thread. */
+void collect_async_reap(struct collect_item *it, bool wait);
 
 /* --- collect_exec.c: exec collectors, run inside the collector thread --- */
 

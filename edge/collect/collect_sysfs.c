@@ -300,8 +300,10 @@ static int collect_glob_pattern(const char *root, const char *pattern, char *out
 
 /* Globs `pattern` below r->root into g (sorted). Returns the number of
  * matches (g to be freed with globfree()) with *root_len set, or 0 with the
- * problem counted (nothing to free). */
-static size_t collect_glob(struct collect_read *r, const char *pattern, glob_t *g, size_t *root_len)
+ * problem counted (nothing to free); no match at all is not a problem when
+ * `optional`. */
+static size_t collect_glob(struct collect_read *r, const char *pattern, bool optional, glob_t *g,
+			   size_t *root_len)
 {
 	char full[COLLECT_SYSFS_PATH_MAX];
 	int rc;
@@ -318,9 +320,10 @@ static size_t collect_glob(struct collect_read *r, const char *pattern, glob_t *
 	rc = glob(full, 0, NULL, g);
 	if (rc == 0 && g->gl_pathc > 0)
 		return g->gl_pathc;
-	if (rc == 0 || rc == GLOB_NOMATCH)
-		collect_problem(r, false, full + *root_len, "no such file");
-	else if (rc == GLOB_NOSPACE)
+	if (rc == 0 || rc == GLOB_NOMATCH) {
+		if (!optional)
+			collect_problem(r, false, full + *root_len, "no such file");
+	} else if (rc == GLOB_NOSPACE)
 		collect_problem(r, false, full + *root_len, "out of memory");
 	else
 		collect_problem(r, false, full + *root_len, "cannot read a directory");
@@ -374,7 +377,8 @@ static int collect_emit(struct collect_read *r, const char *path, const char *co
 }
 
 /* One thermal zone: its temp file at `full` (path without root: `path`). */
-static int collect_cpu_zone(struct collect_read *r, const char *full, const char *path)
+static int collect_cpu_zone(struct collect_read *r, const char *full, const char *path,
+			    const void *arg)
 {
 	const char *own[] = {"type", NULL, "zone", NULL, NULL};
 	char zone[256];
@@ -387,6 +391,7 @@ static int collect_cpu_zone(struct collect_read *r, const char *full, const char
 	size_t n;
 	int len;
 
+	(void)arg;
 	if (collect_parent_name(path, zone, sizeof(zone)) != 0) {
 		collect_problem(r, false, path, "no zone directory");
 		return 0;
@@ -426,10 +431,10 @@ static int collect_cpu_zone(struct collect_read *r, const char *full, const char
 typedef int collect_each_fn(struct collect_read *r, const char *full, const char *path,
 			    const void *arg);
 
-/* Calls fn for every match of pattern below r->root, in sorted order.
- * Returns 0, or -1 as soon as fn does. */
-static int collect_each(struct collect_read *r, const char *pattern, collect_each_fn *fn,
-			const void *arg)
+/* Calls fn for every match of pattern below r->root, in sorted order (none:
+ * a problem unless `optional`). Returns 0, or -1 as soon as fn does. */
+static int collect_each(struct collect_read *r, const char *pattern, bool optional,
+			collect_each_fn *fn, const void *arg)
 {
 	glob_t g;
 	size_t root_len;
@@ -437,7 +442,7 @@ static int collect_each(struct collect_read *r, const char *pattern, collect_eac
 	size_t i;
 	int rc = 0;
 
-	n = collect_glob(r, pattern, &g, &root_len);
+	n = collect_glob(r, pattern, optional, &g, &root_len);
 	for (i = 0; i < n && rc == 0; i++)
 		rc = fn(r, g.gl_pathv[i], g.gl_pathv[i] + root_len, arg);
 	if (n > 0)
@@ -445,16 +450,9 @@ static int collect_each(struct collect_read *r, const char *pattern, collect_eac
 	return rc;
 }
 
-static int collect_cpu_zone_each(struct collect_read *r, const char *full, const char *path,
-				 const void *arg)
-{
-	(void)arg;
-	return collect_cpu_zone(r, full, path);
-}
-
 int collect_cpu_temp(struct collect_read *r)
 {
-	return collect_each(r, "/sys/class/thermal/thermal_zone*/temp", collect_cpu_zone_each,
+	return collect_each(r, "/sys/class/thermal/thermal_zone*/temp", false, collect_cpu_zone,
 			    NULL);
 }
 
@@ -526,9 +524,57 @@ static int collect_w1_device(struct collect_read *r, const char *full, const cha
 	return collect_emit(r, path, own, "celsius", (double)milli / 1000.0);
 }
 
+/* The bus master's bulk conversion, Linux 5.9 and later: see the kernel's
+ * Documentation/w1/slaves/w1_therm.rst and, in drivers/w1/slaves/w1_therm.c,
+ * therm_bulk_read_store(), trigger_bulk_read() and w1_slave_show(). A write
+ * of exactly sizeof("trigger") bytes ("trigger\n", as echo writes it) to
+ * w1_bus_masterN/therm_bulk_read sends CONVERT T to every sensor of the bus
+ * at once and sleeps the bus's longest conversion time (750 ms at 12 bits)
+ * before it returns, the full size even when it did nothing. Each sensor so
+ * converted answers its next w1_slave read from its scratchpad (same text,
+ * crc YES or NO) without a conversion of its own; one not converted converts
+ * on that read, as without the file: a failed trigger only means the old way. */
+#define COLLECT_W1_TRIGGER "trigger\n"
+
+/* Triggers the bulk conversion of the bus whose therm_bulk_read is `full`
+ * and waits for it. Counted in r->buses, or noted in r->note (no problem). */
+static int collect_w1_trigger(struct collect_read *r, const char *full, const char *path,
+			      const void *arg)
+{
+	const size_t len = strlen(COLLECT_W1_TRIGGER);
+	const char *why = NULL;
+	char err[96];
+	ssize_t put;
+	int fd;
+
+	(void)arg;
+	/* Blocking, unlike collect_read_text(): a sysfs attribute is a regular
+	 * file (the unit tests stand a FIFO in for the kernel's wait). */
+	fd = open(full, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		why = collect_errno_text(errno, err, sizeof(err));
+	} else {
+		do {
+			put = write(fd, COLLECT_W1_TRIGGER, len);
+		} while (put < 0 && errno == EINTR);
+		if (put < 0)
+			why = collect_errno_text(errno, err, sizeof(err));
+		else if ((size_t)put != len)
+			why = "short write";
+		(void)close(fd); /* nothing buffered: a late error changes nothing */
+	}
+	if (!why)
+		r->buses++;
+	else if (snprintf(r->note, sizeof(r->note), "%s: no bulk conversion (%s)", path, why) < 0)
+		r->note[0] = '\0';
+	return 0;
+}
+
 int collect_w1(struct collect_read *r)
 {
-	return collect_each(r, "/sys/bus/w1/devices/28-*/w1_slave", collect_w1_device, NULL);
+	(void)collect_each(r, "/sys/bus/w1/devices/w1_bus_master*/therm_bulk_read", true,
+			   collect_w1_trigger, NULL);
+	return collect_each(r, "/sys/bus/w1/devices/28-*/w1_slave", false, collect_w1_device, NULL);
 }
 
 /* What collect_file() reads every match with. */
@@ -566,5 +612,5 @@ int collect_file(struct collect_read *r, const char *pattern, double scale, doub
 {
 	const struct collect_file_args a = {scale, offset, field};
 
-	return collect_each(r, pattern, collect_file_one, &a);
+	return collect_each(r, pattern, false, collect_file_one, &a);
 }

@@ -15,6 +15,8 @@ W1="$ROOT/sys/bus/w1/devices"
 collect_w1_file "$W1/28-00000000000a" NO 21000     # bad CRC: skipped
 collect_w1_file "$W1/28-00000000000b" YES 85000    # power-on value: skipped
 collect_w1_file "$W1/28-00000000000c" YES -10250   # a frosty -10.25 C: stored
+mkdir -p "$W1/w1_bus_master1"
+: >"$W1/w1_bus_master1/therm_bulk_read"            # the bus's bulk conversion
 echo 42000 >"$ROOT/sys/class/hwmon/hwmon0/temp1_input"
 echo 1234 >"$ROOT/sys/bus/iio/devices/iio:device0/in_voltage0_raw"
 
@@ -169,6 +171,7 @@ read -r runs skipped < <(curl -sf "$EDGE_URL/status" |
 [ "$runs" -ge 10 ] || fail "w1 runs: $runs"
 assert_eq $((2 * runs)) "$skipped" "w1 readings skipped (CRC NO and 85000 in each of $runs runs)"
 assert_eq 0 "$(collect_status w1 errors)" "w1 errors"
+assert_eq trigger "$(cat "$W1/w1_bus_master1/therm_bulk_read")" "the w1 collector triggers the bus's bulk conversion"
 [ "$(collect_status failing errors)" -ge 10 ] || fail "failing errors: $(collect_status failing errors)"
 assert_eq 1 "$(grep -c 'failing: "printf .*exited with status 1' "$EDGE_LOG")" \
 	"exit status 1 logged with the command (then once an hour)"

@@ -7,6 +7,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +258,90 @@ static void test_exec_timeout_failures_and_stop(void **state)
 	storage_close(s);
 }
 
+/* The kernel's side of therm_bulk_read, played on a FIFO: the collector's
+ * open blocks until this thread opens the other end at `release_ms`, as the
+ * kernel holds the write for the conversion. What was written lands in `got`. */
+struct fake_bus {
+	char path[512];
+	int64_t release_ms;
+	char got[32];
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void *fake_bus_main(void *arg)
+{
+	struct fake_bus *b = arg;
+	struct pollfd p = {.events = POLLIN};
+	ssize_t n = 0;
+
+	sleep_ms((long)(b->release_ms - mono_ms()));
+	p.fd = open(b->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (p.fd < 0)
+		return NULL;
+	if (poll(&p, 1, 5000) == 1)
+		n = read(p.fd, b->got, sizeof(b->got) - 1);
+	b->got[n > 0 ? n : 0] = '\0';
+	close(p.fd);
+	return NULL;
+}
+
+/* A w1 run held in its bus's conversion does not hold the collector loop:
+ * cpu_temp keeps its grid, without a late run; a stop waits for the w1 run
+ * and stores its point. */
+static void test_w1_conversion_off_the_loop(void **state)
+{
+	(void)state;
+	write_file("sys/class/thermal/thermal_zone0/temp", "45000\n");
+	write_file("sys/class/thermal/thermal_zone0/type", "cpu\n");
+	write_file("sys/bus/w1/devices/28-000000000001/w1_slave",
+		   "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=21500\n");
+	struct fake_bus bus = {.release_ms = mono_ms() + 2200};
+	snprintf(bus.path, sizeof(bus.path), "%s/sys/bus/w1/devices/w1_bus_master1", dir);
+	assert_int_equal(mkdir(bus.path, 0755), 0);
+	strcat(bus.path, "/therm_bulk_read");
+	assert_int_equal(mkfifo(bus.path, 0644), 0);
+	pthread_t kernel;
+	assert_int_equal(pthread_create(&kernel, NULL, fake_bus_main, &bus), 0);
+
+	struct storage *s = open_buffer(0);
+	struct collect_config list[2] = {entry("cpu_temp", COLLECT_CPU_TEMP, 200),
+					 entry("w1", COLLECT_W1, 1000)};
+	list[0].measurement = (char *)"cpu_temp";
+	list[1].measurement = (char *)"w1";
+	struct collect_sources src = {.storage = s, .buffer_path = dir};
+	struct collect *c = NULL;
+	assert_int_equal(collect_start(list, 2, dir, &src, &c), 0);
+	/* The w1 run starts within 1 s and is held until 2.2 s. */
+	sleep_ms(1600);
+	struct collect_stats cpu, w1;
+	assert_int_equal(collect_get_stats(c, 0, &cpu), 0);
+	assert_int_equal(collect_get_stats(c, 1, &w1), 0);
+	assert_int_equal(cpu.errors, 0);
+	assert_string_equal(cpu.last_error, "");
+	assert_int_equal(w1.runs, 0);
+	assert_true(w1.last_run_ns > 0);
+	/* cpu_temp ran at least twice since the w1 run began (and is held). */
+	assert_true(cpu.last_run_ns >= w1.last_run_ns + 400000000);
+	int64_t t0 = mono_ms();
+	collect_stop(c);
+	assert_true(mono_ms() - t0 >= 300); /* it waited for the conversion */
+	assert_int_equal(pthread_join(kernel, NULL), 0);
+	assert_string_equal(bus.got, "trigger\n");
+
+	int64_t ts[64];
+	size_t n = buffered_times(s, "cpu_temp,type=cpu,zone=thermal_zone0 celsius=45 ", ts, 64);
+	assert_true(assert_grid(ts, n, 200000000, 1) >= cpu.runs);
+	assert_int_equal(buffered_times(s, "w1,device=28-000000000001 celsius=21.5 ", ts, 64), 1);
+	assert_int_equal(ts[0], w1.last_run_ns);
+	storage_close(s);
+}
+
 static void test_nothing_enabled(void **state)
 {
 	(void)state;
@@ -278,6 +365,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_grid_busy_buffer_no_loss, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_timeout_failures_and_stop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_w1_conversion_off_the_loop, setup, teardown),
 	    cmocka_unit_test(test_nothing_enabled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
-/* test_collect_sysfs.c -- unit tests: the sysfs readers on fake trees (edge/collect/collect_sysfs.c). */
+/* test_collect_sysfs.c -- unit tests: the sysfs readers on fake trees
+ * (edge/collect/collect_sysfs.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -69,6 +70,31 @@ static void tree_file_n(const struct tree *t, const char *rel, const char *text,
 static void tree_file(const struct tree *t, const char *rel, const char *text)
 {
 	tree_file_n(t, rel, text, strlen(text));
+}
+
+/* The text of root + rel ("" when there is no such file) into out. */
+static const char *tree_text(const struct tree *t, const char *rel, char *out, size_t size)
+{
+	char path[1024];
+	size_t n = 0;
+	FILE *f;
+
+	tree_path(t, rel, path, sizeof(path));
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(out, 1, size - 1, f);
+		assert_int_equal(fclose(f), 0);
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static bool tree_exists(const struct tree *t, const char *rel)
+{
+	char path[1024];
+
+	tree_path(t, rel, path, sizeof(path));
+	return access(path, F_OK) == 0;
 }
 
 /* Removes path and everything below it (symbolic links are not followed). */
@@ -262,6 +288,11 @@ static void test_w1_good(void **state)
 	tree_dirs(t, "/sys/bus/w1/devices/w1_bus_master1", true);
 	run_init(&run, t->root, "w1", "site=lab");
 	assert_int_equal(collect_w1(&run.r), 0);
+	/* No therm_bulk_read (a kernel before 5.9): each sensor converts on its
+	 * own read, nothing is written, and that is no problem. */
+	assert_int_equal(run.r.buses, 0);
+	assert_string_equal(run.r.note, "");
+	assert_false(tree_exists(t, "/sys/bus/w1/devices/w1_bus_master1/therm_bulk_read"));
 	run_expect(&run,
 		   "w1,device=28-000005e2fdc3,site=lab celsius=23.125 1700000000000000000\n"
 		   "w1,device=28-00000aaaaaaa,site=lab celsius=85.001 1700000000000000000\n"
@@ -357,6 +388,61 @@ static void test_w1_device_disappears(void **state)
 	run_init(&run, t->root, "w1", NULL);
 	assert_int_equal(collect_w1(&run.r), 0);
 	run_expect(&run, "", 0, 0, 1, "/sys/bus/w1/devices/28-*/w1_slave: no such file");
+}
+
+/* With therm_bulk_read on the bus masters: "trigger\n" is written to each
+ * (the kernel acts only on exactly those 8 bytes), then every sensor is read
+ * once, with the same points, skips and errors as without. */
+static void test_w1_bulk(void **state)
+{
+	struct tree *t = *state;
+	char text[64];
+	struct run run;
+
+	tree_file(t, "/sys/bus/w1/devices/w1_bus_master1/therm_bulk_read", "0\n");
+	tree_file(t, "/sys/bus/w1/devices/w1_bus_master2/therm_bulk_read", "");
+	tree_dirs(t, "/sys/bus/w1/devices/w1_bus_master3", true); /* no bulk sensor on it */
+	tree_file(t, "/sys/bus/w1/devices/28-000000000001/w1_slave", W1_YES W1_T("20000"));
+	tree_file(t, "/sys/bus/w1/devices/28-000000000002/w1_slave", W1_NO W1_T("23125"));
+	tree_file(t, "/sys/bus/w1/devices/28-000000000003/w1_slave", W1_YES W1_T("85000"));
+	tree_file(t, "/sys/bus/w1/devices/28-000000000004/w1_slave", W1_YES W1_T("-10250"));
+	tree_file(t, "/sys/bus/w1/devices/28-000000000005/w1_slave", "hello\n");
+	run_init(&run, t->root, "w1", NULL);
+	assert_int_equal(collect_w1(&run.r), 0);
+	assert_int_equal(run.r.buses, 2);
+	assert_string_equal(run.r.note, "");
+	assert_string_equal(
+	    tree_text(t, "/sys/bus/w1/devices/w1_bus_master1/therm_bulk_read", text, sizeof(text)),
+	    "trigger\n");
+	assert_string_equal(
+	    tree_text(t, "/sys/bus/w1/devices/w1_bus_master2/therm_bulk_read", text, sizeof(text)),
+	    "trigger\n");
+	assert_false(tree_exists(t, "/sys/bus/w1/devices/w1_bus_master3/therm_bulk_read"));
+	run_expect(&run,
+		   "w1,device=28-000000000001 celsius=20 1700000000000000000\n"
+		   "w1,device=28-000000000004 celsius=-10.25 1700000000000000000\n",
+		   2, 2, 1,
+		   "/sys/bus/w1/devices/28-000000000005/w1_slave: no CRC verdict (YES or NO) "
+		   "ending the first line");
+}
+
+/* A trigger that cannot be written is noted, not counted: the sensors are
+ * read as without the file. */
+static void test_w1_bulk_refused(void **state)
+{
+	struct tree *t = *state;
+	struct run run;
+
+	tree_dirs(t, "/sys/bus/w1/devices/w1_bus_master1/therm_bulk_read", true);
+	tree_file(t, "/sys/bus/w1/devices/28-000000000001/w1_slave", W1_YES W1_T("20000"));
+	tree_file(t, "/sys/bus/w1/devices/28-000000000002/w1_slave", W1_NO W1_T("23125"));
+	run_init(&run, t->root, "w1", NULL);
+	assert_int_equal(collect_w1(&run.r), 0);
+	assert_int_equal(run.r.buses, 0);
+	assert_string_equal(run.r.note, "/sys/bus/w1/devices/w1_bus_master1/therm_bulk_read: no "
+					"bulk conversion (Is a directory)");
+	run_expect(&run, "w1,device=28-000000000001 celsius=20 1700000000000000000\n", 1, 1, 0,
+		   "/sys/bus/w1/devices/28-000000000002/w1_slave: CRC check failed (NO)");
 }
 
 static void test_file_hwmon(void **state)
@@ -552,6 +638,8 @@ int main(void)
 	    T(test_w1_good),
 	    T(test_w1_bad),
 	    T(test_w1_device_disappears),
+	    T(test_w1_bulk),
+	    T(test_w1_bulk_refused),
 	    T(test_file_hwmon),
 	    T(test_file_root_with_glob_bytes),
 	    T(test_file_numbers),

@@ -166,6 +166,69 @@ static void test_message_json(void **state)
 	assert_string_equal(out, "a?b");
 }
 
+/* Escapes: cJSON decodes them, surrogate pairs included; what it would
+ * refuse or misread becomes '?'. */
+static void test_message_escapes(void **state)
+{
+	char out[256];
+	char tiny[8];
+	(void)state;
+
+	MSG("{\"error\":\"emoji \\ud83d\\ude00 and \\uD83D\\uDE80 ok\"}", out);
+	assert_string_equal(out, "emoji \xf0\x9f\x98\x80 and \xf0\x9f\x9a\x80 ok");
+	/* Halves alone, a high half before a plain \u, \u0000, an unknown letter. */
+	MSG("{\"error\":\"a\\ud83db\\ude00c\\ud83d\\u0041d\\u0000e\\qf\"}", out);
+	assert_string_equal(out, "a?b?c?Ad?e?f");
+	/* A bad \u never swallows the closing quote. */
+	MSG("{\"error\":\"a\\u12\",\"x\":1}", out);
+	assert_string_equal(out, "a?");
+	/* Cut to fit at a character boundary. */
+	MSG("{\"error\":\"abcdef\\u00e9\"}", tiny);
+	assert_string_equal(tiny, "abcdef");
+}
+
+/* A body cut short (INFLUX_BODY_CAP) still gives its message. */
+static void test_message_cut_body(void **state)
+{
+	char out[256];
+	(void)state;
+
+	/* Inside an escape: the escape goes. */
+	MSG("{\"error\":\"ab\\ud83d\\ude", out);
+	assert_string_equal(out, "ab");
+	MSG("{\"error\":\"ab\\ud83d", out);
+	assert_string_equal(out, "ab");
+	MSG("{\"error\":\"ab\\u00", out);
+	assert_string_equal(out, "ab");
+	MSG("{\"error\":\"ab\\", out);
+	assert_string_equal(out, "ab");
+	MSG("{\"code\":\"invalid\",\"message\":\"unable to parse 'm a=\\\"x", out);
+	assert_string_equal(out, "unable to parse 'm a=\"x");
+	/* 3.x: cut in its list of lines, anywhere. */
+	static const char *const cuts[] = {
+	    ",\"data\":[{\"error_message\":\"bad\",\"line_number\":4,\"original_line\":\"m a=",
+	    ",\"data\":[{\"error_message\":\"bad\",\"line_number\":",
+	    ",\"data\":[{\"error_message\":\"bad\",\"line_number\":4",
+	    ",\"data\":[{\"error_message\":\"bad\",\"line_num",
+	    ",\"data\":[{\"error_message\":\"bad\",",
+	    ",\"data\":[{\"error_message\":\"bad\"},{\"err",
+	    ",\"data\":[",
+	    ",\"data\"",
+	};
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		char body[256];
+
+		snprintf(body, sizeof(body),
+			 "{\"error\":\"partial write of line protocol occurred\"%s", cuts[i]);
+		MSG(body, out);
+		if (strcmp(out, "partial write of line protocol occurred") != 0)
+			fail_msg("cut %zu: %s", i, out);
+	}
+	/* Not JSON that was cut: the text itself. */
+	MSG("{\"error\": tru", out);
+	assert_string_equal(out, "{\"error\": tru");
+}
+
 static void test_message_plain_and_cut(void **state)
 {
 	char out[256];
@@ -480,6 +543,8 @@ int main(void)
 	    cmocka_unit_test(test_classify_table),
 	    cmocka_unit_test(test_class_names),
 	    cmocka_unit_test(test_message_json),
+	    cmocka_unit_test(test_message_escapes),
+	    cmocka_unit_test(test_message_cut_body),
 	    cmocka_unit_test(test_message_plain_and_cut),
 	    cmocka_unit_test(test_named_lines),
 	    cmocka_unit_test(test_quoted_lines),
