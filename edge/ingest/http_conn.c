@@ -1,4 +1,5 @@
 /* http_conn.c -- slow-loris guard: a request head must arrive within connection_timeout. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "http_internal.h"
 
 #include <errno.h>
@@ -123,6 +124,8 @@ static void *http_conn_main(void *arg)
 	struct http_server *srv = arg;
 	unsigned every = srv->timeout_ms / 4;
 
+	/* for top -H and tests/bench/bench_idle.sh: at most 15 bytes, cannot fail */
+	(void)pthread_setname_np(pthread_self(), "http-sweep");
 	if (every > HTTP_SWEEP_MAX_MS)
 		every = HTTP_SWEEP_MAX_MS;
 	if (every == 0)

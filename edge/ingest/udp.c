@@ -1,4 +1,5 @@
 /* udp.c -- the UDP line-protocol listener: a thread that parses datagrams into the buffer. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "udp.h"
 
 #include <errno.h>
@@ -159,6 +160,8 @@ static void *udp_main(void *arg)
 	uint64_t logged_datagrams = 0;
 	char *buf = malloc(UDP_DATAGRAM_MAX);
 
+	/* for top -H and tests/bench/bench_idle.sh: at most 15 bytes, cannot fail */
+	(void)pthread_setname_np(pthread_self(), "udp");
 	if (!buf) {
 		log_error(UDP_LOG, "out of memory: not receiving");
 		return NULL;
