@@ -13,7 +13,7 @@
 # voluntary + nonvoluntary context switches of every thread
 # (/proc/PID/task/*/status) are read twice, IDLE_SECONDS apart. Every switch
 # is a wake-up: a thread that sleeps until there is work has none when idle.
-# No pass/fail (tests/integration/test_uplink_idle.sh is the test): Markdown
+# No pass/fail (tests/integration/test_idle_wakeups.sh is the test): Markdown
 # tables and the commands used.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
