@@ -93,12 +93,18 @@ static int storage_sync_init(struct storage *s)
 
 	if (pthread_mutex_init(&s->lock, NULL) != 0)
 		return STORAGE_ERR_NOMEM;
-	/* the writer's group-commit wait is timed on the monotonic clock */
+	/* the writer's group-commit wait and storage_wait are timed on the
+	 * monotonic clock */
 	rc = pthread_condattr_init(&attr);
 	if (rc == 0) {
 		rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 		if (rc == 0)
 			rc = pthread_cond_init(&s->wake, &attr);
+		if (rc == 0) {
+			rc = pthread_cond_init(&s->arrived, &attr);
+			if (rc != 0)
+				pthread_cond_destroy(&s->wake);
+		}
 		pthread_condattr_destroy(&attr); /* cannot fail on an initialised attr */
 	}
 	if (rc != 0) {
@@ -106,6 +112,7 @@ static int storage_sync_init(struct storage *s)
 		return STORAGE_ERR_NOMEM;
 	}
 	if (pthread_cond_init(&s->synced, NULL) != 0) {
+		pthread_cond_destroy(&s->arrived);
 		pthread_cond_destroy(&s->wake);
 		pthread_mutex_destroy(&s->lock);
 		return STORAGE_ERR_NOMEM;
@@ -234,6 +241,7 @@ void storage_close(struct storage *s)
 	storage_disconnect(s->wdb, s->path);
 	if (s->sync_ready) {
 		pthread_cond_destroy(&s->synced);
+		pthread_cond_destroy(&s->arrived);
 		pthread_cond_destroy(&s->wake);
 		pthread_mutex_destroy(&s->lock);
 	}

@@ -76,7 +76,8 @@ int storage_open(const struct storage_options *options, struct storage **out);
 
 /* Commit everything already queued, answer every waiting done callback,
  * stop the writer thread, checkpoint the WAL into the main file and close.
- * No other storage_* call may run or start during or after it. NULL-safe. */
+ * No other storage_* call may run or start during or after it, except a
+ * storage_wait() already sleeping, which it ends and waits for. NULL-safe. */
 void storage_close(struct storage *s);
 
 /* Called exactly once per accepted append, from the writer thread, after the
@@ -107,6 +108,28 @@ int storage_ack(struct storage *s, int64_t last_id);
  * them. Ids not in the buffer are ignored. Blocks until committed. Same
  * thread as storage_read_batch. */
 int storage_reject(struct storage *s, const int64_t *ids, size_t n, const char *reason);
+
+/* The number of storage_wake() calls so far. The reader reads it before it
+ * looks at the buffer and at its own stop flag, and passes it to
+ * storage_wait(): a storage_wake() after the look is not missed. Any thread,
+ * lock-free. */
+uint64_t storage_wake_seq(struct storage *s);
+
+/* Sleep until the buffer holds at least `points` points or `bytes` bytes
+ * (storage_stats.points and .bytes: committed, readable with
+ * storage_read_batch), storage_wake() has been called since storage_wake_seq()
+ * returned `seen`, `timeout_ms` pass (< 0: no limit), or storage_close()
+ * begins. No polling: the writer wakes the sleeper after the commit that
+ * reaches a bound. Returns STORAGE_OK (whichever ended the wait: the caller
+ * looks again at what it waits for), STORAGE_ERR_CLOSED once storage_close()
+ * has begun (it waits for this call to return before freeing anything), or
+ * STORAGE_ERR_INVALID (NULL s, or another thread is in storage_wait).
+ * Same thread as storage_read_batch. */
+int storage_wait(struct storage *s, uint64_t points, uint64_t bytes, uint64_t seen, int timeout_ms);
+
+/* End the storage_wait() in progress, or the next one whose `seen` was read
+ * before this call, at once: the reader's stop (uplink_stop). Any thread. */
+void storage_wake(struct storage *s);
 
 /* Release a batch's buffer (the struct itself is the caller's). NULL-safe. */
 void storage_batch_free(struct storage_batch *batch);

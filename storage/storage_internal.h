@@ -140,6 +140,14 @@ struct storage {
 	/* the uplink's ack or reject job and whether it is in flight */
 	struct storage_job sync;
 	int sync_pending;
+	/* storage_wait(): the reader sleeps on `arrived` until the buffer holds
+	 * want_points or want_bytes; the writer signals it after a commit that
+	 * reaches them, storage_wake and closing always; storage_close waits on
+	 * it for the reader to leave */
+	pthread_cond_t arrived;
+	int reader_waiting;
+	uint64_t want_points;
+	uint64_t want_bytes;
 
 	_Atomic uint64_t points;
 	_Atomic uint64_t bytes;
@@ -153,6 +161,7 @@ struct storage {
 	_Atomic uint64_t file_bytes;
 	atomic_int quarantined;
 	atomic_uint_least64_t busy_since_ms; /* storage_heartbeat_ms(); 0: waiting */
+	_Atomic uint64_t wake_seq;	     /* storage_wake() calls; written under lock */
 };
 
 /* --- sql.c: small SQLite helpers; each logs its failure with `path`. --- */
@@ -290,8 +299,9 @@ void storage_commit_jobs(struct storage *s, struct storage_job *jobs);
  * storage_open only. */
 int storage_writer_start(struct storage *s);
 
-/* Mark s closing, let the writer commit and answer every queued job, and
- * join it. No-op if the writer never started. Main thread, from
+/* Mark s closing (which wakes a storage_wait()), let the writer commit and
+ * answer every queued job, join it, and wait for a storage_wait() in
+ * progress to return. No-op if the writer never started. Main thread, from
  * storage_close only. */
 void storage_writer_stop(struct storage *s);
 

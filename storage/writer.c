@@ -1,4 +1,5 @@
 /* writer.c -- the group-commit writer thread: the only code that writes to the buffer. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "storage_internal.h"
 
 #include "log.h"
@@ -198,6 +199,11 @@ static void storage_finish_jobs(struct storage *s, struct storage_job *jobs)
 					      "pthread_cond_signal");
 		}
 	}
+	/* the counters already include this commit (storage_commit_jobs) */
+	if (s->reader_waiting &&
+	    (atomic_load(&s->points) >= s->want_points || atomic_load(&s->bytes) >= s->want_bytes))
+		storage_check_pthread(pthread_cond_broadcast(&s->arrived),
+				      "pthread_cond_broadcast");
 	storage_unlock(s);
 	for (struct storage_job *job = appends; job; job = next) {
 		next = job->next;
@@ -281,6 +287,8 @@ static void *storage_writer_main(void *arg)
 	struct storage *s = arg;
 	size_t last_appends = 0;
 
+	/* for top -H and tests/bench/bench_idle.sh: at most 15 bytes, cannot fail */
+	(void)pthread_setname_np(pthread_self(), "writer");
 	storage_lock(s);
 	for (;;) {
 		struct storage_job *jobs;
@@ -348,9 +356,90 @@ void storage_writer_stop(struct storage *s)
 	storage_lock(s);
 	s->closing = 1;
 	storage_check_pthread(pthread_cond_broadcast(&s->wake), "pthread_cond_broadcast");
+	storage_check_pthread(pthread_cond_broadcast(&s->arrived), "pthread_cond_broadcast");
 	storage_unlock(s);
 	rc = pthread_join(s->writer, NULL);
 	if (rc != 0)
 		log_error(STORAGE_LOG, "%s: joining the writer failed: %s", s->path, strerror(rc));
 	s->writer_started = 0;
+	/* a storage_wait() woken above may not have left yet */
+	storage_lock(s);
+	while (s->reader_waiting)
+		storage_check_pthread(pthread_cond_wait(&s->arrived, &s->lock),
+				      "pthread_cond_wait");
+	storage_unlock(s);
+}
+
+/* Contract in storage.h. */
+uint64_t storage_wake_seq(struct storage *s)
+{
+	return s ? atomic_load(&s->wake_seq) : 0;
+}
+
+/* Contract in storage.h. */
+void storage_wake(struct storage *s)
+{
+	if (!s)
+		return;
+	storage_lock(s);
+	atomic_fetch_add(&s->wake_seq, 1);
+	storage_check_pthread(pthread_cond_broadcast(&s->arrived), "pthread_cond_broadcast");
+	storage_unlock(s);
+}
+
+/* True when storage_wait has nothing to wait for. Under s->lock. */
+static int storage_wait_over(struct storage *s, uint64_t seen)
+{
+	return s->closing || atomic_load(&s->wake_seq) != seen ||
+	       atomic_load(&s->points) >= s->want_points || atomic_load(&s->bytes) >= s->want_bytes;
+}
+
+/* Contract in storage.h. */
+int storage_wait(struct storage *s, uint64_t points, uint64_t bytes, uint64_t seen, int timeout_ms)
+{
+	struct timespec until = {0};
+	int result = STORAGE_OK;
+	int rc = 0;
+
+	if (!s)
+		return STORAGE_ERR_INVALID;
+	if (timeout_ms >= 0) {
+		if (clock_gettime(CLOCK_MONOTONIC, &until) != 0)
+			return STORAGE_ERR_INVALID; /* cannot fail on Linux */
+		until.tv_sec += timeout_ms / 1000;
+		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+	}
+	storage_lock(s);
+	if (s->reader_waiting) {
+		log_error(STORAGE_LOG, "storage_wait called from two threads at once");
+		result = STORAGE_ERR_INVALID;
+		goto out;
+	}
+	s->reader_waiting = 1;
+	s->want_points = points;
+	s->want_bytes = bytes;
+	while (!storage_wait_over(s, seen) && rc != ETIMEDOUT) {
+		if (timeout_ms < 0) {
+			storage_check_pthread(pthread_cond_wait(&s->arrived, &s->lock),
+					      "pthread_cond_wait");
+			continue;
+		}
+		rc = pthread_cond_timedwait(&s->arrived, &s->lock, &until);
+		if (rc != ETIMEDOUT)
+			storage_check_pthread(rc, "pthread_cond_timedwait");
+	}
+	s->reader_waiting = 0;
+	if (s->closing) {
+		result = STORAGE_ERR_CLOSED;
+		/* storage_writer_stop may be waiting for us to leave */
+		storage_check_pthread(pthread_cond_broadcast(&s->arrived),
+				      "pthread_cond_broadcast");
+	}
+out:
+	storage_unlock(s);
+	return result;
 }

@@ -1,9 +1,11 @@
 /* uplink.c -- the forwarder thread's life: options, batching and flush timing, stop, counters. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "uplink.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,6 @@
 #include "log.h"
 #include "uplink_internal.h"
 
-#define UPLINK_POLL_MS 50	  /* how often a waiting uplink looks at the buffer's size */
 #define UPLINK_STOP_GRACE_MS 5000 /* a request in flight at stop may take this long */
 #define UPLINK_READ_AHEAD 4	  /* requests per read of a backlog, acknowledged together */
 #define UPLINK_READ_MAX_BYTES (16u << 20) /* but never more than this in memory */
@@ -80,23 +81,38 @@ static void uplink_wait(struct uplink *u, uint32_t ms)
 		log_error(UPLINK_MODULE, "pthread_mutex_unlock: %s", strerror(rc));
 }
 
-/* Wait until the buffer holds `points` points or `bytes` bytes, `ms` pass,
- * or uplink_stop() is called. */
-static void uplink_wait_for_points(struct uplink *u, uint64_t points, uint64_t bytes, uint32_t ms)
+/* Wait until the buffer holds `points` points or `bytes` bytes, `ms` pass
+ * (< 0: no limit), or uplink_stop() is called. No polling: asleep in
+ * storage_wait(), ended by the writer's commit that brings the points or by
+ * uplink_stop()'s storage_wake(). */
+static void uplink_wait_for_points(struct uplink *u, uint64_t points, uint64_t bytes, int64_t ms)
 {
 	int64_t deadline = uplink_now_ms() + ms;
 
+	atomic_store(&u->busy_since_ms, 0); /* waiting is healthy */
 	for (;;) {
+		/* Read before the looks below: a storage_wake() after them is not missed. */
+		uint64_t seen = storage_wake_seq(u->storage);
 		struct storage_stats st;
-		int64_t left;
+		int64_t left = -1;
+		int rc;
 
 		storage_get_stats(u->storage, &st);
 		if (st.points >= points || st.bytes >= bytes || atomic_load(&u->stop))
 			return;
-		left = deadline - uplink_now_ms();
-		if (left <= 0)
+		if (ms >= 0) {
+			left = deadline - uplink_now_ms();
+			if (left <= 0)
+				return;
+		}
+		rc = storage_wait(u->storage, points, bytes, seen,
+				  left > INT_MAX ? INT_MAX : (int)left);
+		if (rc != STORAGE_OK) {
+			/* Not while the uplink runs (the only reader, before storage_close);
+			 * should it happen, a timed wait instead of a spin. */
+			uplink_wait(u, uplink_storage_failed(u, "cannot wait for points", rc));
 			return;
-		uplink_wait(u, left < UPLINK_POLL_MS ? (uint32_t)left : UPLINK_POLL_MS);
+		}
 	}
 }
 
@@ -224,6 +240,8 @@ static void *uplink_main(void *arg)
 	struct uplink *u = arg;
 	int64_t pending_since = 0; /* when a request that is not full was first seen */
 
+	/* for top -H and tests/bench/bench_idle.sh: at most 15 bytes, cannot fail */
+	(void)pthread_setname_np(pthread_self(), "uplink");
 	while (!atomic_load(&u->stop)) {
 		uint32_t delay = 0;
 		int rc;
@@ -236,7 +254,8 @@ static void *uplink_main(void *arg)
 		} else if (u->batch.count == 0) {
 			u->storage_attempt = 0;
 			pending_since = 0;
-			uplink_wait_for_points(u, 1, 1, u->opt.flush_interval_ms);
+			/* Nothing to flush: sleep until the first point commits. */
+			uplink_wait_for_points(u, 1, 1, -1);
 			continue;
 		} else {
 			int64_t now = uplink_now_ms();
@@ -488,6 +507,8 @@ void uplink_stop(struct uplink *u)
 
 		atomic_store(&u->stop_at_ms, uplink_now_ms());
 		atomic_store(&u->stop, true);
+		/* After the flag: a thread waiting for points wakes and sees it. */
+		storage_wake(u->storage);
 		/* Taking the lock orders the flag before a waiter's check. */
 		rc = pthread_mutex_lock(&u->lock);
 		if (rc == 0) {

@@ -1,5 +1,6 @@
 /* collect.c -- the collector thread: runs every collector on its wall-clock grid and hands the
  * points to the buffer. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "collect.h"
 
 #include <errno.h>
@@ -335,6 +336,8 @@ static void *collect_thread(void *arg)
 	struct pollfd *pfd = calloc(1 + 2 * c->n, sizeof(*pfd));
 	struct collect_item **owner = calloc(1 + 2 * c->n, sizeof(*owner));
 
+	/* for top -H and tests/bench/bench_idle.sh: at most 15 bytes, cannot fail */
+	(void)pthread_setname_np(pthread_self(), "collect");
 	lineproto_buf_init(&buf, COLLECT_OUTPUT_MAX);
 	if (!pfd || !owner) {
 		log_error(COLLECT_MOD, "out of memory: the collectors do not run");

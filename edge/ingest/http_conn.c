@@ -1,4 +1,5 @@
 /* http_conn.c -- slow-loris guard: a request head must arrive within connection_timeout. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "http_internal.h"
 
 #include <errno.h>
@@ -8,9 +9,6 @@
 #include <time.h>
 
 #include "log.h"
-
-/* How often the sweeper looks, at most. */
-#define HTTP_SWEEP_MAX_MS 500u
 
 /*
  * libmicrohttpd closes a connection that stays silent for connection_timeout,
@@ -26,6 +24,12 @@
  * its CLOSED one, which libmicrohttpd sends before it closes the socket; the
  * list lock is held around both and around every shutdown(), so the sweeper
  * never touches a descriptor that was closed (and maybe reused).
+ *
+ * The sweeper does not tick: it sleeps until the earliest deadline of the
+ * list or, when no connection has one (none open, or all in a request),
+ * until one gets one (http_conn_notify, http_conn_request signal it then).
+ * A deadline given later is never earlier than the one it sleeps for: it is
+ * now + connection_timeout.
  */
 struct http_conn {
 	struct http_conn *prev, *next;
@@ -64,6 +68,8 @@ void http_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
 		if (srv->conns)
 			srv->conns->prev = c;
 		srv->conns = c;
+		if (srv->sweeper_idle)
+			pthread_cond_signal(&srv->sweeper_wake);
 		pthread_mutex_unlock(&srv->conns_lock);
 		*socket_context = c;
 		return;
@@ -90,8 +96,11 @@ void http_conn_request(struct http_server *srv, struct MHD_Connection *conn, boo
 		return;
 	pthread_mutex_lock(&srv->conns_lock);
 	c->in_request = started;
-	if (!started)
+	if (!started) {
 		c->since_ms = http_now_ms();
+		if (srv->sweeper_idle)
+			pthread_cond_signal(&srv->sweeper_wake);
+	}
 	pthread_mutex_unlock(&srv->conns_lock);
 }
 
@@ -118,32 +127,58 @@ static void http_conn_sweep(struct http_server *srv)
 			 cut == 1 ? "" : "s", srv->timeout_ms);
 }
 
+/* When the next connection is due to be cut (monotonic ms), 0 if none has
+ * a deadline. Under conns_lock. */
+static uint64_t http_conn_next_due(const struct http_server *srv)
+{
+	uint64_t next = 0;
+
+	for (const struct http_conn *c = srv->conns; c; c = c->next) {
+		uint64_t due = c->since_ms + srv->timeout_ms + 1;
+
+		if (!c->in_request && !c->cut && (next == 0 || due < next))
+			next = due;
+	}
+	return next;
+}
+
+/* Sleep on sweeper_wake for `ms` (CLOCK_MONOTONIC). Under conns_lock. */
+static void http_conn_sleep(struct http_server *srv, uint64_t ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)(ms / 1000);
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&srv->sweeper_wake, &srv->conns_lock, &until);
+}
+
 static void *http_conn_main(void *arg)
 {
 	struct http_server *srv = arg;
-	unsigned every = srv->timeout_ms / 4;
 
-	if (every > HTTP_SWEEP_MAX_MS)
-		every = HTTP_SWEEP_MAX_MS;
-	if (every == 0)
-		every = 1;
+	/* for top -H and tests/bench/bench_idle.sh: at most 15 bytes, cannot fail */
+	(void)pthread_setname_np(pthread_self(), "http-sweep");
 	pthread_mutex_lock(&srv->conns_lock);
 	while (!srv->sweeper_stop) {
-		struct timespec until;
+		uint64_t next = http_conn_next_due(srv);
+		uint64_t now = http_now_ms();
 
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += every / 1000;
-		until.tv_nsec += (long)(every % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
+		if (next == 0) {
+			srv->sweeper_idle = true;
+			pthread_cond_wait(&srv->sweeper_wake, &srv->conns_lock);
+			srv->sweeper_idle = false;
+		} else if (next > now) {
+			http_conn_sleep(srv, next - now);
+		} else {
+			pthread_mutex_unlock(&srv->conns_lock);
+			http_conn_sweep(srv);
+			pthread_mutex_lock(&srv->conns_lock);
 		}
-		pthread_cond_timedwait(&srv->sweeper_wake, &srv->conns_lock, &until);
-		if (srv->sweeper_stop)
-			break;
-		pthread_mutex_unlock(&srv->conns_lock);
-		http_conn_sweep(srv);
-		pthread_mutex_lock(&srv->conns_lock);
 	}
 	pthread_mutex_unlock(&srv->conns_lock);
 	return NULL;

@@ -52,6 +52,7 @@ struct http_server {
 	bool sweeper_stop;
 	bool sweeper_started;
 	bool sweeper_cond_ok;
+	bool sweeper_idle; /* asleep with no deadline: a new one signals sweeper_wake */
 };
 
 /* Which API a request speaks: it decides the error format and the 2xx. */
