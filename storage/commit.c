@@ -1,6 +1,7 @@
 /* commit.c -- one write transaction of the writer: acks, rejects, bounds, then the appends. */
 #include "storage_internal.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <inttypes.h>
@@ -283,7 +284,7 @@ static int storage_append_jobs(struct storage *s, struct storage_job *jobs, int6
 static int storage_commit_try(struct storage *s, struct storage_job *jobs, int with_appends,
 			      struct storage_delta *d)
 {
-	int64_t now_ns = storage_now_ns();
+	int64_t now_ns = clock_wall_ns();
 	int appends = 0;
 	int result;
 
@@ -338,7 +339,7 @@ static void storage_apply_delta(struct storage *s, const struct storage_delta *d
 /* Drops and refusals are counted always, logged at most every 10 s. */
 static void storage_log_bounds(struct storage *s, const struct storage_delta *d)
 {
-	int64_t now = storage_now_ns();
+	int64_t now = clock_mono_ns();
 
 	s->drop_unlogged += d->dropped;
 	s->full_unlogged += d->refused;

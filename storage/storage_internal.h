@@ -105,7 +105,9 @@ struct storage {
 	sqlite3_stmt *select_batch;
 	int wal_ready; /* the file is ours and in WAL mode: checkpoint on close */
 
-	/* writer thread only (and storage_open before it starts) */
+	/* writer thread only (and storage_open before it starts); the _ns
+	 * times below are clock_mono_ns(): intervals never run on the wall
+	 * clock, which may step back (received_ns stays wall clock) */
 	int64_t next_id;	/* ids are never reused while the process runs */
 	int64_t drop_logged_ns; /* rate limits of the bound messages */
 	uint64_t drop_unlogged;
@@ -188,9 +190,6 @@ int storage_connect(const char *path, int flags, sqlite3 **out);
 
 /* Close a connection (NULL-safe); failures are logged. */
 void storage_disconnect(sqlite3 *db, const char *path);
-
-/* CLOCK_REALTIME in ns since the epoch (0 if the clock fails, logged). */
-int64_t storage_now_ns(void);
 
 /* --- schema.c: checks, pragmas, migrations on the writer connection. --- */
 
