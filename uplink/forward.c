@@ -2,25 +2,15 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "answer.h"
 #include "backoff.h"
+#include "clock.h"
 #include "log.h"
 #include "uplink_internal.h"
 
 #define UPLINK_DESCRIBE_SIZE 512       /* a failure for a log line */
 #define UPLINK_RETRY_AFTER_MIN_MS 1000 /* "Retry-After: 0" must not make a busy loop */
-
-/* Wall-clock milliseconds for people (/status); 0 if unreadable. */
-static int64_t uplink_wall_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Remember the last failure for uplink_get_stats(). */
 static void uplink_set_error(struct uplink *u, enum uplink_error_class cls, const char *text)
@@ -34,7 +24,7 @@ static void uplink_set_error(struct uplink *u, enum uplink_error_class cls, cons
 	if (rc != 0)
 		log_error(UPLINK_MODULE, "error_lock: %s", strerror(rc));
 	atomic_store(&u->last_error_class, (int)cls);
-	atomic_store(&u->last_error_ms, uplink_wall_ms());
+	atomic_store(&u->last_error_ms, clock_wall_ns() / 1000000);
 }
 
 /* Contract in uplink_internal.h. */
@@ -49,7 +39,7 @@ uint32_t uplink_storage_failed(struct uplink *u, const char *what, int rc)
 				 backoff_random(&u->rng));
 	snprintf(text, sizeof(text), "%s: %s", what, storage_strerror(rc));
 	uplink_set_error(u, UPLINK_ERROR_STORAGE, text);
-	if (uplink_log_due(&u->storage_logged_ms, uplink_now_ms()))
+	if (uplink_log_due(&u->storage_logged_ms, clock_mono_ms()))
 		log_error(UPLINK_MODULE, "%s; retrying in %" PRIu32 " ms", text, delay);
 	return delay;
 }
@@ -79,7 +69,7 @@ static void uplink_delivered(struct uplink *u)
 
 	atomic_fetch_add(&u->requests_ok, 1);
 	atomic_fetch_add(&u->points_sent, w->count);
-	atomic_store(&u->last_success_ms, uplink_wall_ms());
+	atomic_store(&u->last_success_ms, clock_wall_ns() / 1000000);
 	if (atomic_exchange(&u->auth_failed, 0))
 		log_info(UPLINK_MODULE, "InfluxDB accepts the credentials again");
 	if (u->failing)
@@ -105,7 +95,7 @@ static uint32_t uplink_reject(struct uplink *u, size_t n)
 	const struct storage_batch *b = &u->batch;
 	size_t first = u->win.first;
 	char reason[UPLINK_REASON_MAX];
-	int64_t now = uplink_now_ms();
+	int64_t now = clock_mono_ms();
 	int len;
 	int rc;
 
@@ -242,7 +232,7 @@ static uint32_t uplink_keep(struct uplink *u, enum uplink_error_class cls)
 {
 	char what[UPLINK_DESCRIBE_SIZE];
 	uint32_t failures = atomic_fetch_add(&u->consecutive_failures, 1) + 1;
-	int64_t now = uplink_now_ms();
+	int64_t now = clock_mono_ms();
 	uint32_t delay;
 
 	if (u->attempt < UINT32_MAX)
@@ -271,7 +261,7 @@ static uint32_t uplink_keep(struct uplink *u, enum uplink_error_class cls)
 
 		storage_get_stats(u->storage, &st);
 		if (st.oldest_received_ns > 0)
-			age_s = (uplink_wall_ms() - st.oldest_received_ns / 1000000) / 1000;
+			age_s = (clock_wall_ns() - st.oldest_received_ns) / 1000000000;
 		log_warn(UPLINK_MODULE,
 			 "delivery still failing after %" PRIu32 " attempts (%s): %s; %" PRIu64
 			 " points buffered, the oldest for %" PRId64 " s; retrying in %" PRIu32

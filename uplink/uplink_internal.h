@@ -85,9 +85,6 @@ struct uplink {
 	uint64_t rejects_unlogged; /* points rejected since the last reject log line */
 };
 
-/* Monotonic milliseconds; 0 if the clock cannot be read (never on Linux). Any thread. */
-int64_t uplink_now_ms(void);
-
 /* The forwarder starts a step of work now (for uplink_heartbeat_ms()). */
 void uplink_busy(struct uplink *u);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "collect_config.h"
 #include "collect_internal.h"
 #include "collect_sysfs.h"
@@ -36,24 +37,10 @@ struct collect_append {
 	uint64_t points;
 };
 
-int64_t collect_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t collect_wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 void collect_problem(struct collect_item *it, uint64_t errors, const char *msg)
 {
 	struct collect *c = it->owner;
-	int64_t now = collect_mono_ms();
+	int64_t now = clock_mono_ms();
 	struct collect_logged *slot = &it->logged[0];
 
 	pthread_mutex_lock(&c->lock);
@@ -168,7 +155,7 @@ int collect_submit(struct collect_item *it, struct lineproto_buf *buf)
 	if (rc == STORAGE_ERR_BUSY && c->n_retry < COLLECT_RETRY_MAX_ITEMS &&
 	    c->retry_bytes + len <= COLLECT_RETRY_MAX_BYTES) {
 		if (c->n_retry == 0)
-			c->retry_at_ms = collect_mono_ms() + COLLECT_RETRY_MS;
+			c->retry_at_ms = clock_mono_ms() + COLLECT_RETRY_MS;
 		c->retry[c->n_retry++] = (struct collect_retry){.it = it, .text = text, .len = len};
 		c->retry_bytes += len;
 		log_debug(COLLECT_MOD, "%s: buffer busy, %zu bytes kept for a retry", it->cfg.name,
@@ -194,7 +181,7 @@ static void collect_retry_flush(struct collect *c)
 	}
 	memmove(c->retry, c->retry + done, (c->n_retry - done) * sizeof(*c->retry));
 	c->n_retry -= done;
-	c->retry_at_ms = collect_mono_ms() + COLLECT_RETRY_MS;
+	c->retry_at_ms = clock_mono_ms() + COLLECT_RETRY_MS;
 }
 
 /* Read a sysfs collector or the edge's figures for grid time ts. */
@@ -296,8 +283,8 @@ static void collect_drain(struct collect *c)
 {
 	for (size_t i = 0; i < c->n; i++)
 		collect_exec_abort(&c->items[i]);
-	int64_t give_up = collect_mono_ms() + COLLECT_STOP_RETRY_MS;
-	while (c->n_retry > 0 && collect_mono_ms() < give_up) {
+	int64_t give_up = clock_mono_ms() + COLLECT_STOP_RETRY_MS;
+	while (c->n_retry > 0 && clock_mono_ms() < give_up) {
 		collect_retry_flush(c);
 		if (c->n_retry > 0)
 			poll(NULL, 0, 10);
@@ -326,7 +313,7 @@ static void *collect_thread(void *arg)
 		goto out;
 	}
 	while (!collect_stopping(c)) {
-		int64_t now = collect_wall_ns(), now_ms = collect_mono_ms();
+		int64_t now = clock_wall_ns(), now_ms = clock_mono_ms();
 		int64_t wake_ms = now_ms + 3600 * 1000;
 
 		for (size_t i = 0; i < c->n; i++) {
@@ -344,8 +331,8 @@ static void *collect_thread(void *arg)
 		if (c->n_retry > 0 && c->retry_at_ms < wake_ms)
 			wake_ms = c->retry_at_ms;
 		/* Sleep until the earliest grid time (rounded up to a whole ms). */
-		now = collect_wall_ns();
-		now_ms = collect_mono_ms();
+		now = clock_wall_ns();
+		now_ms = clock_mono_ms();
 		for (size_t i = 0; i < c->n; i++) {
 			int64_t due =
 			    now_ms + (c->items[i].next_ns - now + NS_PER_MS - 1) / NS_PER_MS;
@@ -409,7 +396,7 @@ int collect_start(const struct collect_config *list, size_t n, const char *sysfs
 		  const struct collect_sources *sources, struct collect **out)
 {
 	struct collect *c = calloc(1, sizeof(*c));
-	int64_t now = collect_wall_ns();
+	int64_t now = clock_wall_ns();
 
 	*out = NULL;
 	if (!c) {

@@ -65,10 +65,6 @@ struct collect {
 	int64_t retry_at_ms;
 };
 
-/* CLOCK_MONOTONIC in ms / CLOCK_REALTIME in ns. Any thread. */
-int64_t collect_mono_ms(void);
-int64_t collect_wall_ns(void);
-
 /* Count `errors` problems of `it`, keep `msg` as its last_error and log it at
  * warn level (the first time, and an identical message again only after an
  * hour). Collector thread. */

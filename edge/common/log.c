@@ -1,6 +1,8 @@
 /* log.c -- leveled logging to stderr (journald adds its own timestamps). */
 #include "log.h"
 
+#include "clock.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,17 +33,17 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	if ((int)level < atomic_load(&min_level))
 		return;
 
-	struct timespec now;
+	int64_t now_ns = clock_wall_ns();
+	time_t now_s = (time_t)(now_ns / 1000000000);
 	struct tm tm;
 	char stamp[32];
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
+	gmtime_r(&now_s, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 
 	/* Build the whole line first so concurrent threads never interleave. */
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s.%03ldZ %s [%s] ", stamp, now.tv_nsec / 1000000L,
-			 level_names[level], module);
+	int n = snprintf(line, sizeof(line), "%s.%03ldZ %s [%s] ", stamp,
+			 (long)(now_ns % 1000000000 / 1000000), level_names[level], module);
 	if (n < 0)
 		return;
 	va_list ap;

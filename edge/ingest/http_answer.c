@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 enum MHD_Result http_respond(struct MHD_Connection *conn, unsigned status, const char *body,
@@ -154,10 +154,7 @@ static void http_warn_not_stored(size_t points, int rc)
 {
 	static atomic_int_fast64_t last_ms;
 	static atomic_uint_fast64_t quiet;
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	int64_t now_ms = clock_mono_ms();
 	int64_t last = atomic_load(&last_ms);
 	if (last != 0 && now_ms - last < 10000) {
 		atomic_fetch_add(&quiet, 1);

@@ -10,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "addr.h"
+#include "clock.h"
 #include "lineproto_parse.h"
 #include "log.h"
 
@@ -49,14 +48,6 @@ struct udp_append {
 	size_t points;
 };
 
-static uint64_t udp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void udp_settle(struct udp_listener *u)
 {
 	pthread_mutex_lock(&u->lock);
@@ -83,8 +74,8 @@ static void udp_on_committed(void *arg, int result)
 static void udp_refused(struct udp_listener *u, size_t points, int rc, uint64_t *warned_ms)
 {
 	atomic_fetch_add(&u->dropped, points);
-	if (udp_now_ms() - *warned_ms >= UDP_WARN_EVERY_MS) {
-		*warned_ms = udp_now_ms();
+	if ((uint64_t)clock_mono_ms() - *warned_ms >= UDP_WARN_EVERY_MS) {
+		*warned_ms = (uint64_t)clock_mono_ms();
 		log_warn(UDP_LOG, "points dropped: %s", storage_strerror(rc));
 	}
 }
@@ -155,7 +146,7 @@ static void *udp_main(void *arg)
 {
 	struct udp_listener *u = arg;
 	uint64_t warned_ms = 0;
-	uint64_t logged_ms = udp_now_ms();
+	uint64_t logged_ms = (uint64_t)clock_mono_ms();
 	uint64_t logged_datagrams = 0;
 	char *buf = malloc(UDP_DATAGRAM_MAX);
 
@@ -188,13 +179,13 @@ static void *udp_main(void *arg)
 				udp_handle(u, buf, (size_t)n, &warned_ms);
 			}
 		}
-		if (udp_now_ms() - logged_ms >= UDP_STATS_EVERY_MS) {
+		if ((uint64_t)clock_mono_ms() - logged_ms >= UDP_STATS_EVERY_MS) {
 			uint64_t d = atomic_load(&u->datagrams);
 
 			if (d != logged_datagrams)
 				udp_log_totals(u, "so far: ");
 			logged_datagrams = d;
-			logged_ms = udp_now_ms();
+			logged_ms = (uint64_t)clock_mono_ms();
 		}
 	}
 	free(buf);

@@ -6,26 +6,12 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 
 /* Guards every struct status_drain (/status may be asked on several threads)
  * and the collectors while /status reads them (see status_set_collect()). */
 static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
-
-int64_t status_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Seconds since a wall-clock time in ns; 0 for "never" (0). */
 static double status_age_s(int64_t now_ns, int64_t then_ns)
@@ -35,7 +21,7 @@ static double status_age_s(int64_t now_ns, int64_t then_ns)
 
 static void add_buffer(cJSON *root, const struct storage_stats *st)
 {
-	int64_t now_ns = wall_ns();
+	int64_t now_ns = clock_wall_ns();
 	cJSON *b = cJSON_AddObjectToObject(root, "buffer");
 	if (!b)
 		return;
@@ -83,7 +69,7 @@ static void add_drain(cJSON *o, struct status_sources *src, const struct storage
 	uint64_t at_start =
 	    st->points + gone >= st->appended_total ? st->points + gone - st->appended_total : 0;
 	uint64_t points = st->points;
-	int64_t now = status_now_ms();
+	int64_t now = clock_mono_ms();
 	double rate = 0.0, eta = -1.0;
 	int known;
 
@@ -107,7 +93,8 @@ static void add_drain(cJSON *o, struct status_sources *src, const struct storage
 
 static void add_uplink(cJSON *root, struct status_sources *src, const struct storage_stats *st)
 {
-	int64_t now_ms = wall_ns() / 1000000; /* the uplink stamps its times by the wall clock */
+	int64_t now_ms =
+	    clock_wall_ns() / 1000000; /* the uplink stamps its times by the wall clock */
 	struct uplink_stats u;
 	cJSON *o = cJSON_AddObjectToObject(root, "uplink");
 	if (!o)
@@ -180,7 +167,7 @@ static void add_collector(cJSON *list, const struct collect_stats *cs, int64_t n
 static void add_collectors(cJSON *root, struct collect *c)
 {
 	cJSON *list = cJSON_AddArrayToObject(root, "collectors");
-	int64_t now_ns = wall_ns();
+	int64_t now_ns = clock_wall_ns();
 	size_t n = collect_count(c);
 
 	for (size_t i = 0; list && i < n; i++) {
@@ -242,7 +229,7 @@ cJSON *status_document(struct status_sources *src, struct http_server *srv)
 void status_fill(void *arg, struct cJSON *root)
 {
 	struct status_sources *src = arg;
-	int64_t now = status_now_ms();
+	int64_t now = clock_mono_ms();
 	struct storage_stats st;
 
 	storage_get_stats(src->storage, &st);
