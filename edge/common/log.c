@@ -28,6 +28,11 @@ int log_level_parse(const char *name, enum log_level *out)
 	return -1;
 }
 
+const char *log_level_name(unsigned level)
+{
+	return level < sizeof(level_names) / sizeof(level_names[0]) ? level_names[level] : "?";
+}
+
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
 	if ((int)level < atomic_load(&min_level))
@@ -43,7 +48,7 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	/* Build the whole line first so concurrent threads never interleave. */
 	char line[1024];
 	int n = snprintf(line, sizeof(line), "%s.%03ldZ %s [%s] ", stamp,
-			 (long)(now_ns % 1000000000 / 1000000), level_names[level], module);
+			 (long)(now_ns % 1000000000 / 1000000), log_level_name(level), module);
 	if (n < 0)
 		return;
 	va_list ap;

@@ -15,6 +15,10 @@ void log_set_level(enum log_level level);
 /* "debug", "info", "warn" or "error" -> *out. Returns 0, or -1 if unknown. */
 int log_level_parse(const char *name, enum log_level *out);
 
+/* The name of a level ("debug" .. "error"; "?" out of range), a static
+ * string. Pure; any thread. */
+const char *log_level_name(unsigned level);
+
 /* One line on stderr: "2026-11-28T05:44:27.123Z info [module] text".
  * Thread-safe; never logs secrets handed to it, so do not hand it any. */
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)

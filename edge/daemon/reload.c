@@ -11,8 +11,6 @@
 #define RELOAD_MOD "reload"
 #define RELOAD_LIST_MAX 1024
 
-static const char *const reload_level_names[] = {"debug", "info", "warn", "error"};
-
 /* The whole configuration as config_print() renders it: one malloc'd string
  * (the caller frees it), or NULL when out of memory. */
 static char *reload_render(const struct edge_config *c)
@@ -108,8 +106,8 @@ int reload_apply(struct edge_config *running, const struct edge_config *fresh)
 	if (fresh->log_level != old_level && fresh->log_level < 4 && old_level < 4) {
 		running->log_level = fresh->log_level;
 		log_set_level((enum log_level)fresh->log_level);
-		log_info(RELOAD_MOD, "log.level %s -> %s: applied", reload_level_names[old_level],
-			 reload_level_names[fresh->log_level]);
+		log_info(RELOAD_MOD, "log.level %s -> %s: applied", log_level_name(old_level),
+			 log_level_name(fresh->log_level));
 	}
 	changed = reload_changed_keys(running, fresh, list, sizeof(list));
 	if (changed < 0) {

@@ -4,6 +4,8 @@
 #include <cJSON.h>
 #include <string.h>
 
+#include "log.h"
+
 int status_url_strip_credentials(const char *url, char *out, size_t cap)
 {
 	const char *scheme = strstr(url, "://");
@@ -38,13 +40,6 @@ int status_url_strip_credentials(const char *url, char *out, size_t cap)
 static const char *status_str(const char *s)
 {
 	return s ? s : "";
-}
-
-static const char *status_level_name(unsigned level)
-{
-	static const char *const names[] = {"debug", "info", "warn", "error"};
-
-	return level < sizeof(names) / sizeof(names[0]) ? names[level] : "?";
 }
 
 static void status_add_uplink_config(cJSON *config, const struct edge_config *c)
@@ -104,6 +99,5 @@ void status_add_config(cJSON *root, const struct edge_config *c)
 	o = cJSON_AddObjectToObject(config, "log");
 	if (o) /* SIGHUP may change it on the main thread: an atomic read */
 		cJSON_AddStringToObject(
-		    o, "level",
-		    status_level_name(__atomic_load_n(&c->log_level, __ATOMIC_RELAXED)));
+		    o, "level", log_level_name(__atomic_load_n(&c->log_level, __ATOMIC_RELAXED)));
 }
