@@ -7,9 +7,9 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define STORAGE_REASON_MAX 1024			 /* bytes of a rejection reason kept */
-#define STORAGE_BOUND_LOG_NS (10 * 1000000000LL) /* one bound message per 10 s */
-#define STORAGE_ACK_CHUNK 500			 /* rows per transaction on a full disk */
+#define STORAGE_REASON_MAX 1024	   /* bytes of a rejection reason kept */
+#define STORAGE_BOUND_LOG_MS 10000 /* one bound message per 10 s */
+#define STORAGE_ACK_CHUNK 500	   /* rows per transaction on a full disk */
 
 struct storage_stmt_def {
 	size_t offset; /* of the sqlite3_stmt * in struct storage */
@@ -339,28 +339,21 @@ static void storage_apply_delta(struct storage *s, const struct storage_delta *d
 /* Drops and refusals are counted always, logged at most every 10 s. */
 static void storage_log_bounds(struct storage *s, const struct storage_delta *d)
 {
-	int64_t now = clock_mono_ns();
+	uint64_t dropped = log_limit(&s->drop_log, STORAGE_BOUND_LOG_MS, d->dropped);
+	uint64_t refused = log_limit(&s->full_log, STORAGE_BOUND_LOG_MS, d->refused);
 
-	s->drop_unlogged += d->dropped;
-	s->full_unlogged += d->refused;
-	if (s->drop_unlogged && now - s->drop_logged_ns >= STORAGE_BOUND_LOG_NS) {
+	if (dropped)
 		log_warn(STORAGE_LOG,
 			 "%s: buffer full (max_size %" PRIu64 " B, min_free_disk %" PRIu64
 			 " B): dropped the %" PRIu64 " oldest undelivered points (%" PRIu64
 			 " since start)",
-			 s->path, s->max_size, s->min_free_disk, s->drop_unlogged,
+			 s->path, s->max_size, s->min_free_disk, dropped,
 			 atomic_load(&s->dropped_total));
-		s->drop_unlogged = 0;
-		s->drop_logged_ns = now;
-	}
-	if (s->full_unlogged && now - s->full_logged_ns >= STORAGE_BOUND_LOG_NS) {
+	if (refused)
 		log_warn(STORAGE_LOG,
 			 "%s: buffer full (max_size %" PRIu64 " B, min_free_disk %" PRIu64
 			 " B): refused %" PRIu64 " new points",
-			 s->path, s->max_size, s->min_free_disk, s->full_unlogged);
-		s->full_unlogged = 0;
-		s->full_logged_ns = now;
-	}
+			 s->path, s->max_size, s->min_free_disk, refused);
 }
 
 static void storage_set_results(struct storage_job *jobs, int appends, int result)

@@ -4,6 +4,8 @@
 
 #include "storage.h"
 
+#include "log.h"
+
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -108,11 +110,9 @@ struct storage {
 	/* writer thread only (and storage_open before it starts); the _ns
 	 * times below are clock_mono_ns(): intervals never run on the wall
 	 * clock, which may step back (received_ns stays wall clock) */
-	int64_t next_id;	/* ids are never reused while the process runs */
-	int64_t drop_logged_ns; /* rate limits of the bound messages */
-	uint64_t drop_unlogged;
-	int64_t full_logged_ns;
-	uint64_t full_unlogged;
+	int64_t next_id;	   /* ids are never reused while the process runs */
+	struct log_limit drop_log; /* rate limits of the bound messages */
+	struct log_limit full_log;
 	int64_t vacuum_failed_ns; /* a failed incremental vacuum waits a while */
 	int shrink_due;		  /* storage_space_shrink has more to do */
 	int64_t disk_checked_ns;  /* the last statvfs, see storage_space_room */

@@ -39,7 +39,7 @@ uint32_t uplink_storage_failed(struct uplink *u, const char *what, int rc)
 				 backoff_random(&u->rng));
 	snprintf(text, sizeof(text), "%s: %s", what, storage_strerror(rc));
 	uplink_set_error(u, UPLINK_ERROR_STORAGE, text);
-	if (uplink_log_due(&u->storage_logged_ms, clock_mono_ms()))
+	if (log_limit(&u->storage_log, UPLINK_LOG_EVERY_MS, 1))
 		log_error(UPLINK_MODULE, "%s; retrying in %" PRIu32 " ms", text, delay);
 	return delay;
 }
@@ -77,7 +77,7 @@ static void uplink_delivered(struct uplink *u)
 			 failures);
 	u->failing = false;
 	u->attempt = 0;
-	u->auth_logged_ms = 0;
+	log_limit_reset(&u->auth_log);
 	u->db_create_tried = false;
 	if (u->probe_points > 0 && w->last_id >= u->suspect_last_id)
 		u->probe_points = 0;
@@ -95,7 +95,7 @@ static uint32_t uplink_reject(struct uplink *u, size_t n)
 	const struct storage_batch *b = &u->batch;
 	size_t first = u->win.first;
 	char reason[UPLINK_REASON_MAX];
-	int64_t now = clock_mono_ms();
+	uint64_t unlogged;
 	int len;
 	int rc;
 
@@ -117,14 +117,12 @@ static uint32_t uplink_reject(struct uplink *u, size_t n)
 					     rc);
 	u->storage_attempt = 0;
 	atomic_fetch_add(&u->points_rejected, n);
-	u->rejects_unlogged += n;
-	if (uplink_log_due(&u->reject_logged_ms, now)) {
+	unlogged = log_limit(&u->reject_log, UPLINK_LOG_EVERY_MS, n);
+	if (unlogged)
 		log_warn(UPLINK_MODULE,
 			 "InfluxDB refuses %" PRIu64 " point(s) for good: see the `rejected` table "
 			 "(%s)",
-			 u->rejects_unlogged, reason);
-		u->rejects_unlogged = 0;
-	}
+			 unlogged, reason);
 	return 0;
 }
 
@@ -232,7 +230,6 @@ static uint32_t uplink_keep(struct uplink *u, enum uplink_error_class cls)
 {
 	char what[UPLINK_DESCRIBE_SIZE];
 	uint32_t failures = atomic_fetch_add(&u->consecutive_failures, 1) + 1;
-	int64_t now = clock_mono_ms();
 	uint32_t delay;
 
 	if (u->attempt < UINT32_MAX)
@@ -241,20 +238,20 @@ static uint32_t uplink_keep(struct uplink *u, enum uplink_error_class cls)
 	uplink_describe(u, what, sizeof(what));
 	if (cls == UPLINK_ERROR_AUTH) {
 		atomic_store(&u->auth_failed, 1);
-		if (uplink_log_due(&u->auth_logged_ms, now))
+		if (log_limit(&u->auth_log, UPLINK_LOG_EVERY_MS, 1))
 			log_error(UPLINK_MODULE,
 				  "authentication failed (%s): check [uplink] %s; %zu points kept, "
 				  "retrying every %" PRIu32 " ms",
 				  what,
 				  u->opt.api == UPLINK_API_V2 ? "token" : "username and password",
 				  u->win.count, delay);
-		u->fail_logged_ms = now != 0 ? now : 1;
+		log_limit_restart(&u->fail_log);
 	} else if (!u->failing) {
 		log_warn(UPLINK_MODULE,
 			 "delivery failing (%s): %s; %zu points kept, retrying in %" PRIu32 " ms",
 			 uplink_error_class_name(cls), what, u->win.count, delay);
-		u->fail_logged_ms = now != 0 ? now : 1;
-	} else if (uplink_log_due(&u->fail_logged_ms, now)) {
+		log_limit_restart(&u->fail_log);
+	} else if (log_limit(&u->fail_log, UPLINK_LOG_EVERY_MS, 1)) {
 		struct storage_stats st;
 
 		int64_t age_s = 0;

@@ -20,15 +20,6 @@
 #define UPLINK_READ_MAX_BYTES (16u << 20) /* but never more than this in memory */
 
 /* Contract in uplink_internal.h. */
-bool uplink_log_due(int64_t *last, int64_t now)
-{
-	if (*last != 0 && now - *last < UPLINK_LOG_EVERY_MS)
-		return false;
-	*last = now != 0 ? now : 1;
-	return true;
-}
-
-/* Contract in uplink_internal.h. */
 void uplink_busy(struct uplink *u)
 {
 	atomic_store(&u->busy_since_ms, clock_mono_ms()); /* never 0 */

@@ -40,7 +40,6 @@ struct collect_append {
 void collect_problem(struct collect_item *it, uint64_t errors, const char *msg)
 {
 	struct collect *c = it->owner;
-	int64_t now = clock_mono_ms();
 	struct collect_logged *slot = &it->logged[0];
 
 	pthread_mutex_lock(&c->lock);
@@ -50,20 +49,24 @@ void collect_problem(struct collect_item *it, uint64_t errors, const char *msg)
 	/* The same slot when seen before, else the oldest one. */
 	for (size_t i = 0; i < COLLECT_LOGGED; i++) {
 		struct collect_logged *l = &it->logged[i];
-		if (l->ms && strncmp(l->msg, msg, sizeof(l->msg) - 1) == 0) {
+		int64_t last = atomic_load(&l->limit.last_ms);
+		if (last && strncmp(l->msg, msg, sizeof(l->msg) - 1) == 0) {
 			slot = l;
 			break;
 		}
-		if (l->ms < slot->ms)
+		if (last < atomic_load(&slot->limit.last_ms))
 			slot = l;
 	}
-	bool seen = slot->ms && strncmp(slot->msg, msg, sizeof(slot->msg) - 1) == 0;
-	if (seen && now - slot->ms < COLLECT_LOG_AGAIN_MS)
+	bool seen = atomic_load(&slot->limit.last_ms) &&
+		    strncmp(slot->msg, msg, sizeof(slot->msg) - 1) == 0;
+	if (!seen) {
+		log_limit_reset(&slot->limit);
+		snprintf(slot->msg, sizeof(slot->msg), "%s", msg);
+	}
+	if (!log_limit(&slot->limit, COLLECT_LOG_AGAIN_MS, 1))
 		return;
 	log_warn(COLLECT_MOD, "%s: %s%s", it->cfg.name, msg,
 		 seen ? " (still; an identical problem is logged once an hour)" : "");
-	snprintf(slot->msg, sizeof(slot->msg), "%s", msg);
-	slot->ms = now;
 }
 
 uint64_t collect_errors_total(struct collect *c)

@@ -11,6 +11,7 @@
 
 #include "collect.h"
 #include "lineproto.h"
+#include "log.h"
 
 #define COLLECT_MOD "collect"
 #define COLLECT_OUTPUT_MAX (1u << 20) /* stdout of one exec run, points of one run */
@@ -36,7 +37,7 @@ struct collect;
 #define COLLECT_LOGGED 4
 struct collect_logged {
 	char msg[160];
-	int64_t ms; /* CLOCK_MONOTONIC when logged; 0: empty slot */
+	struct log_limit limit; /* limit.last_ms 0: an empty slot */
 };
 
 struct collect_item {

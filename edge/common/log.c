@@ -33,6 +33,34 @@ const char *log_level_name(unsigned level)
 	return level < sizeof(level_names) / sizeof(level_names[0]) ? level_names[level] : "?";
 }
 
+uint64_t log_limit(struct log_limit *l, int64_t every_ms, uint64_t n)
+{
+	int64_t now = clock_mono_ms(); /* never 0 */
+	int64_t last;
+
+	if (n > 0)
+		atomic_fetch_add(&l->pending, n);
+	if (atomic_load(&l->pending) == 0)
+		return 0;
+	last = atomic_load(&l->last_ms);
+	if (last != 0 && now - last < every_ms)
+		return 0;
+	if (!atomic_compare_exchange_strong(&l->last_ms, &last, now))
+		return 0; /* another thread writes this line */
+	return atomic_exchange(&l->pending, 0);
+}
+
+void log_limit_restart(struct log_limit *l)
+{
+	atomic_store(&l->pending, 0);
+	atomic_store(&l->last_ms, clock_mono_ms());
+}
+
+void log_limit_reset(struct log_limit *l)
+{
+	atomic_store(&l->last_ms, 0);
+}
+
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
 	if ((int)level < atomic_load(&min_level))

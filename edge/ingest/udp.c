@@ -71,17 +71,16 @@ static void udp_on_committed(void *arg, int result)
 }
 
 /* Counts points storage refused, with a warning at most every 10 s. */
-static void udp_refused(struct udp_listener *u, size_t points, int rc, uint64_t *warned_ms)
+static void udp_refused(struct udp_listener *u, size_t points, int rc, struct log_limit *warned)
 {
 	atomic_fetch_add(&u->dropped, points);
-	if ((uint64_t)clock_mono_ms() - *warned_ms >= UDP_WARN_EVERY_MS) {
-		*warned_ms = (uint64_t)clock_mono_ms();
+	if (log_limit(warned, UDP_WARN_EVERY_MS, 1))
 		log_warn(UDP_LOG, "points dropped: %s", storage_strerror(rc));
-	}
 }
 
 /* Parses one datagram and hands its valid points to storage. */
-static void udp_handle(struct udp_listener *u, const char *data, size_t len, uint64_t *warned_ms)
+static void udp_handle(struct udp_listener *u, const char *data, size_t len,
+		       struct log_limit *warned)
 {
 	struct lineproto_parse_options o = {
 	    .precision_ns = LINEPROTO_NS,
@@ -110,7 +109,7 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len, uin
 		goto out;
 	a = malloc(sizeof(*a));
 	if (!a) {
-		udp_refused(u, report.points, STORAGE_ERR_NOMEM, warned_ms);
+		udp_refused(u, report.points, STORAGE_ERR_NOMEM, warned);
 		goto out;
 	}
 	a->u = u;
@@ -125,7 +124,7 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len, uin
 		udp_settle(u);
 		free(a);
 		free(text);
-		udp_refused(u, report.points, rc, warned_ms);
+		udp_refused(u, report.points, rc, warned);
 	}
 out:
 	lineproto_buf_free(&out);
@@ -145,7 +144,7 @@ static void udp_log_totals(struct udp_listener *u, const char *when)
 static void *udp_main(void *arg)
 {
 	struct udp_listener *u = arg;
-	uint64_t warned_ms = 0;
+	struct log_limit warned = {0};
 	uint64_t logged_ms = (uint64_t)clock_mono_ms();
 	uint64_t logged_datagrams = 0;
 	char *buf = malloc(UDP_DATAGRAM_MAX);
@@ -176,7 +175,7 @@ static void *udp_main(void *arg)
 					  n);
 			} else if (n >= 0) {
 				atomic_fetch_add(&u->datagrams, 1);
-				udp_handle(u, buf, (size_t)n, &warned_ms);
+				udp_handle(u, buf, (size_t)n, &warned);
 			}
 		}
 		if ((uint64_t)clock_mono_ms() - logged_ms >= UDP_STATS_EVERY_MS) {
