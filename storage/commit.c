@@ -3,6 +3,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "text.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -215,11 +216,8 @@ static int storage_reject_job(struct storage *s, const struct storage_job *job, 
 	int result = STORAGE_OK;
 	int rc;
 
-	if (len > STORAGE_REASON_MAX) {
-		len = STORAGE_REASON_MAX;
-		while (len > 0 && ((unsigned char)reason[len] & 0xc0) == 0x80)
-			len--; /* do not cut a UTF-8 sequence */
-	}
+	if (len > STORAGE_REASON_MAX)
+		len = text_utf8_cut(reason, STORAGE_REASON_MAX); /* do not split a character */
 	for (size_t i = 0; i < job->nids && result == STORAGE_OK; i++)
 		result = storage_reject_one(s, job->ids[i], now_ns, reason, (int)len, d);
 	sqlite3_clear_bindings(s->reject_copy); /* the reason is the caller's */

@@ -314,22 +314,3 @@ size_t uplink_answer_quoted_lines(const char *message, const char *text, size_t 
 	}
 	return answer_sort_unique(out, n);
 }
-
-/* Contract in answer.h. */
-void uplink_answer_drop_partial_utf8(char *s)
-{
-	size_t end = strlen(s);
-	size_t lead = end;
-	unsigned char c;
-	size_t need;
-
-	while (lead > 0 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
-		lead--;
-	if (lead == 0)
-		return;
-	lead--; /* the last sequence's first byte */
-	c = (unsigned char)s[lead];
-	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	if (end - lead < need)
-		s[lead] = '\0';
-}

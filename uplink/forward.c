@@ -7,6 +7,7 @@
 #include "backoff.h"
 #include "clock.h"
 #include "log.h"
+#include "text.h"
 #include "uplink_internal.h"
 
 #define UPLINK_DESCRIBE_SIZE 512       /* a failure for a log line */
@@ -110,7 +111,7 @@ static uint32_t uplink_reject(struct uplink *u, size_t n)
 	if (len < 0)
 		reason[0] = '\0';
 	if (len >= (int)sizeof(reason))
-		uplink_answer_drop_partial_utf8(reason);
+		reason[text_utf8_cut(reason, strlen(reason))] = '\0';
 	rc = storage_reject(u->storage, u->line_ids, n, reason);
 	if (rc != STORAGE_OK)
 		return uplink_storage_failed(u, "refused points could not be moved to `rejected`",
