@@ -14,7 +14,7 @@
  *    without an RTC, fake-hwclock, an operator) never moves;
  *  - only times that people or InfluxDB read are on the wall clock: point
  *    timestamps, received_ns, "last success at", log lines.
- * No other code calls clock_gettime().
+ * No other code calls clock_gettime() or time().
  */
 
 /* CLOCK_MONOTONIC in ns (plus the test offset, see clock_set_source). Never
