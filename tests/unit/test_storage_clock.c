@@ -45,19 +45,6 @@ static int clock_teardown(void **state)
 	return teardown(state);
 }
 
-static struct storage *open_min_free(const char *path, uint64_t min_free)
-{
-	struct storage_options o = {.path = path,
-				    .durability = STORAGE_DURABILITY_NORMAL,
-				    .min_free_disk = min_free,
-				    .full_policy = STORAGE_FULL_REJECT_NEW};
-	struct storage *s = NULL;
-
-	assert_int_equal(storage_open(&o, &s), STORAGE_OK);
-	assert_non_null(s);
-	return s;
-}
-
 /* Issue #14, defect 3: the free-disk figure is cached for a quarter second
  * while there is plenty of room. Timed on the wall clock, the cache never
  * expired after the clock stepped back an hour: the disk filled up and
@@ -69,7 +56,7 @@ static void test_free_disk_rechecked_after_wall_step_back(void **state)
 	int calls;
 
 	atomic_store(&fake_avail, 10 * GIB);
-	s = open_min_free(f->path, GIB);
+	s = open_bounded(f->path, 0, GIB, STORAGE_FULL_REJECT_NEW);
 	assert_int_equal(append_wait(s, "m v=1 1\n"), STORAGE_OK);
 	calls = atomic_load(&statvfs_calls);
 	assert_true(calls > 0);
@@ -110,7 +97,7 @@ static int64_t disk_bytes(const char *path)
 static void test_file_bytes_refreshed_after_wall_step_back(void **state)
 {
 	struct fixture *f = *state;
-	struct storage *s = open_min_free(f->path, 0);
+	struct storage *s = open_bounded(f->path, 0, 0, STORAGE_FULL_REJECT_NEW);
 	struct storage_stats st;
 	size_t size = 8 * 1024 * 1024, used = 0;
 	char *text = malloc(size);
