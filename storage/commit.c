@@ -1,14 +1,16 @@
 /* commit.c -- one write transaction of the writer: acks, rejects, bounds, then the appends. */
 #include "storage_internal.h"
 
+#include "clock.h"
 #include "log.h"
+#include "text.h"
 
 #include <inttypes.h>
 #include <string.h>
 
-#define STORAGE_REASON_MAX 1024			 /* bytes of a rejection reason kept */
-#define STORAGE_BOUND_LOG_NS (10 * 1000000000LL) /* one bound message per 10 s */
-#define STORAGE_ACK_CHUNK 500			 /* rows per transaction on a full disk */
+#define STORAGE_REASON_MAX 1024	   /* bytes of a rejection reason kept */
+#define STORAGE_BOUND_LOG_MS 10000 /* one bound message per 10 s */
+#define STORAGE_ACK_CHUNK 500	   /* rows per transaction on a full disk */
 
 struct storage_stmt_def {
 	size_t offset; /* of the sqlite3_stmt * in struct storage */
@@ -214,11 +216,8 @@ static int storage_reject_job(struct storage *s, const struct storage_job *job, 
 	int result = STORAGE_OK;
 	int rc;
 
-	if (len > STORAGE_REASON_MAX) {
-		len = STORAGE_REASON_MAX;
-		while (len > 0 && ((unsigned char)reason[len] & 0xc0) == 0x80)
-			len--; /* do not cut a UTF-8 sequence */
-	}
+	if (len > STORAGE_REASON_MAX)
+		len = text_utf8_cut(reason, STORAGE_REASON_MAX); /* do not split a character */
 	for (size_t i = 0; i < job->nids && result == STORAGE_OK; i++)
 		result = storage_reject_one(s, job->ids[i], now_ns, reason, (int)len, d);
 	sqlite3_clear_bindings(s->reject_copy); /* the reason is the caller's */
@@ -283,7 +282,7 @@ static int storage_append_jobs(struct storage *s, struct storage_job *jobs, int6
 static int storage_commit_try(struct storage *s, struct storage_job *jobs, int with_appends,
 			      struct storage_delta *d)
 {
-	int64_t now_ns = storage_now_ns();
+	int64_t now_ns = clock_wall_ns();
 	int appends = 0;
 	int result;
 
@@ -338,28 +337,21 @@ static void storage_apply_delta(struct storage *s, const struct storage_delta *d
 /* Drops and refusals are counted always, logged at most every 10 s. */
 static void storage_log_bounds(struct storage *s, const struct storage_delta *d)
 {
-	int64_t now = storage_now_ns();
+	uint64_t dropped = log_limit(&s->drop_log, STORAGE_BOUND_LOG_MS, d->dropped);
+	uint64_t refused = log_limit(&s->full_log, STORAGE_BOUND_LOG_MS, d->refused);
 
-	s->drop_unlogged += d->dropped;
-	s->full_unlogged += d->refused;
-	if (s->drop_unlogged && now - s->drop_logged_ns >= STORAGE_BOUND_LOG_NS) {
+	if (dropped)
 		log_warn(STORAGE_LOG,
 			 "%s: buffer full (max_size %" PRIu64 " B, min_free_disk %" PRIu64
 			 " B): dropped the %" PRIu64 " oldest undelivered points (%" PRIu64
 			 " since start)",
-			 s->path, s->max_size, s->min_free_disk, s->drop_unlogged,
+			 s->path, s->max_size, s->min_free_disk, dropped,
 			 atomic_load(&s->dropped_total));
-		s->drop_unlogged = 0;
-		s->drop_logged_ns = now;
-	}
-	if (s->full_unlogged && now - s->full_logged_ns >= STORAGE_BOUND_LOG_NS) {
+	if (refused)
 		log_warn(STORAGE_LOG,
 			 "%s: buffer full (max_size %" PRIu64 " B, min_free_disk %" PRIu64
 			 " B): refused %" PRIu64 " new points",
-			 s->path, s->max_size, s->min_free_disk, s->full_unlogged);
-		s->full_unlogged = 0;
-		s->full_logged_ns = now;
-	}
+			 s->path, s->max_size, s->min_free_disk, refused);
 }
 
 static void storage_set_results(struct storage_job *jobs, int appends, int result)

@@ -13,6 +13,7 @@
 
 #include "storage_internal.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -71,7 +72,7 @@ static void storage_sync_dir(const char *dir)
 /* PATH.corrupt-YYYYmmddTHHMMSSZ, with -N appended if that name is taken. */
 static int storage_aside_name(const char *path, char *out, size_t size)
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)(clock_wall_ns() / 1000000000);
 	struct tm tm;
 	char stamp[32];
 	struct stat st;

@@ -24,6 +24,7 @@
 
 #include "storage_internal.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -130,7 +131,7 @@ int storage_space_room(struct storage *s, int64_t *room)
 	if (s->max_size > 0)
 		r = (int64_t)(s->max_size > INT64_MAX / 2 ? INT64_MAX / 2 : s->max_size) -
 		    s->wal_reserve - (pages - free_pages) * s->page_size;
-	now = storage_now_ns();
+	now = clock_mono_ns();
 	if (s->disk_checked_ns && now - s->disk_checked_ns < STORAGE_DISK_CHECK_NS &&
 	    s->disk_room_cached > STORAGE_DISK_CHECK_ROOM) {
 		/* plenty of room a moment ago: do not ask the filesystem every commit */
@@ -269,7 +270,7 @@ void storage_space_note_used(struct storage *s, int64_t cost)
 
 void storage_space_after_commit(struct storage *s, int deleted_any)
 {
-	int64_t now = storage_now_ns();
+	int64_t now = clock_mono_ns();
 
 	storage_space_extend_db(s);
 	if (now - s->file_bytes_ns >= STORAGE_FILE_BYTES_NS || deleted_any) {
@@ -295,7 +296,7 @@ void storage_space_after_commit(struct storage *s, int deleted_any)
 
 int storage_space_shrink(struct storage *s)
 {
-	int64_t pages = 0, free_pages = 0, now = storage_now_ns();
+	int64_t pages = 0, free_pages = 0, now = clock_mono_ns();
 	char sql[64];
 	int result;
 

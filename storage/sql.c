@@ -4,10 +4,8 @@
 
 #include "log.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define STORAGE_BUSY_TIMEOUT_MS 5000
 /* Per connection, in KiB (negative: a size, not pages); SQLite's default is 2000. */
@@ -154,15 +152,4 @@ void storage_disconnect(sqlite3 *db, const char *path)
 		log_error(STORAGE_LOG, "%s: close failed: %s", path, sqlite3_errmsg(db));
 		sqlite3_close_v2(db); /* always SQLITE_OK: closes once unused */
 	}
-}
-
-int64_t storage_now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-		log_error(STORAGE_LOG, "clock_gettime failed: %s", strerror(errno));
-		return 0;
-	}
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

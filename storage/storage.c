@@ -9,6 +9,7 @@
 
 #include "storage_internal.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <inttypes.h>
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define STORAGE_DEFAULT_MAX_QUEUED 100000
 
@@ -88,26 +88,16 @@ static int storage_set_paths(struct storage *s, const char *path)
 
 static int storage_sync_init(struct storage *s)
 {
-	pthread_condattr_t attr;
-	int rc;
-
 	if (pthread_mutex_init(&s->lock, NULL) != 0)
 		return STORAGE_ERR_NOMEM;
 	/* the writer's group-commit wait and storage_wait are timed on the
 	 * monotonic clock */
-	rc = pthread_condattr_init(&attr);
-	if (rc == 0) {
-		rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-		if (rc == 0)
-			rc = pthread_cond_init(&s->wake, &attr);
-		if (rc == 0) {
-			rc = pthread_cond_init(&s->arrived, &attr);
-			if (rc != 0)
-				pthread_cond_destroy(&s->wake);
-		}
-		pthread_condattr_destroy(&attr); /* cannot fail on an initialised attr */
+	if (clock_cond_init(&s->wake) != 0) {
+		pthread_mutex_destroy(&s->lock);
+		return STORAGE_ERR_NOMEM;
 	}
-	if (rc != 0) {
+	if (clock_cond_init(&s->arrived) != 0) {
+		pthread_cond_destroy(&s->wake);
 		pthread_mutex_destroy(&s->lock);
 		return STORAGE_ERR_NOMEM;
 	}

@@ -4,6 +4,8 @@
 
 #include "storage.h"
 
+#include "log.h"
+
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -105,12 +107,12 @@ struct storage {
 	sqlite3_stmt *select_batch;
 	int wal_ready; /* the file is ours and in WAL mode: checkpoint on close */
 
-	/* writer thread only (and storage_open before it starts) */
-	int64_t next_id;	/* ids are never reused while the process runs */
-	int64_t drop_logged_ns; /* rate limits of the bound messages */
-	uint64_t drop_unlogged;
-	int64_t full_logged_ns;
-	uint64_t full_unlogged;
+	/* writer thread only (and storage_open before it starts); the _ns
+	 * times below are clock_mono_ns(): intervals never run on the wall
+	 * clock, which may step back (received_ns stays wall clock) */
+	int64_t next_id;	   /* ids are never reused while the process runs */
+	struct log_limit drop_log; /* rate limits of the bound messages */
+	struct log_limit full_log;
 	int64_t vacuum_failed_ns; /* a failed incremental vacuum waits a while */
 	int shrink_due;		  /* storage_space_shrink has more to do */
 	int64_t disk_checked_ns;  /* the last statvfs, see storage_space_room */
@@ -197,9 +199,6 @@ int storage_connect(const char *path, int flags, sqlite3 **out);
 
 /* Close a connection (NULL-safe); failures are logged. */
 void storage_disconnect(sqlite3 *db, const char *path);
-
-/* CLOCK_REALTIME in ns since the epoch (0 if the clock fails, logged). */
-int64_t storage_now_ns(void);
 
 /* --- schema.c: checks, pragmas, migrations on the writer connection. --- */
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "storage_internal.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -9,7 +10,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The longest a commit waits for more appends under load (see storage_group_wait). */
 #define STORAGE_GROUP_WAIT_NS 1000000
@@ -246,14 +246,9 @@ static void storage_group_wait(struct storage *s, size_t last_appends)
 	struct timespec until;
 	int rc;
 
-	if (s->durability != STORAGE_DURABILITY_FULL || last_appends < 2 ||
-	    clock_gettime(CLOCK_MONOTONIC, &until) != 0)
+	if (s->durability != STORAGE_DURABILITY_FULL || last_appends < 2)
 		return;
-	until.tv_nsec += STORAGE_GROUP_WAIT_NS;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	until = clock_deadline_ns(STORAGE_GROUP_WAIT_NS);
 	/* the uplink's ack or reject never waits */
 	while (s->waiting_appends < last_appends && !s->closing &&
 	       !(s->sync_pending && !s->sync.finished)) {
@@ -264,22 +259,12 @@ static void storage_group_wait(struct storage *s, size_t last_appends)
 	}
 }
 
-/* CLOCK_MONOTONIC in ms, the watchdog's clock; never 0 ("waiting"). */
-static uint64_t storage_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 1;
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + 1u;
-}
-
 /* Contract in storage.h. */
 uint64_t storage_heartbeat_ms(struct storage *s)
 {
 	uint64_t busy = atomic_load(&s->busy_since_ms);
 
-	return busy != 0 ? busy : storage_monotonic_ms();
+	return busy != 0 ? busy : (uint64_t)clock_mono_ms();
 }
 
 static void *storage_writer_main(void *arg)
@@ -297,7 +282,7 @@ static void *storage_writer_main(void *arg)
 		while (!s->head && !s->closing && !s->shrink_due)
 			storage_check_pthread(pthread_cond_wait(&s->wake, &s->lock),
 					      "pthread_cond_wait");
-		atomic_store(&s->busy_since_ms, storage_monotonic_ms());
+		atomic_store(&s->busy_since_ms, (uint64_t)clock_mono_ms()); /* never 0 */
 		if (s->head)
 			storage_group_wait(s, last_appends);
 		if (!s->head && s->closing)
@@ -403,16 +388,8 @@ int storage_wait(struct storage *s, uint64_t points, uint64_t bytes, uint64_t se
 
 	if (!s)
 		return STORAGE_ERR_INVALID;
-	if (timeout_ms >= 0) {
-		if (clock_gettime(CLOCK_MONOTONIC, &until) != 0)
-			return STORAGE_ERR_INVALID; /* cannot fail on Linux */
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-	}
+	if (timeout_ms >= 0)
+		until = clock_deadline_ns((int64_t)timeout_ms * 1000000);
 	storage_lock(s);
 	if (s->reader_waiting) {
 		log_error(STORAGE_LOG, "storage_wait called from two threads at once");

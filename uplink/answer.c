@@ -9,6 +9,8 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 
+#include "text.h"
+
 /* Phrases with which InfluxDB 1.x, 2.x and 3.x say that lines are at fault. */
 static const char *const answer_bad_data_phrases[] = {
     "partial write", "unable to parse", "failed to parse",	 "parsing failed",
@@ -281,7 +283,7 @@ static void answer_line(const char *text, size_t len, bool trim, char *out, size
 		n--;
 	out[n] = '\0';
 	if (len >= size)
-		uplink_answer_drop_partial_utf8(out);
+		out[text_utf8_cut(out, strlen(out))] = '\0';
 }
 
 /* Contract in answer.h. */
@@ -402,23 +404,4 @@ size_t uplink_answer_quoted_lines(const char *message, const char *text, size_t 
 		}
 	}
 	return answer_sort_unique(out, n);
-}
-
-/* Contract in answer.h. */
-void uplink_answer_drop_partial_utf8(char *s)
-{
-	size_t end = strlen(s);
-	size_t lead = end;
-	unsigned char c;
-	size_t need;
-
-	while (lead > 0 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
-		lead--;
-	if (lead == 0)
-		return;
-	lead--; /* the last sequence's first byte */
-	c = (unsigned char)s[lead];
-	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	if (end - lead < need)
-		s[lead] = '\0';
 }

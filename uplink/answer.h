@@ -53,8 +53,4 @@ size_t uplink_answer_named_lines(const char *body, size_t count, size_t *out);
 size_t uplink_answer_quoted_lines(const char *message, const char *text, size_t len,
 				  const size_t *offsets, size_t count, size_t *out);
 
-/* Drop a UTF-8 sequence that cutting a string short left incomplete at its
- * end (s is NUL-terminated and the caller's). Any thread. */
-void uplink_answer_drop_partial_utf8(char *s);
-
 #endif

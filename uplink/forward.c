@@ -2,25 +2,16 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "answer.h"
 #include "backoff.h"
+#include "clock.h"
 #include "log.h"
+#include "text.h"
 #include "uplink_internal.h"
 
 #define UPLINK_DESCRIBE_SIZE 512       /* a failure for a log line */
 #define UPLINK_RETRY_AFTER_MIN_MS 1000 /* "Retry-After: 0" must not make a busy loop */
-
-/* Wall-clock milliseconds for people (/status); 0 if unreadable. */
-static int64_t uplink_wall_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Remember the last failure for uplink_get_stats(). */
 static void uplink_set_error(struct uplink *u, enum uplink_error_class cls, const char *text)
@@ -34,7 +25,7 @@ static void uplink_set_error(struct uplink *u, enum uplink_error_class cls, cons
 	if (rc != 0)
 		log_error(UPLINK_MODULE, "error_lock: %s", strerror(rc));
 	atomic_store(&u->last_error_class, (int)cls);
-	atomic_store(&u->last_error_ms, uplink_wall_ms());
+	atomic_store(&u->last_error_ms, clock_wall_ns() / 1000000);
 }
 
 /* Contract in uplink_internal.h. */
@@ -49,7 +40,7 @@ uint32_t uplink_storage_failed(struct uplink *u, const char *what, int rc)
 				 backoff_random(&u->rng));
 	snprintf(text, sizeof(text), "%s: %s", what, storage_strerror(rc));
 	uplink_set_error(u, UPLINK_ERROR_STORAGE, text);
-	if (uplink_log_due(&u->storage_logged_ms, uplink_now_ms()))
+	if (log_limit(&u->storage_log, UPLINK_LOG_EVERY_MS, 1))
 		log_error(UPLINK_MODULE, "%s; retrying in %" PRIu32 " ms", text, delay);
 	return delay;
 }
@@ -79,7 +70,7 @@ static void uplink_delivered(struct uplink *u)
 
 	atomic_fetch_add(&u->requests_ok, 1);
 	atomic_fetch_add(&u->points_sent, w->count);
-	atomic_store(&u->last_success_ms, uplink_wall_ms());
+	atomic_store(&u->last_success_ms, clock_wall_ns() / 1000000);
 	if (atomic_exchange(&u->auth_failed, 0))
 		log_info(UPLINK_MODULE, "InfluxDB accepts the credentials again");
 	if (u->failing)
@@ -87,7 +78,7 @@ static void uplink_delivered(struct uplink *u)
 			 failures);
 	u->failing = false;
 	u->attempt = 0;
-	u->auth_logged_ms = 0;
+	log_limit_reset(&u->auth_log);
 	u->db_create_tried = false;
 	if (u->probe_points > 0 && w->last_id >= u->suspect_last_id)
 		u->probe_points = 0;
@@ -105,7 +96,7 @@ static uint32_t uplink_reject(struct uplink *u, size_t n)
 	const struct storage_batch *b = &u->batch;
 	size_t first = u->win.first;
 	char reason[UPLINK_REASON_MAX];
-	int64_t now = uplink_now_ms();
+	uint64_t unlogged;
 	int len;
 	int rc;
 
@@ -120,21 +111,19 @@ static uint32_t uplink_reject(struct uplink *u, size_t n)
 	if (len < 0)
 		reason[0] = '\0';
 	if (len >= (int)sizeof(reason))
-		uplink_answer_drop_partial_utf8(reason);
+		reason[text_utf8_cut(reason, strlen(reason))] = '\0';
 	rc = storage_reject(u->storage, u->line_ids, n, reason);
 	if (rc != STORAGE_OK)
 		return uplink_storage_failed(u, "refused points could not be moved to `rejected`",
 					     rc);
 	u->storage_attempt = 0;
 	atomic_fetch_add(&u->points_rejected, n);
-	u->rejects_unlogged += n;
-	if (uplink_log_due(&u->reject_logged_ms, now)) {
+	unlogged = log_limit(&u->reject_log, UPLINK_LOG_EVERY_MS, n);
+	if (unlogged)
 		log_warn(UPLINK_MODULE,
 			 "InfluxDB refuses %" PRIu64 " point(s) for good: see the `rejected` table "
 			 "(%s)",
-			 u->rejects_unlogged, reason);
-		u->rejects_unlogged = 0;
-	}
+			 unlogged, reason);
 	return 0;
 }
 
@@ -242,7 +231,6 @@ static uint32_t uplink_keep(struct uplink *u, enum uplink_error_class cls)
 {
 	char what[UPLINK_DESCRIBE_SIZE];
 	uint32_t failures = atomic_fetch_add(&u->consecutive_failures, 1) + 1;
-	int64_t now = uplink_now_ms();
 	uint32_t delay;
 
 	if (u->attempt < UINT32_MAX)
@@ -251,27 +239,27 @@ static uint32_t uplink_keep(struct uplink *u, enum uplink_error_class cls)
 	uplink_describe(u, what, sizeof(what));
 	if (cls == UPLINK_ERROR_AUTH) {
 		atomic_store(&u->auth_failed, 1);
-		if (uplink_log_due(&u->auth_logged_ms, now))
+		if (log_limit(&u->auth_log, UPLINK_LOG_EVERY_MS, 1))
 			log_error(UPLINK_MODULE,
 				  "authentication failed (%s): check [uplink] %s; %zu points kept, "
 				  "retrying every %" PRIu32 " ms",
 				  what,
 				  u->opt.api == UPLINK_API_V2 ? "token" : "username and password",
 				  u->win.count, delay);
-		u->fail_logged_ms = now != 0 ? now : 1;
+		log_limit_restart(&u->fail_log);
 	} else if (!u->failing) {
 		log_warn(UPLINK_MODULE,
 			 "delivery failing (%s): %s; %zu points kept, retrying in %" PRIu32 " ms",
 			 uplink_error_class_name(cls), what, u->win.count, delay);
-		u->fail_logged_ms = now != 0 ? now : 1;
-	} else if (uplink_log_due(&u->fail_logged_ms, now)) {
+		log_limit_restart(&u->fail_log);
+	} else if (log_limit(&u->fail_log, UPLINK_LOG_EVERY_MS, 1)) {
 		struct storage_stats st;
 
 		int64_t age_s = 0;
 
 		storage_get_stats(u->storage, &st);
 		if (st.oldest_received_ns > 0)
-			age_s = (uplink_wall_ms() - st.oldest_received_ns / 1000000) / 1000;
+			age_s = (clock_wall_ns() - st.oldest_received_ns) / 1000000000;
 		log_warn(UPLINK_MODULE,
 			 "delivery still failing after %" PRIu32 " attempts (%s): %s; %" PRIu64
 			 " points buffered, the oldest for %" PRId64 " s; retrying in %" PRIu32

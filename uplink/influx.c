@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "answer.h"
+#include "clock.h"
 #include "gzip.h"
 #include "log.h"
 
@@ -70,8 +71,8 @@ static size_t influx_on_header(char *data, size_t size, size_t nitems, void *arg
 	} else if (n > skip && strncasecmp(data, name, skip) == 0) {
 		while (skip < n && (data[skip] == ' ' || data[skip] == '\t'))
 			skip++;
-		c->reply->retry_after_s =
-		    uplink_answer_retry_after(data + skip, n - skip, time(NULL));
+		c->reply->retry_after_s = uplink_answer_retry_after(
+		    data + skip, n - skip, (time_t)(clock_wall_ns() / 1000000000));
 	}
 	return n;
 }

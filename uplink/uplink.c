@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "uplink_internal.h"
 
@@ -21,47 +21,18 @@
 #define UPLINK_READ_MAX_BYTES (16u << 20) /* but never more than this in memory */
 
 /* Contract in uplink_internal.h. */
-int64_t uplink_now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Contract in uplink_internal.h. */
-bool uplink_log_due(int64_t *last, int64_t now)
-{
-	if (*last != 0 && now - *last < UPLINK_LOG_EVERY_MS)
-		return false;
-	*last = now != 0 ? now : 1;
-	return true;
-}
-
-/* Contract in uplink_internal.h. */
 void uplink_busy(struct uplink *u)
 {
-	int64_t now = uplink_now_ms();
-
-	atomic_store(&u->busy_since_ms, now != 0 ? now : 1);
+	atomic_store(&u->busy_since_ms, clock_mono_ms()); /* never 0 */
 }
 
 /* Sleep up to `ms`, returning at once when uplink_stop() is called. */
 static void uplink_wait(struct uplink *u, uint32_t ms)
 {
-	struct timespec deadline;
+	struct timespec deadline = clock_deadline_ns((int64_t)ms * 1000000);
 	int rc;
 
 	atomic_store(&u->busy_since_ms, 0); /* waiting is healthy */
-	if (clock_gettime(CLOCK_MONOTONIC, &deadline) != 0)
-		return;
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	rc = pthread_mutex_lock(&u->lock);
 	if (rc != 0) {
 		log_error(UPLINK_MODULE, "pthread_mutex_lock: %s", strerror(rc));
@@ -87,7 +58,7 @@ static void uplink_wait(struct uplink *u, uint32_t ms)
  * uplink_stop()'s storage_wake(). */
 static void uplink_wait_for_points(struct uplink *u, uint64_t points, uint64_t bytes, int64_t ms)
 {
-	int64_t deadline = uplink_now_ms() + ms;
+	int64_t deadline = clock_mono_ms() + ms;
 
 	atomic_store(&u->busy_since_ms, 0); /* waiting is healthy */
 	for (;;) {
@@ -101,7 +72,7 @@ static void uplink_wait_for_points(struct uplink *u, uint64_t points, uint64_t b
 		if (st.points >= points || st.bytes >= bytes || atomic_load(&u->stop))
 			return;
 		if (ms >= 0) {
-			left = deadline - uplink_now_ms();
+			left = deadline - clock_mono_ms();
 			if (left <= 0)
 				return;
 		}
@@ -124,7 +95,7 @@ static bool uplink_should_abort(void *arg)
 
 	if (!atomic_load(&u->stop))
 		return false;
-	return uplink_now_ms() - atomic_load(&u->stop_at_ms) >= (int64_t)u->stop_grace_ms;
+	return clock_mono_ms() - atomic_load(&u->stop_at_ms) >= (int64_t)u->stop_grace_ms;
 }
 
 /* Make u->win the next request: lines of u->batch from `first`, at most
@@ -258,7 +229,7 @@ static void *uplink_main(void *arg)
 			uplink_wait_for_points(u, 1, 1, -1);
 			continue;
 		} else {
-			int64_t now = uplink_now_ms();
+			int64_t now = clock_mono_ms();
 
 			u->storage_attempt = 0;
 			/* A request that is not full waits for more points up to the
@@ -363,8 +334,7 @@ static int uplink_copy_options(struct uplink *u, const struct uplink_options *o)
 /* Init the locks, the wait and the PRNG. Returns 0 or -1. */
 static int uplink_init_sync(struct uplink *u)
 {
-	pthread_condattr_t attr;
-	struct timespec now;
+	int64_t now;
 	int rc;
 
 	rc = pthread_mutex_init(&u->lock, NULL);
@@ -375,19 +345,14 @@ static int uplink_init_sync(struct uplink *u)
 	if (rc != 0)
 		goto fail;
 	u->error_lock_ready = true;
-	rc = pthread_condattr_init(&attr);
-	if (rc != 0)
-		goto fail;
-	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (rc == 0)
-		rc = pthread_cond_init(&u->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	rc = clock_cond_init(&u->wake);
 	if (rc != 0)
 		goto fail;
 	u->wake_ready = true;
 	/* Different per process and boot, so a fleet does not retry in step. */
-	if (clock_gettime(CLOCK_REALTIME, &now) == 0)
-		u->rng = (uint32_t)now.tv_nsec ^ (uint32_t)now.tv_sec ^ ((uint32_t)getpid() << 16);
+	now = clock_wall_ns();
+	u->rng = (uint32_t)(now % 1000000000) ^ (uint32_t)(now / 1000000000) ^
+		 ((uint32_t)getpid() << 16);
 	return 0;
 fail:
 	log_error(UPLINK_MODULE, "cannot set up the thread's locks: %s", strerror(rc));
@@ -505,7 +470,7 @@ void uplink_stop(struct uplink *u)
 	if (u->thread_started) {
 		int rc;
 
-		atomic_store(&u->stop_at_ms, uplink_now_ms());
+		atomic_store(&u->stop_at_ms, clock_mono_ms());
 		atomic_store(&u->stop, true);
 		/* After the flag: a thread waiting for points wakes and sees it. */
 		storage_wake(u->storage);
@@ -571,7 +536,7 @@ uint64_t uplink_heartbeat_ms(struct uplink *u)
 {
 	int64_t busy = atomic_load(&u->busy_since_ms);
 
-	return (uint64_t)(busy != 0 ? busy : uplink_now_ms());
+	return (uint64_t)(busy != 0 ? busy : clock_mono_ms());
 }
 
 /* Contract in uplink.h: a static string. Any thread. */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "influx.h"
+#include "log.h"
 #include "storage.h"
 #include "uplink.h"
 
@@ -78,22 +79,14 @@ struct uplink {
 	int64_t suspect_last_id;	   /* bisecting: the refused batch ended here */
 	bool db_create_tried;		   /* CREATE DATABASE sent since the last 2xx */
 	bool failing;			   /* the last send failed */
-	int64_t fail_logged_ms;		   /* when the last failure line was written */
-	int64_t auth_logged_ms;		   /* when the last auth error was written; 0: never */
-	int64_t storage_logged_ms;
-	int64_t reject_logged_ms;
-	uint64_t rejects_unlogged; /* points rejected since the last reject log line */
+	struct log_limit fail_log;	   /* the repeated failure lines */
+	struct log_limit auth_log;	   /* authentication errors; reset by a 2xx */
+	struct log_limit storage_log;	   /* failed storage calls */
+	struct log_limit reject_log;	   /* points refused for good */
 };
-
-/* Monotonic milliseconds; 0 if the clock cannot be read (never on Linux). Any thread. */
-int64_t uplink_now_ms(void);
 
 /* The forwarder starts a step of work now (for uplink_heartbeat_ms()). */
 void uplink_busy(struct uplink *u);
-
-/* True at most once per UPLINK_LOG_EVERY_MS for the timer *last (0: never
- * logged); then sets *last to now. The timer's owner thread. */
-bool uplink_log_due(int64_t *last, int64_t now);
 
 /* A storage read, ack or reject failed with `rc`: count it, log (at most
  * once a minute) and return the backoff wait in ms. Forwarder thread. */

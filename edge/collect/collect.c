@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "collect_config.h"
 #include "collect_internal.h"
 #include "collect_sysfs.h"
@@ -37,24 +38,9 @@ struct collect_append {
 	uint64_t points;
 };
 
-int64_t collect_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t collect_wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 void collect_problem(struct collect_item *it, uint64_t errors, const char *msg)
 {
 	struct collect *c = it->owner;
-	int64_t now = collect_mono_ms();
 	struct collect_logged *slot = &it->logged[0];
 
 	pthread_mutex_lock(&c->lock);
@@ -64,20 +50,24 @@ void collect_problem(struct collect_item *it, uint64_t errors, const char *msg)
 	/* The same slot when seen before, else the oldest one. */
 	for (size_t i = 0; i < COLLECT_LOGGED; i++) {
 		struct collect_logged *l = &it->logged[i];
-		if (l->ms && strncmp(l->msg, msg, sizeof(l->msg) - 1) == 0) {
+		int64_t last = atomic_load(&l->limit.last_ms);
+		if (last && strncmp(l->msg, msg, sizeof(l->msg) - 1) == 0) {
 			slot = l;
 			break;
 		}
-		if (l->ms < slot->ms)
+		if (last < atomic_load(&slot->limit.last_ms))
 			slot = l;
 	}
-	bool seen = slot->ms && strncmp(slot->msg, msg, sizeof(slot->msg) - 1) == 0;
-	if (seen && now - slot->ms < COLLECT_LOG_AGAIN_MS)
+	bool seen = atomic_load(&slot->limit.last_ms) &&
+		    strncmp(slot->msg, msg, sizeof(slot->msg) - 1) == 0;
+	if (!seen) {
+		log_limit_reset(&slot->limit);
+		snprintf(slot->msg, sizeof(slot->msg), "%s", msg);
+	}
+	if (!log_limit(&slot->limit, COLLECT_LOG_AGAIN_MS, 1))
 		return;
 	log_warn(COLLECT_MOD, "%s: %s%s", it->cfg.name, msg,
 		 seen ? " (still; an identical problem is logged once an hour)" : "");
-	snprintf(slot->msg, sizeof(slot->msg), "%s", msg);
-	slot->ms = now;
 }
 
 uint64_t collect_errors_total(struct collect *c)
@@ -169,7 +159,7 @@ int collect_submit(struct collect_item *it, struct lineproto_buf *buf)
 	if (rc == STORAGE_ERR_BUSY && c->n_retry < COLLECT_RETRY_MAX_ITEMS &&
 	    c->retry_bytes + len <= COLLECT_RETRY_MAX_BYTES) {
 		if (c->n_retry == 0)
-			c->retry_at_ms = collect_mono_ms() + COLLECT_RETRY_MS;
+			c->retry_at_ms = clock_mono_ms() + COLLECT_RETRY_MS;
 		c->retry[c->n_retry++] = (struct collect_retry){.it = it, .text = text, .len = len};
 		c->retry_bytes += len;
 		log_debug(COLLECT_MOD, "%s: buffer busy, %zu bytes kept for a retry", it->cfg.name,
@@ -195,7 +185,7 @@ static void collect_retry_flush(struct collect *c)
 	}
 	memmove(c->retry, c->retry + done, (c->n_retry - done) * sizeof(*c->retry));
 	c->n_retry -= done;
-	c->retry_at_ms = collect_mono_ms() + COLLECT_RETRY_MS;
+	c->retry_at_ms = clock_mono_ms() + COLLECT_RETRY_MS;
 }
 
 /* Read a cpu_temp or file collector or the edge's figures for grid time ts. */
@@ -312,8 +302,8 @@ static void collect_drain(struct collect *c)
 		collect_exec_abort(&c->items[i]);
 		collect_async_reap(&c->items[i], true);
 	}
-	int64_t give_up = collect_mono_ms() + COLLECT_STOP_RETRY_MS;
-	while (c->n_retry > 0 && collect_mono_ms() < give_up) {
+	int64_t give_up = clock_mono_ms() + COLLECT_STOP_RETRY_MS;
+	while (c->n_retry > 0 && clock_mono_ms() < give_up) {
 		collect_retry_flush(c);
 		if (c->n_retry > 0)
 			poll(NULL, 0, 10);
@@ -344,7 +334,7 @@ static void *collect_thread(void *arg)
 		goto out;
 	}
 	while (!collect_stopping(c)) {
-		int64_t now = collect_wall_ns(), now_ms = collect_mono_ms();
+		int64_t now = clock_wall_ns(), now_ms = clock_mono_ms();
 		int64_t wake_ms = now_ms + 3600 * 1000;
 
 		for (size_t i = 0; i < c->n; i++) {
@@ -363,8 +353,8 @@ static void *collect_thread(void *arg)
 		if (c->n_retry > 0 && c->retry_at_ms < wake_ms)
 			wake_ms = c->retry_at_ms;
 		/* Sleep until the earliest grid time (rounded up to a whole ms). */
-		now = collect_wall_ns();
-		now_ms = collect_mono_ms();
+		now = clock_wall_ns();
+		now_ms = clock_mono_ms();
 		for (size_t i = 0; i < c->n; i++) {
 			int64_t due =
 			    now_ms + (c->items[i].next_ns - now + NS_PER_MS - 1) / NS_PER_MS;
@@ -428,7 +418,7 @@ int collect_start(const struct collect_config *list, size_t n, const char *sysfs
 		  const struct collect_sources *sources, struct collect **out)
 {
 	struct collect *c = calloc(1, sizeof(*c));
-	int64_t now = collect_wall_ns();
+	int64_t now = clock_wall_ns();
 
 	*out = NULL;
 	if (!c) {

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "collect_internal.h"
 #include "point.h"
 #include "log.h"
@@ -140,7 +141,7 @@ int collect_exec_start(struct collect_item *it, int64_t grid_ns)
 				   .out_fd = out[0],
 				   .err_fd = err[0],
 				   .grid_ns = grid_ns,
-				   .deadline_ms = collect_mono_ms() + (int64_t)it->cfg.timeout_ms};
+				   .deadline_ms = clock_mono_ms() + (int64_t)it->cfg.timeout_ms};
 	return 0;
 fail:
 	for (int i = 0; i < 2; i++) {

@@ -13,6 +13,7 @@
 #include "collect.h"
 #include "collect_sysfs.h"
 #include "lineproto.h"
+#include "log.h"
 
 #define COLLECT_MOD "collect"
 #define COLLECT_OUTPUT_MAX (1u << 20) /* stdout of one exec run, points of one run */
@@ -51,7 +52,7 @@ struct collect;
 #define COLLECT_LOGGED 4
 struct collect_logged {
 	char msg[160];
-	int64_t ms; /* CLOCK_MONOTONIC when logged; 0: empty slot */
+	struct log_limit limit; /* limit.last_ms 0: an empty slot */
 };
 
 struct collect_item {
@@ -80,10 +81,6 @@ struct collect {
 	size_t n_retry, retry_bytes;
 	int64_t retry_at_ms;
 };
-
-/* CLOCK_MONOTONIC in ms / CLOCK_REALTIME in ns. Any thread. */
-int64_t collect_mono_ms(void);
-int64_t collect_wall_ns(void);
 
 /* Count `errors` problems of `it`, keep `msg` as its last_error and log it at
  * warn level (the first time, and an identical message again only after an

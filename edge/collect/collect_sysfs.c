@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "point.h"
+#include "text.h"
 
 /* The files read are tiny (w1_slave is about 75 bytes). */
 #define COLLECT_SYSFS_READ_MAX 512
@@ -73,18 +74,7 @@ collect_note(struct collect_read *r, const char *path, const char *fmt, ...)
  * quotes and backslashes shown as '?'. Returns out. */
 static const char *collect_quote(const char *s, char out[COLLECT_SYSFS_QUOTE + 4])
 {
-	size_t i;
-
-	for (i = 0; i < COLLECT_SYSFS_QUOTE && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[i] = (char)(c < 0x20 || c == 0x7f || c == '"' || c == '\\' ? '?' : c);
-	}
-	if (s[i])
-		memcpy(out + i, "...", 4);
-	else
-		out[i] = '\0';
-	return out;
+	return text_quote(out, COLLECT_SYSFS_QUOTE + 4, s, strlen(s), 0);
 }
 
 /* errno's text into buf (strerror() is not thread-safe). Returns buf. */

@@ -1,6 +1,8 @@
 /* log.c -- leveled logging to stderr (journald adds its own timestamps). */
 #include "log.h"
 
+#include "clock.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,22 +28,55 @@ int log_level_parse(const char *name, enum log_level *out)
 	return -1;
 }
 
+const char *log_level_name(unsigned level)
+{
+	return level < sizeof(level_names) / sizeof(level_names[0]) ? level_names[level] : "?";
+}
+
+uint64_t log_limit(struct log_limit *l, int64_t every_ms, uint64_t n)
+{
+	int64_t now = clock_mono_ms(); /* never 0 */
+	int64_t last;
+
+	if (n > 0)
+		atomic_fetch_add(&l->pending, n);
+	if (atomic_load(&l->pending) == 0)
+		return 0;
+	last = atomic_load(&l->last_ms);
+	if (last != 0 && now - last < every_ms)
+		return 0;
+	if (!atomic_compare_exchange_strong(&l->last_ms, &last, now))
+		return 0; /* another thread writes this line */
+	return atomic_exchange(&l->pending, 0);
+}
+
+void log_limit_restart(struct log_limit *l)
+{
+	atomic_store(&l->pending, 0);
+	atomic_store(&l->last_ms, clock_mono_ms());
+}
+
+void log_limit_reset(struct log_limit *l)
+{
+	atomic_store(&l->last_ms, 0);
+}
+
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
 	if ((int)level < atomic_load(&min_level))
 		return;
 
-	struct timespec now;
+	int64_t now_ns = clock_wall_ns();
+	time_t now_s = (time_t)(now_ns / 1000000000);
 	struct tm tm;
 	char stamp[32];
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
+	gmtime_r(&now_s, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 
 	/* Build the whole line first so concurrent threads never interleave. */
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s.%03ldZ %s [%s] ", stamp, now.tv_nsec / 1000000L,
-			 level_names[level], module);
+	int n = snprintf(line, sizeof(line), "%s.%03ldZ %s [%s] ", stamp,
+			 (long)(now_ns % 1000000000 / 1000000), log_level_name(level), module);
 	if (n < 0)
 		return;
 	va_list ap;

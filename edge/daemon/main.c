@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "collect.h"
 #include "config.h"
 #include "http.h"
@@ -107,12 +108,11 @@ static void notify_status(struct storage *st, struct uplink *up)
 	struct uplink_stats u;
 	char text[200];
 	long long age_s = 0;
-	struct timespec now;
 
 	storage_get_stats(st, &s);
 	uplink_get_stats(up, &u);
-	if (s.points > 0 && s.oldest_received_ns > 0 && clock_gettime(CLOCK_REALTIME, &now) == 0) {
-		long long now_s = (long long)now.tv_sec;
+	if (s.points > 0 && s.oldest_received_ns > 0) {
+		long long now_s = (long long)(clock_wall_ns() / 1000000000);
 		age_s = now_s - (long long)(s.oldest_received_ns / 1000000000);
 		if (age_s < 0)
 			age_s = 0;
@@ -150,7 +150,7 @@ static void watchdog_register_threads(struct watchdog *wd, struct storage *st, s
 /* Send WATCHDOG=1 when one is due, but only while no watched thread is stuck. */
 static void ping_watchdog_if_threads_alive(struct watchdog *wd)
 {
-	if (watchdog_due(wd, watchdog_now_ms()))
+	if (watchdog_due(wd, (uint64_t)clock_mono_ms()))
 		sdnotify_watchdog();
 }
 
@@ -231,7 +231,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	}
 	status_sources = (struct status_sources){.storage = storage,
 						 .uplink = uplink,
-						 .started_ms = status_now_ms(),
+						 .started_ms = clock_mono_ms(),
 						 .config = cfg,
 						 .udp = &udp};
 	struct http_options ho = {
@@ -284,7 +284,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 			 (unsigned long long)wd.period_ms / 2);
 	notify_status(storage, uplink);
 
-	uint64_t last_stats = watchdog_now_ms(), last_status = last_stats;
+	uint64_t last_stats = (uint64_t)clock_mono_ms(), last_status = last_stats;
 	for (;;) {
 		uint64_t tick = watchdog_tick_ms(&wd, STATUS_EVERY_MS);
 		struct timespec wait = {.tv_sec = (time_t)(tick / 1000),
@@ -300,7 +300,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 			goto out;
 		}
 		/* Periodic work runs by the clock, whatever woke us. */
-		uint64_t now = watchdog_now_ms();
+		uint64_t now = (uint64_t)clock_mono_ms();
 		ping_watchdog_if_threads_alive(&wd);
 		if (now - last_status >= STATUS_EVERY_MS) {
 			notify_status(storage, uplink);

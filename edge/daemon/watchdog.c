@@ -2,20 +2,9 @@
  * is stuck. */
 #include "watchdog.h"
 
-#include <time.h>
-
 #include "log.h"
 
 #define WATCHDOG_MOD "watchdog"
-
-uint64_t watchdog_now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0; /* cannot happen with CLOCK_MONOTONIC */
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 void watchdog_init(struct watchdog *w, uint64_t watchdog_usec)
 {

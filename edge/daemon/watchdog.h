@@ -10,7 +10,7 @@
 #define WATCHDOG_MAX_SOURCES 8
 
 /*
- * A thread's heartbeat: the CLOCK_MONOTONIC time in ms (watchdog_now_ms()) at
+ * A thread's heartbeat: the CLOCK_MONOTONIC time in ms (clock_mono_ms() of common/clock.h) at
  * which the thread was last seen making progress. A thread that is idle,
  * waiting for work, reports the current time: idle is healthy, only a step of
  * work that never ends is not. Called from the main thread; must not block.
@@ -34,9 +34,6 @@ struct watchdog {
 	int pinged;	       /* watchdog_due() has said yes at least once */
 	int stuck;	       /* index of the source reported stuck, or -1 */
 };
-
-/* CLOCK_MONOTONIC in milliseconds. Any thread. */
-uint64_t watchdog_now_ms(void);
 
 /* Start with no sources and systemd's period `watchdog_usec` (0: off). */
 void watchdog_init(struct watchdog *w, uint64_t watchdog_usec);

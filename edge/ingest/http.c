@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "log.h"
 
 #define HTTP_DEFAULT_CONNECTIONS 1000u
@@ -25,14 +25,6 @@ const char *http_stats_endpoint_name(unsigned endpoint)
 	static const char *const names[HTTP_STATS_ENDPOINTS] = {"data", "write", "api_v2_write"};
 
 	return endpoint < HTTP_STATS_ENDPOINTS ? names[endpoint] : NULL;
-}
-
-uint64_t http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* A page of another room (http_options.page): GET /status, /metrics, /. */
@@ -147,7 +139,7 @@ static enum MHD_Result http_begin_post(struct http_server *srv, struct MHD_Conne
 	req->server = srv;
 	req->conn = conn;
 	req->endpoint = ep;
-	req->started_ms = http_now_ms();
+	req->started_ms = (uint64_t)clock_mono_ms();
 	ret =
 	    ep == HTTP_EP_DATA ? http_data_begin(req, &answered) : http_write_begin(req, &answered);
 	if (answered)
@@ -239,7 +231,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 	if (*upload_size) {
 		/* A body slower than the timeout is cut off: no answer can be
 		 * queued while the upload runs, so the connection is closed. */
-		if (http_now_ms() - req->started_ms > srv->timeout_ms) {
+		if ((uint64_t)clock_mono_ms() - req->started_ms > srv->timeout_ms) {
 			log_info(HTTP_LOG,
 				 "a request body took longer than %u ms: connection closed",
 				 srv->timeout_ms);

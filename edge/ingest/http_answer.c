@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 
@@ -152,25 +151,15 @@ static unsigned http_storage_status(int rc)
  * were refused meanwhile, so the log does not fill the disk further. */
 static void http_warn_not_stored(size_t points, int rc)
 {
-	static atomic_int_fast64_t last_ms;
-	static atomic_uint_fast64_t quiet;
-	struct timespec now;
+	static struct log_limit limit;
+	uint64_t refused = log_limit(&limit, 10000, 1);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	int64_t last = atomic_load(&last_ms);
-	if (last != 0 && now_ms - last < 10000) {
-		atomic_fetch_add(&quiet, 1);
+	if (refused == 0)
 		return;
-	}
-	if (!atomic_compare_exchange_strong(&last_ms, &last, now_ms)) {
-		atomic_fetch_add(&quiet, 1);
-		return;
-	}
 	log_warn(HTTP_LOG,
 		 "a request of %zu points was not stored: %s (%llu more refused since "
 		 "the last such line)",
-		 points, storage_strerror(rc), (unsigned long long)atomic_exchange(&quiet, 0));
+		 points, storage_strerror(rc), (unsigned long long)(refused - 1));
 }
 
 enum MHD_Result http_answer_committed(struct http_request *req)

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 /*
@@ -62,7 +63,7 @@ void http_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
 			return;
 		}
 		c->fd = info->connect_fd;
-		c->since_ms = http_now_ms();
+		c->since_ms = (uint64_t)clock_mono_ms();
 		pthread_mutex_lock(&srv->conns_lock);
 		c->next = srv->conns;
 		if (srv->conns)
@@ -97,7 +98,7 @@ void http_conn_request(struct http_server *srv, struct MHD_Connection *conn, boo
 	pthread_mutex_lock(&srv->conns_lock);
 	c->in_request = started;
 	if (!started) {
-		c->since_ms = http_now_ms();
+		c->since_ms = (uint64_t)clock_mono_ms();
 		if (srv->sweeper_idle)
 			pthread_cond_signal(&srv->sweeper_wake);
 	}
@@ -107,7 +108,7 @@ void http_conn_request(struct http_server *srv, struct MHD_Connection *conn, boo
 /* One pass: shut down every connection past its deadline. */
 static void http_conn_sweep(struct http_server *srv)
 {
-	uint64_t now = http_now_ms();
+	uint64_t now = (uint64_t)clock_mono_ms();
 	struct http_conn *c;
 	unsigned cut = 0;
 
@@ -145,15 +146,8 @@ static uint64_t http_conn_next_due(const struct http_server *srv)
 /* Sleep on sweeper_wake for `ms` (CLOCK_MONOTONIC). Under conns_lock. */
 static void http_conn_sleep(struct http_server *srv, uint64_t ms)
 {
-	struct timespec until;
+	struct timespec until = clock_deadline_ns((int64_t)ms * 1000000);
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += (time_t)(ms / 1000);
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_cond_timedwait(&srv->sweeper_wake, &srv->conns_lock, &until);
 }
 
@@ -166,7 +160,7 @@ static void *http_conn_main(void *arg)
 	pthread_mutex_lock(&srv->conns_lock);
 	while (!srv->sweeper_stop) {
 		uint64_t next = http_conn_next_due(srv);
-		uint64_t now = http_now_ms();
+		uint64_t now = (uint64_t)clock_mono_ms();
 
 		if (next == 0) {
 			srv->sweeper_idle = true;
@@ -186,16 +180,9 @@ static void *http_conn_main(void *arg)
 
 int http_conn_start(struct http_server *srv)
 {
-	pthread_condattr_t attr;
 	int rc;
 
-	if (pthread_condattr_init(&attr) != 0)
-		return -1;
-	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (rc == 0)
-		rc = pthread_cond_init(&srv->sweeper_wake, &attr);
-	pthread_condattr_destroy(&attr);
-	if (rc != 0)
+	if (clock_cond_init(&srv->sweeper_wake) != 0)
 		return -1;
 	srv->sweeper_cond_ok = true;
 	rc = pthread_create(&srv->sweeper, NULL, http_conn_main, srv);

@@ -88,11 +88,6 @@ struct http_request {
 	atomic_int result; /* storage_result, set by the writer thread */
 };
 
-/* --- http.c --- */
-
-/* Milliseconds of CLOCK_MONOTONIC. Any thread. */
-uint64_t http_now_ms(void);
-
 /* --- http_answer.c: answers and the hand-over to storage (MHD thread) --- */
 
 /* Queue `body` (copied; "" for none) with `status`, Content-Type `type`

@@ -12,11 +12,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "addr.h"
+#include "clock.h"
 #include "lineproto_parse.h"
 #include "log.h"
 
@@ -51,14 +50,6 @@ struct udp_append {
 	size_t points;
 };
 
-static uint64_t udp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void udp_settle(struct udp_listener *u)
 {
 	pthread_mutex_lock(&u->lock);
@@ -82,17 +73,16 @@ static void udp_on_committed(void *arg, int result)
 }
 
 /* Counts points storage refused, with a warning at most every 10 s. */
-static void udp_refused(struct udp_listener *u, size_t points, int rc, uint64_t *warned_ms)
+static void udp_refused(struct udp_listener *u, size_t points, int rc, struct log_limit *warned)
 {
 	atomic_fetch_add(&u->dropped, points);
-	if (udp_now_ms() - *warned_ms >= UDP_WARN_EVERY_MS) {
-		*warned_ms = udp_now_ms();
+	if (log_limit(warned, UDP_WARN_EVERY_MS, 1))
 		log_warn(UDP_LOG, "points dropped: %s", storage_strerror(rc));
-	}
 }
 
 /* Parses one datagram and hands its valid points to storage. */
-static void udp_handle(struct udp_listener *u, const char *data, size_t len, uint64_t *warned_ms)
+static void udp_handle(struct udp_listener *u, const char *data, size_t len,
+		       struct log_limit *warned)
 {
 	struct lineproto_parse_options o = {
 	    .precision_ns = LINEPROTO_NS,
@@ -121,7 +111,7 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len, uin
 		goto out;
 	a = malloc(sizeof(*a));
 	if (!a) {
-		udp_refused(u, report.points, STORAGE_ERR_NOMEM, warned_ms);
+		udp_refused(u, report.points, STORAGE_ERR_NOMEM, warned);
 		goto out;
 	}
 	a->u = u;
@@ -136,7 +126,7 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len, uin
 		udp_settle(u);
 		free(a);
 		free(text);
-		udp_refused(u, report.points, rc, warned_ms);
+		udp_refused(u, report.points, rc, warned);
 	}
 out:
 	lineproto_buf_free(&out);
@@ -157,7 +147,7 @@ static void udp_log_totals(struct udp_listener *u, const char *when)
  * "so far" line that comes 10 s after it. */
 static int udp_poll_timeout(uint64_t due_ms)
 {
-	uint64_t now = udp_now_ms();
+	uint64_t now = (uint64_t)clock_mono_ms();
 
 	if (due_ms == 0)
 		return -1;
@@ -168,7 +158,7 @@ static int udp_poll_timeout(uint64_t due_ms)
 static void *udp_main(void *arg)
 {
 	struct udp_listener *u = arg;
-	uint64_t warned_ms = 0;
+	struct log_limit warned = {0};
 	uint64_t log_due_ms = 0; /* the next "so far" line; 0: no datagram since the last */
 	char *buf = malloc(UDP_DATAGRAM_MAX);
 
@@ -201,12 +191,12 @@ static void *udp_main(void *arg)
 					  n);
 			} else if (n >= 0) {
 				atomic_fetch_add(&u->datagrams, 1);
-				udp_handle(u, buf, (size_t)n, &warned_ms);
+				udp_handle(u, buf, (size_t)n, &warned);
 			}
 			if (n >= 0 && log_due_ms == 0)
-				log_due_ms = udp_now_ms() + UDP_STATS_EVERY_MS;
+				log_due_ms = (uint64_t)clock_mono_ms() + UDP_STATS_EVERY_MS;
 		}
-		if (log_due_ms != 0 && udp_now_ms() >= log_due_ms) {
+		if (log_due_ms != 0 && (uint64_t)clock_mono_ms() >= log_due_ms) {
 			udp_log_totals(u, "so far: ");
 			log_due_ms = 0;
 		}

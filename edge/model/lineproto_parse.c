@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 /* How much of a key or value an error message quotes. */
 #define LP_QUOTE_MAX LINEPROTO_QUOTE_MAX
 /* Up to this many tags or fields are sorted and compared in place. */
@@ -34,24 +36,7 @@ int lineproto_parser_fail(struct lineproto_parser *p, const char *fmt, ...)
 
 const char *lineproto_quote(struct lineproto_span sp, char *out)
 {
-	size_t cut = sp.n;
-	size_t i;
-
-	if (cut > LP_QUOTE_MAX) {
-		cut = LP_QUOTE_MAX;
-		while (cut > 0 && ((unsigned char)sp.s[cut] & 0xc0) == 0x80)
-			cut--;
-	}
-	for (i = 0; i < cut; i++) {
-		unsigned char c = (unsigned char)sp.s[i];
-
-		out[i] = (char)(c < 0x20 || c == 0x7f || c == '"' || c == '\\' ? '?' : c);
-	}
-	if (cut < sp.n)
-		memcpy(out + cut, "...", 4);
-	else
-		out[cut] = '\0';
-	return out;
+	return text_quote(out, LP_QUOTE_MAX + 4, sp.s, sp.n, 0);
 }
 
 /* Grows an array of `size`-byte elements to hold one more. Returns 0 or -1. */

@@ -4,6 +4,7 @@
 
 #include "lineproto.h"
 #include "rfc3339.h"
+#include "text.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -69,31 +70,11 @@ int reading_fail_lp(struct reading_ctx *ctx, int rc)
 
 void reading_quote_key(const char *key, char *out, size_t out_size)
 {
+	size_t size = out_size < READING_KEY_QUOTE_MAX + 4 ? out_size : READING_KEY_QUOTE_MAX + 4;
 	size_t n = strlen(key);
-	size_t cut = n;
-	size_t i;
-	int utf8_ok;
+	size_t shown = n > size - 4 ? text_utf8_cut(key, size - 4) : n;
 
-	if (cut > READING_KEY_QUOTE_MAX) {
-		cut = READING_KEY_QUOTE_MAX;
-		while (cut > 0 && ((unsigned char)key[cut] & 0xc0) == 0x80)
-			cut--;
-	}
-	if (cut + 4 > out_size)
-		cut = out_size > 4 ? out_size - 4 : 0;
-	utf8_ok = lineproto_utf8_valid(key, cut);
-	for (i = 0; i < cut; i++) {
-		unsigned char c = (unsigned char)key[i];
-
-		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || (c >= 0x80 && !utf8_ok))
-			c = '?';
-		out[i] = (char)c;
-	}
-	if (cut < n) {
-		memcpy(out + cut, "...", 4);
-		return;
-	}
-	out[cut] = '\0';
+	text_quote(out, size, key, n, lineproto_utf8_valid(key, shown) ? 0 : TEXT_QUOTE_ASCII);
 }
 
 int reading_check_text(struct reading_ctx *ctx, const char *label, const char *s, size_t max)
@@ -112,8 +93,9 @@ int reading_check_text(struct reading_ctx *ctx, const char *label, const char *s
 			return reading_fail(ctx, "%s contains a control character at byte %zu",
 					    label, i);
 		if (c == '\\')
-			return reading_fail(ctx, "%s must not contain a backslash "
-						 "(InfluxDB 1.x line protocol cannot carry it)",
+			return reading_fail(ctx,
+					    "%s must not contain a backslash "
+					    "(InfluxDB 1.x line protocol cannot carry it)",
 					    label);
 	}
 	if (!lineproto_utf8_valid(s, n))

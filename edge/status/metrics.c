@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lineproto.h"
 #include "snapshot.h"
 
 #define METRICS_PREFIX "iot_edge_"
@@ -53,20 +54,13 @@ __attribute__((format(printf, 2, 3))) static void metrics_printf(struct metrics_
 
 int metrics_format_value(double value, char *out, size_t cap)
 {
-	int n;
-
 	if (isnan(value))
 		return snprintf(out, cap, "NaN");
 	if (isinf(value))
 		return snprintf(out, cap, value > 0 ? "+Inf" : "-Inf");
 	if (value == floor(value) && fabs(value) < 9007199254740992.0) /* 2^53: exact */
 		return snprintf(out, cap, "%.0f", value);
-	for (int digits = 15; digits <= 17; digits++) {
-		n = snprintf(out, cap, "%.*g", digits, value);
-		if (n < 0 || (size_t)n >= cap || strtod(out, NULL) == value)
-			break;
-	}
-	return n;
+	return lineproto_format_float(value, out, cap); /* the fewest digits that read back */
 }
 
 int metrics_escape_label(const char *in, char *out, size_t cap)

@@ -18,8 +18,10 @@ struct status_snapshot;
 char *metrics_render(const struct status_snapshot *s);
 
 /* Write `value` as Prometheus writes a float: integers without a fraction,
- * others in the fewest digits that read back exactly, NaN, +Inf, -Inf.
- * Returns the length (always < cap when cap >= 32). Pure; any thread. */
+ * others in the fewest digits that read back exactly (model's
+ * lineproto_format_float), NaN, +Inf, -Inf. Returns the length; with
+ * cap >= LINEPROTO_FLOAT_MAX (32) it always fits, with less it may not (a
+ * negative result: out is not written). Pure; any thread. */
 int metrics_format_value(double value, char *out, size_t cap);
 
 /* Write `in` as a label value between double quotes: backslash, double quote

@@ -6,20 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
+#include "clock.h"
 #include "status.h"
 
 /* Guards every struct status_drain (/status may be asked on several threads)
  * and the collectors while a snapshot reads them (see status_set_collect()). */
 static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Seconds since a wall-clock time in ns; 0 for "never" (0). */
 static double status_age_s(int64_t now_ns, int64_t then_ns)
@@ -50,7 +42,7 @@ static const char *status_uplink_state(const struct uplink_stats *u)
 static void snapshot_counters(struct status_sources *src, struct http_server *srv,
 			      struct status_snapshot *out)
 {
-	int64_t now_ns = wall_ns();
+	int64_t now_ns = clock_wall_ns();
 	int64_t now_ms = now_ns / 1000000; /* the uplink stamps its times by the wall clock */
 
 	if (srv)
@@ -75,7 +67,7 @@ static void snapshot_drain(struct status_sources *src, struct status_snapshot *o
 	uint64_t at_start =
 	    st->points + gone >= st->appended_total ? st->points + gone - st->appended_total : 0;
 	uint64_t points = st->points;
-	int64_t now = status_now_ms();
+	int64_t now = clock_mono_ms();
 	double rate = 0.0, eta = -1.0;
 	int known;
 
@@ -126,7 +118,7 @@ static int snapshot_collector(struct status_collector *out, const struct collect
  * status_set_collect(NULL) has returned. Returns 0, or -1 out of memory. */
 static int snapshot_collectors(struct status_sources *src, struct status_snapshot *out)
 {
-	int64_t now_ns = wall_ns();
+	int64_t now_ns = clock_wall_ns();
 	int result = 0;
 	struct collect *c;
 	size_t n;
@@ -163,7 +155,7 @@ struct status_snapshot *status_snapshot_take(struct status_sources *src, struct 
 		return NULL;
 	snapshot_counters(src, srv, s);
 	s->version = IOT_EDGE_VERSION;
-	s->uptime_s = (double)(status_now_ms() - src->started_ms) / 1e3;
+	s->uptime_s = (double)(clock_mono_ms() - src->started_ms) / 1e3;
 	if (src->config) {
 		status_config_take(&s->config, src->config);
 		s->has_config = true;

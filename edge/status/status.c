@@ -4,14 +4,6 @@
 
 #include <cJSON.h>
 #include <stdio.h>
-#include <time.h>
-
-int64_t status_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A number, or null when it is not known. */
 static void add_maybe(cJSON *o, const char *key, struct status_maybe m)

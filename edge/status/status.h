@@ -70,9 +70,6 @@ void status_edge_figures(void *arg, struct collect_edge_figures *out);
  * thread. snapshot.c. */
 void status_set_collect(struct status_sources *src, struct collect *c);
 
-/* CLOCK_MONOTONIC in ms. Any thread. */
-int64_t status_now_ms(void);
-
 /* --- status_drain.c: the backlog drain estimate (pure; the caller locks) --- */
 
 /* Note the buffer holding `points` at `now_ms`; at most one sample a second

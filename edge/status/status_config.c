@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
 int status_url_strip_credentials(const char *url, char *out, size_t cap)
 {
 	const char *scheme = strstr(url, "://");
@@ -41,13 +43,6 @@ static const char *status_str(const char *s)
 	return s ? s : "";
 }
 
-static const char *status_level_name(unsigned level)
-{
-	static const char *const names[] = {"debug", "info", "warn", "error"};
-
-	return level < sizeof(names) / sizeof(names[0]) ? names[level] : "?";
-}
-
 void status_config_take(struct status_config_summary *out, const struct edge_config *c)
 {
 	bool v1 = c->uplink_api == CONFIG_API_V1;
@@ -70,7 +65,7 @@ void status_config_take(struct status_config_summary *out, const struct edge_con
 	    .uplink_batch_points = c->uplink_batch_points,
 	    .uplink_gzip = c->uplink_gzip,
 	    /* SIGHUP may change it on the main thread: an atomic read */
-	    .log_level = status_level_name(__atomic_load_n(&c->log_level, __ATOMIC_RELAXED)),
+	    .log_level = log_level_name(__atomic_load_n(&c->log_level, __ATOMIC_RELAXED)),
 	};
 	if (status_url_strip_credentials(status_str(c->uplink_url), out->uplink_url,
 					 sizeof(out->uplink_url)) != 0)

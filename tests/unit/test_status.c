@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "snapshot.h"
 #include "storage.h"
@@ -338,7 +339,7 @@ static void test_snapshot_take(void **state)
 	assert_int_equal(storage_open(&o, &st), STORAGE_OK);
 	append_line(st, "m v=1 1\n");
 	src = (struct status_sources){
-	    .storage = st, .started_ms = status_now_ms() - 5000, .config = &c, .udp = &no_udp};
+	    .storage = st, .started_ms = clock_mono_ms() - 5000, .config = &c, .udp = &no_udp};
 	s = status_snapshot_take(&src, NULL);
 	assert_non_null(s);
 	assert_string_equal(s->version, IOT_EDGE_VERSION);

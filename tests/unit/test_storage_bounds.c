@@ -6,21 +6,6 @@
 
 #define MIB (1024 * 1024)
 
-static struct storage *open_bounded(const char *path, uint64_t max_size, uint64_t min_free,
-				    enum storage_full_policy policy)
-{
-	struct storage_options o = {.path = path,
-				    .durability = STORAGE_DURABILITY_NORMAL,
-				    .max_size = max_size,
-				    .min_free_disk = min_free,
-				    .full_policy = policy};
-	struct storage *s = NULL;
-
-	assert_int_equal(storage_open(&o, &s), STORAGE_OK);
-	assert_non_null(s);
-	return s;
-}
-
 /* An append of `n` points tagged `tag`, each line `width` bytes before '\n'. */
 static char *make_append(int tag, int n, int width, size_t *len)
 {

@@ -149,6 +149,22 @@ static inline struct storage *open_ok(const char *path, enum storage_durability 
 	return s;
 }
 
+/* A buffer with durability normal and these bounds. */
+static inline struct storage *open_bounded(const char *path, uint64_t max_size, uint64_t min_free,
+					   enum storage_full_policy policy)
+{
+	struct storage_options o = {.path = path,
+				    .durability = STORAGE_DURABILITY_NORMAL,
+				    .max_size = max_size,
+				    .min_free_disk = min_free,
+				    .full_policy = policy};
+	struct storage *s = NULL;
+
+	assert_int_equal(storage_open(&o, &s), STORAGE_OK);
+	assert_non_null(s);
+	return s;
+}
+
 static inline char *dup_text(const char *t)
 {
 	char *p = strdup(t);

@@ -320,31 +320,6 @@ static void test_quoted_lines(void **state)
 	assert_int_equal(out[0], 2);
 }
 
-static void test_drop_partial_utf8(void **state)
-{
-	char s[16];
-	(void)state;
-
-	memcpy(s, "ab\xc3\xa9", 5); /* "abé": complete */
-	uplink_answer_drop_partial_utf8(s);
-	assert_string_equal(s, "ab\xc3\xa9");
-	memcpy(s, "ab\xc3", 4); /* half of é */
-	uplink_answer_drop_partial_utf8(s);
-	assert_string_equal(s, "ab");
-	memcpy(s, "a\xe2\x82", 4); /* two thirds of the euro sign */
-	uplink_answer_drop_partial_utf8(s);
-	assert_string_equal(s, "a");
-	memcpy(s, "a\xf0\x9f\x98\x80", 6); /* a complete 4-byte emoji */
-	uplink_answer_drop_partial_utf8(s);
-	assert_string_equal(s, "a\xf0\x9f\x98\x80");
-	memcpy(s, "plain", 6);
-	uplink_answer_drop_partial_utf8(s);
-	assert_string_equal(s, "plain");
-	s[0] = '\0';
-	uplink_answer_drop_partial_utf8(s);
-	assert_string_equal(s, "");
-}
-
 /* Inflate a gzip member with zlib; returns the length or -1. */
 static long test_gunzip(const unsigned char *in, size_t len, char *out, size_t cap)
 {
@@ -548,7 +523,6 @@ int main(void)
 	    cmocka_unit_test(test_message_plain_and_cut),
 	    cmocka_unit_test(test_named_lines),
 	    cmocka_unit_test(test_quoted_lines),
-	    cmocka_unit_test(test_drop_partial_utf8),
 	    cmocka_unit_test(test_gzip_round_trip),
 	    cmocka_unit_test(test_gzip_bad_level),
 	    cmocka_unit_test(test_options_refused),

@@ -127,15 +127,6 @@ static void test_add_checks_arguments(void **state)
 	assert_int_equal(w.n_sources, WATCHDOG_MAX_SOURCES);
 }
 
-static void test_now_is_monotonic(void **state)
-{
-	(void)state;
-	uint64_t a = watchdog_now_ms();
-	uint64_t b = watchdog_now_ms();
-	assert_true(a > 0);
-	assert_true(b >= a);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,7 +136,6 @@ int main(void)
 	    cmocka_unit_test(test_stuck_thread_stops_pings),
 	    cmocka_unit_test(test_beat_from_the_future_is_fresh),
 	    cmocka_unit_test(test_add_checks_arguments),
-	    cmocka_unit_test(test_now_is_monotonic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
