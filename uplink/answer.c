@@ -124,153 +124,6 @@ static void answer_put(char *out, size_t size, size_t *n, unsigned char ch)
 	out[(*n)++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
 }
 
-/* The nesting a cut JSON body may be closed from; deeper ones stay unread. */
-#define ANSWER_JSON_DEPTH 32
-
-/* A body cut short (at INFLUX_BODY_CAP) or holding an escape that cJSON
- * refuses, made into one it can parse: see answer_json_mend(). */
-struct answer_mend {
-	char *text; /* len + ANSWER_JSON_DEPTH + 2 bytes */
-	size_t len;
-	bool in_string; /* the body ends inside a string */
-	char closers[ANSWER_JSON_DEPTH];
-	size_t depth;		       /* open objects and arrays at the end */
-	size_t comma_len, comma_depth; /* text and depth before the last ',' */
-};
-
-/* The 4 hex digits at s (n bytes to the end): their value, -1 when they are
- * not hex digits, -2 when the body ends first. */
-static long answer_hex4(const char *s, size_t n)
-{
-	long v = 0;
-
-	for (size_t i = 0; i < 4; i++) {
-		if (i == n)
-			return -2;
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 16 + (isdigit((unsigned char)s[i]) ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
-	}
-	return v;
-}
-
-/* The escape at s (s[0] == '\\', n bytes to the end): the length of one
- * cJSON decodes (2, 6, or 12 for a surrogate pair), minus the length of one
- * it refuses or misreads (a \u without 4 hex digits, \u0000, a surrogate
- * half alone, an unknown letter: written as '?'), or 0 when the body ends
- * inside it. */
-static long answer_escape(const char *s, size_t n)
-{
-	long hi;
-	long lo;
-	long skip = 2;
-
-	if (n < 2)
-		return 0;
-	if (s[1] != '\0' && strchr("\"\\/bfnrt", s[1]) != NULL)
-		return 2;
-	if (s[1] != 'u')
-		return -2;
-	hi = answer_hex4(s + 2, n - 2);
-	if (hi == -2)
-		return 0;
-	if (hi == -1) { /* "\u" and what stands for its 4 digits, but never a quote */
-		while (skip < 6 && (size_t)skip < n && s[skip] != '"' && s[skip] != '\\')
-			skip++;
-		return -skip;
-	}
-	if (hi == 0)
-		return -6; /* cJSON would end the string there */
-	if (hi < 0xd800 || hi > 0xdfff)
-		return 6;
-	if (hi >= 0xdc00 || (n > 6 && s[6] != '\\') || (n > 7 && s[7] != 'u'))
-		return -6;
-	lo = n > 8 ? answer_hex4(s + 8, n - 8) : -2;
-	if (lo == -2)
-		return 0;
-	return lo >= 0xdc00 && lo <= 0xdfff ? 12 : -6;
-}
-
-/* Copies body[0..len) into m->text with the escapes cJSON refuses written
- * as '?' and an escape the body ends inside dropped, and notes what is
- * left open at the end and before the last ',' outside strings (m->text is
- * the caller's to free). Returns 0, or -1 (nothing to free) when out of
- * memory or nested deeper than ANSWER_JSON_DEPTH. */
-static int answer_json_mend(const char *body, size_t len, struct answer_mend *m)
-{
-	size_t i = 0;
-
-	memset(m, 0, sizeof(*m));
-	m->text = malloc(len + ANSWER_JSON_DEPTH + 2);
-	if (m->text == NULL)
-		return -1;
-	while (i < len) {
-		char c = body[i];
-		long e;
-
-		if (m->in_string && c == '\\') {
-			e = answer_escape(body + i, len - i);
-			if (e == 0)
-				break;
-			if (e > 0)
-				memcpy(m->text + m->len, body + i, (size_t)e);
-			else
-				m->text[m->len] = '?';
-			m->len += e > 0 ? (size_t)e : 1;
-			i += (size_t)(e > 0 ? e : -e);
-			continue;
-		}
-		if (c == '"') {
-			m->in_string = !m->in_string;
-		} else if (!m->in_string && (c == '{' || c == '[')) {
-			if (m->depth == ANSWER_JSON_DEPTH) {
-				free(m->text);
-				return -1;
-			}
-			m->closers[m->depth++] = c == '{' ? '}' : ']';
-		} else if (!m->in_string && (c == '}' || c == ']') && m->depth > 0) {
-			m->depth--;
-		} else if (!m->in_string && c == ',') {
-			m->comma_len = m->len;
-			m->comma_depth = m->depth;
-		}
-		m->text[m->len++] = c;
-		i++;
-	}
-	return 0;
-}
-
-/* m->text[0..len) with the `depth` innermost closers appended, parsed. */
-static cJSON *answer_json_close(struct answer_mend *m, size_t len, size_t depth)
-{
-	while (depth > 0)
-		m->text[len++] = m->closers[--depth];
-	return cJSON_ParseWithLength(m->text, len);
-}
-
-/* body[0..len) as JSON (the caller deletes it), or NULL when it is not.
- * It is mended first (answer_json_mend(): cJSON takes a bad \u for U+0000
- * and ends the string there); a body that InfluxDB's JSON was cut from is
- * closed where it ends, or failing that before its last ',' (when it ends
- * after a key, a ':' or inside a number). cJSON records every parse's error
- * position in one global, from every thread (DaveGamble/cJSON#314): a race
- * on a variable that no code here reads. */
-static cJSON *answer_json(const char *body, size_t len)
-{
-	struct answer_mend m;
-	cJSON *root;
-
-	if (len == 0 || answer_json_mend(body, len, &m) != 0)
-		return NULL;
-	if (m.in_string)
-		m.text[m.len++] = '"';
-	root = answer_json_close(&m, m.len, m.depth);
-	if (root == NULL && m.comma_len > 0)
-		root = answer_json_close(&m, m.comma_len, m.comma_depth);
-	free(m.text);
-	return root;
-}
-
 /* Copies text[0..len) into out as one line cut to fit (at a character
  * boundary); `trim` drops trailing blanks. */
 static void answer_line(const char *text, size_t len, bool trim, char *out, size_t size)
@@ -286,10 +139,13 @@ static void answer_line(const char *text, size_t len, bool trim, char *out, size
 		out[text_utf8_cut(out, strlen(out))] = '\0';
 }
 
-/* Contract in answer.h. */
+/* Contract in answer.h. A body that is not valid JSON is no error here: its
+ * text is the message. cJSON records every parse's error position in one
+ * global, from every thread (DaveGamble/cJSON#314): a race on a variable that
+ * no code here reads. */
 void uplink_answer_message(const char *body, size_t len, char *out, size_t size)
 {
-	cJSON *root = answer_json(body, len);
+	cJSON *root = cJSON_ParseWithLength(body, len);
 	const char *value = NULL;
 
 	if (cJSON_IsObject(root)) {
@@ -328,7 +184,8 @@ static size_t answer_sort_unique(size_t *out, size_t n)
 	return m;
 }
 
-/* The decimal number at p (after optional blanks), or 0 when there is none. */
+/* The decimal number at p (after optional blanks), or 0 when there is none
+ * or it ends the body (a body cut at INFLUX_BODY_CAP may have cut it short). */
 static unsigned long long answer_number(const char *p)
 {
 	char *end;
@@ -340,7 +197,7 @@ static unsigned long long answer_number(const char *p)
 		return 0;
 	errno = 0;
 	v = strtoull(p, &end, 10);
-	return errno == ERANGE ? 0 : v;
+	return errno == ERANGE || *end == '\0' ? 0 : v;
 }
 
 /* Add every number that follows `pattern` in body (then optional blanks and,

@@ -30,26 +30,37 @@ int64_t uplink_answer_retry_after(const char *value, size_t len, time_t now);
 enum uplink_error_class uplink_answer_classify(long status, bool timed_out, bool has_retry_after,
 					       const char *body);
 
-/* InfluxDB's message from an answer body: the "message" (2.x) or "error"
- * (1.x, 3.x) string of its JSON object, decoded by cJSON (surrogate pairs
- * too; an escape it refuses becomes '?'), also from a body cut short at
- * INFLUX_BODY_CAP; the body itself when it is not such JSON. Control
- * characters become spaces, the result is one line, cut to fit `size` (which
- * must be > 0) at a character boundary. `out` is the caller's. Any thread. */
+/* InfluxDB's message from an answer body of `len` bytes. When cJSON parses
+ * the body as a JSON object with a string member "message" (2.x) or "error"
+ * (1.x, 3.x), the message is that string as cJSON decodes it (surrogate
+ * pairs too; cJSON ends the string at a \u0000, and at a \u whose four
+ * characters are not hex digits, which it takes for U+0000). Otherwise,
+ * also when the body is not valid JSON (plain text, a proxy's HTML, an
+ * escape cJSON refuses, JSON cut short at INFLUX_BODY_CAP), the message is
+ * the body text itself, trailing blanks dropped: a cut
+ * `{"error":"partial write: ...` gives that raw text, escapes and all; no
+ * broken JSON is repaired. Either way control characters become spaces and
+ * the result is one line, cut to fit `size` (which must be > 0) at a UTF-8
+ * character boundary. `out` is the caller's. Any thread. */
 void uplink_answer_message(const char *body, size_t len, char *out, size_t size);
 
 /* The lines of a request of `count` lines that an answer body names by
  * number: JSON members "line" (2.x) and "line_number" (3.x), and the text
  * "parsing line N" (Cloud), all 1-based. Writes the distinct 0-based indexes
  * in ascending order to out[] (room for `count` entries, the caller's) and
- * returns how many; numbers outside 1..count are ignored. Any thread. */
+ * returns how many; numbers outside 1..count are ignored. A text search, so
+ * a body cut at INFLUX_BODY_CAP still gives the lines named before the cut.
+ * Any thread. */
 size_t uplink_answer_named_lines(const char *body, size_t count, size_t *out);
 
 /* The lines of a request that `message` quotes as "unable to parse '<line>'"
  * (1.x and 2.x name unparsable lines so). Line i is text[offsets[i]] up to
  * its '\n' (or up to `len` for the last). Writes the distinct indexes in
  * ascending order to out[] (room for `count` entries) and returns how many.
- * Any thread. */
+ * From a body cut at INFLUX_BODY_CAP, `message` is the raw JSON text: the
+ * lines it quotes whole are found, except those holding a character that
+ * JSON text escapes (such as '"' or '\\'): the caller isolates those by
+ * bisection. Any thread. */
 size_t uplink_answer_quoted_lines(const char *message, const char *text, size_t len,
 				  const size_t *offsets, size_t count, size_t *out);
 

@@ -17,6 +17,7 @@
 
 #include "answer.h"
 #include "gzip.h"
+#include "influx.h"
 #include "storage.h"
 #include "uplink.h"
 
@@ -158,16 +159,16 @@ static void test_message_json(void **state)
 	    "\"x\"}]}",
 	    out);
 	assert_string_equal(out, "partial write of line protocol occurred");
-	/* A body cut short inside the string. */
+	/* A body cut short inside the string is not JSON: its raw text. */
 	MSG("{\"error\":\"partial write: field type conf", out);
-	assert_string_equal(out, "partial write: field type conf");
-	/* A bad \u escape becomes '?'. */
+	assert_string_equal(out, "{\"error\":\"partial write: field type conf");
+	/* cJSON reads a \u without 4 hex digits as U+0000, which ends the string. */
 	MSG("{\"error\":\"a\\uzzzzb\"}", out);
-	assert_string_equal(out, "a?b");
+	assert_string_equal(out, "a");
 }
 
-/* Escapes: cJSON decodes them, surrogate pairs included; what it would
- * refuse or misread becomes '?'. */
+/* Escapes: cJSON decodes them, surrogate pairs included; a body with an
+ * escape it refuses is not JSON, so its raw text is the message. */
 static void test_message_escapes(void **state)
 {
 	char out[256];
@@ -176,57 +177,60 @@ static void test_message_escapes(void **state)
 
 	MSG("{\"error\":\"emoji \\ud83d\\ude00 and \\uD83D\\uDE80 ok\"}", out);
 	assert_string_equal(out, "emoji \xf0\x9f\x98\x80 and \xf0\x9f\x9a\x80 ok");
-	/* Halves alone, a high half before a plain \u, \u0000, an unknown letter. */
-	MSG("{\"error\":\"a\\ud83db\\ude00c\\ud83d\\u0041d\\u0000e\\qf\"}", out);
-	assert_string_equal(out, "a?b?c?Ad?e?f");
-	/* A bad \u never swallows the closing quote. */
+	/* Refused: halves alone, a high half before a plain \u, an unknown letter,
+	 * a \u cut short by the closing quote. */
+	MSG("{\"error\":\"a\\ud83db\"}", out);
+	assert_string_equal(out, "{\"error\":\"a\\ud83db\"}");
+	MSG("{\"error\":\"b\\ude00c\"}", out);
+	assert_string_equal(out, "{\"error\":\"b\\ude00c\"}");
+	MSG("{\"error\":\"c\\ud83d\\u0041d\"}", out);
+	assert_string_equal(out, "{\"error\":\"c\\ud83d\\u0041d\"}");
+	MSG("{\"error\":\"e\\qf\"}", out);
+	assert_string_equal(out, "{\"error\":\"e\\qf\"}");
 	MSG("{\"error\":\"a\\u12\",\"x\":1}", out);
-	assert_string_equal(out, "a?");
+	assert_string_equal(out, "{\"error\":\"a\\u12\",\"x\":1}");
+	/* \u0000 ends cJSON's string. */
+	MSG("{\"error\":\"d\\u0000e\"}", out);
+	assert_string_equal(out, "d");
 	/* Cut to fit at a character boundary. */
 	MSG("{\"error\":\"abcdef\\u00e9\"}", tiny);
 	assert_string_equal(tiny, "abcdef");
 }
 
-/* A body cut short (INFLUX_BODY_CAP) still gives its message. */
+/* A body cut short (INFLUX_BODY_CAP) is not JSON: its raw text is the
+ * message, whether cut inside an escape, a string or a 3.x list of lines. */
 static void test_message_cut_body(void **state)
 {
+	static const char *const cuts[] = {
+	    "{\"error\":\"ab\\ud83d\\ude",
+	    "{\"error\":\"ab\\ud83d",
+	    "{\"error\":\"ab\\u00",
+	    "{\"error\":\"ab\\",
+	    "{\"code\":\"invalid\",\"message\":\"unable to parse 'm a=\\\"x",
+	    "{\"error\":\"partial write of line protocol occurred\",\"data\":[{\"error_message\":"
+	    "\"bad\",\"line_number\":4,\"original_line\":\"m a=",
+	    "{\"error\":\"partial write of line protocol occurred\",\"data\":[{\"error_message\":"
+	    "\"bad\",\"line_number\":",
+	    "{\"error\":\"partial write of line protocol occurred\",\"data\":[{\"error_message\":"
+	    "\"bad\",\"line_number\":4",
+	    "{\"error\":\"partial write of line protocol occurred\",\"data\":[{\"error_message\":"
+	    "\"bad\",\"line_num",
+	    "{\"error\":\"partial write of line protocol occurred\",\"data\":[{\"error_message\":"
+	    "\"bad\",",
+	    "{\"error\":\"partial write of line protocol occurred\",\"data\":[{\"error_message\":"
+	    "\"bad\"},{\"err",
+	    "{\"error\":\"partial write of line protocol occurred\",\"data\":[",
+	    "{\"error\":\"partial write of line protocol occurred\",\"data\"",
+	    "{\"error\": tru",
+	};
 	char out[256];
 	(void)state;
 
-	/* Inside an escape: the escape goes. */
-	MSG("{\"error\":\"ab\\ud83d\\ude", out);
-	assert_string_equal(out, "ab");
-	MSG("{\"error\":\"ab\\ud83d", out);
-	assert_string_equal(out, "ab");
-	MSG("{\"error\":\"ab\\u00", out);
-	assert_string_equal(out, "ab");
-	MSG("{\"error\":\"ab\\", out);
-	assert_string_equal(out, "ab");
-	MSG("{\"code\":\"invalid\",\"message\":\"unable to parse 'm a=\\\"x", out);
-	assert_string_equal(out, "unable to parse 'm a=\"x");
-	/* 3.x: cut in its list of lines, anywhere. */
-	static const char *const cuts[] = {
-	    ",\"data\":[{\"error_message\":\"bad\",\"line_number\":4,\"original_line\":\"m a=",
-	    ",\"data\":[{\"error_message\":\"bad\",\"line_number\":",
-	    ",\"data\":[{\"error_message\":\"bad\",\"line_number\":4",
-	    ",\"data\":[{\"error_message\":\"bad\",\"line_num",
-	    ",\"data\":[{\"error_message\":\"bad\",",
-	    ",\"data\":[{\"error_message\":\"bad\"},{\"err",
-	    ",\"data\":[",
-	    ",\"data\"",
-	};
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
-		char body[256];
-
-		snprintf(body, sizeof(body),
-			 "{\"error\":\"partial write of line protocol occurred\"%s", cuts[i]);
-		MSG(body, out);
-		if (strcmp(out, "partial write of line protocol occurred") != 0)
+		MSG(cuts[i], out);
+		if (strcmp(out, cuts[i]) != 0)
 			fail_msg("cut %zu: %s", i, out);
 	}
-	/* Not JSON that was cut: the text itself. */
-	MSG("{\"error\": tru", out);
-	assert_string_equal(out, "{\"error\": tru");
 }
 
 static void test_message_plain_and_cut(void **state)
@@ -318,6 +322,90 @@ static void test_quoted_lines(void **state)
 						    offsets, 3, out),
 			 1);
 	assert_int_equal(out[0], 2);
+}
+
+/* Room for answers to a request of CUT_LINES lines, beyond INFLUX_BODY_CAP. */
+#define CUT_LINES 2000
+static char cut_body[CUT_LINES * 128];
+static size_t cut_out[CUT_LINES];
+
+/* 3.x names lines 1000..2000 (1-based) of 2000, so a number the cut
+ * shortens would name a good line; the cut falls on every byte of an entry. */
+static void test_cut_body_named(void **state)
+{
+	size_t len = (size_t)sprintf(cut_body, "{\"error\":\"partial write\",\"data\":[");
+	(void)state;
+
+	for (size_t i = 999; i < CUT_LINES; i++)
+		len += (size_t)sprintf(
+		    cut_body + len,
+		    "%s{\"original_line\":\"m a=\\\"x\\\" %zu\",\"line_number\":%zu,"
+		    "\"error_message\":\"invalid column type\"}",
+		    i > 999 ? "," : "", i, i + 1);
+	assert_true(len > INFLUX_BODY_CAP);
+	for (size_t cut = INFLUX_BODY_CAP - 100; cut <= INFLUX_BODY_CAP; cut++) {
+		char saved = cut_body[cut];
+		size_t complete = 0; /* entries whose number the cut left whole */
+		size_t n;
+
+		cut_body[cut] = '\0';
+		for (const char *p = strstr(cut_body, "\"line_number\":"); p != NULL;
+		     p = strstr(p + 1, "\"line_number\":")) {
+			const char *q = p + strlen("\"line_number\":");
+
+			q += strspn(q, "0123456789");
+			complete += *q == ',';
+		}
+		n = uplink_answer_named_lines(cut_body, CUT_LINES, cut_out);
+		cut_body[cut] = saved;
+		/* Distinct and ascending: exactly lines 999 .. 999 + complete - 1. */
+		if (complete < 100 || n != complete || cut_out[0] != 999 ||
+		    cut_out[n - 1] != 999 + n - 1)
+			fail_msg("cut at %zu: %zu lines named, %zu complete, first %zu", cut, n,
+				 complete, n > 0 ? cut_out[0] : 0);
+	}
+}
+
+/* 1.x quotes every line of 2000: from the body cut at INFLUX_BODY_CAP the
+ * message is raw JSON text, in which the lines quoted whole before the cut
+ * are found, but not those with a '"' (escaped there). */
+static void test_cut_body_quoted(void **state)
+{
+	static char text[CUT_LINES * 32];
+	static char msg[INFLUX_BODY_CAP + 1];
+	static size_t offsets[CUT_LINES];
+	static size_t want[CUT_LINES];
+	static const char start[] = "{\"error\":\"partial write: unable to parse '";
+	size_t len = (size_t)sprintf(cut_body, "{\"error\":\"partial write: ");
+	size_t tlen = 0;
+	size_t nwant = 0;
+	(void)state;
+
+	for (size_t i = 0; i < CUT_LINES; i++) {
+		bool quoted = i % 10 == 3;
+
+		offsets[i] = tlen;
+		tlen +=
+		    (size_t)sprintf(text + tlen, quoted ? "m,i=%zu s=\"x\"\n" : "m,i=%zu a=1\n", i);
+		len += (size_t)sprintf(cut_body + len,
+				       quoted ? "%sunable to parse 'm,i=%zu s=\\\"x\\\"'"
+					      : "%sunable to parse 'm,i=%zu a=1'",
+				       i > 0 ? "\\n" : "", i);
+		if (len <= INFLUX_BODY_CAP && !quoted)
+			want[nwant++] = i;
+		len += (size_t)sprintf(cut_body + len, ": invalid field format");
+	}
+	assert_true(len > INFLUX_BODY_CAP);
+	assert_true(nwant > 100);
+	/* What uplink_isolate() does: no line named, then the quoted ones. */
+	cut_body[INFLUX_BODY_CAP] = '\0';
+	uplink_answer_message(cut_body, INFLUX_BODY_CAP, msg, sizeof(msg));
+	assert_memory_equal(msg, start, sizeof(start) - 1);
+	assert_int_equal(strlen(msg), INFLUX_BODY_CAP);
+	assert_int_equal(uplink_answer_named_lines(cut_body, CUT_LINES, cut_out), 0);
+	assert_int_equal(uplink_answer_quoted_lines(msg, text, tlen, offsets, CUT_LINES, cut_out),
+			 nwant);
+	assert_memory_equal(cut_out, want, nwant * sizeof(*want));
 }
 
 /* Inflate a gzip member with zlib; returns the length or -1. */
@@ -523,6 +611,8 @@ int main(void)
 	    cmocka_unit_test(test_message_plain_and_cut),
 	    cmocka_unit_test(test_named_lines),
 	    cmocka_unit_test(test_quoted_lines),
+	    cmocka_unit_test(test_cut_body_named),
+	    cmocka_unit_test(test_cut_body_quoted),
 	    cmocka_unit_test(test_gzip_round_trip),
 	    cmocka_unit_test(test_gzip_bad_level),
 	    cmocka_unit_test(test_options_refused),
