@@ -37,6 +37,7 @@ enum MHD_Result http_data_submit(struct http_request *req)
 {
 	struct http_server *srv = req->server;
 	struct reading_points pts;
+	enum MHD_Result ret;
 	char err[256];
 
 	if (reading_parse_json(req->body ? req->body : "", req->len, clock_unique_ns, &pts, err,
@@ -52,5 +53,7 @@ enum MHD_Result http_data_submit(struct http_request *req)
 		return http_fail(srv, req->conn, req->endpoint, MHD_HTTP_CONTENT_TOO_LARGE, err,
 				 NULL, NULL);
 	}
-	return http_submit(req, pts.text, pts.len, pts.count);
+	ret = http_submit(req, &pts.text, pts.len, pts.count); /* NULL once taken */
+	free(pts.text);
+	return ret;
 }

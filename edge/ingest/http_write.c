@@ -159,8 +159,7 @@ enum MHD_Result http_write_submit(struct http_request *req)
 		goto out;
 	}
 	text = lineproto_buf_steal(&out, &len);
-	ret = http_submit(req, text, len, report.points); /* takes the text */
-	text = NULL;
+	ret = http_submit(req, &text, len, report.points); /* NULL once taken */
 out:
 	free(text);
 	lineproto_buf_free(&out);

@@ -13,8 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "addr.h"
+#include "clock.h"
+#include "ingest.h"
 #include "lineproto_parse.h"
 #include "log.h"
 
@@ -23,30 +24,17 @@
 #define UDP_POLL_MS 200
 #define UDP_RCVBUF (4 << 20)
 #define UDP_STATS_EVERY_MS 10000u
-/* Storage refusals are logged at most this often. */
-#define UDP_WARN_EVERY_MS 10000u
 
 struct udp_listener {
 	int fd;
-	struct storage *storage;
+	struct ingest *ingest; /* the door each datagram's points go through */
 	size_t max_line;
 	int unsigned_ok;
 	pthread_t thread;
 	bool thread_started;
 	atomic_bool stopping;
 
-	/* Appends handed to storage and not yet done; udp_stop waits for 0. */
-	pthread_mutex_t lock;
-	pthread_cond_t idle;
-	unsigned pending;
-
 	atomic_uint_fast64_t datagrams, stored, bad_lines, dropped;
-};
-
-/* One append in flight. */
-struct udp_append {
-	struct udp_listener *u;
-	size_t points;
 };
 
 static uint64_t udp_now_ms(void)
@@ -57,40 +45,18 @@ static uint64_t udp_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void udp_settle(struct udp_listener *u)
+/* ingest_done_fn, writer thread: the points of one datagram committed, or
+ * failed (the door logged it); nobody waits for an answer. */
+static void udp_on_committed(void *arg, int result, size_t points)
 {
-	pthread_mutex_lock(&u->lock);
-	if (--u->pending == 0)
-		pthread_cond_broadcast(&u->idle);
-	pthread_mutex_unlock(&u->lock);
+	struct udp_listener *u = arg;
+
+	atomic_fetch_add(result == STORAGE_OK ? &u->stored : &u->dropped, points);
+	ingest_settle(u->ingest);
 }
 
-/* Writer thread: the points of one datagram committed, or failed. */
-static void udp_on_committed(void *arg, int result)
-{
-	struct udp_append *a = arg;
-	struct udp_listener *u = a->u;
-
-	if (result == STORAGE_OK)
-		atomic_fetch_add(&u->stored, a->points);
-	else
-		atomic_fetch_add(&u->dropped, a->points);
-	free(a);
-	udp_settle(u);
-}
-
-/* Counts points storage refused, with a warning at most every 10 s. */
-static void udp_refused(struct udp_listener *u, size_t points, int rc, uint64_t *warned_ms)
-{
-	atomic_fetch_add(&u->dropped, points);
-	if (udp_now_ms() - *warned_ms >= UDP_WARN_EVERY_MS) {
-		*warned_ms = udp_now_ms();
-		log_warn(UDP_LOG, "points dropped: %s", storage_strerror(rc));
-	}
-}
-
-/* Parses one datagram and hands its valid points to storage. */
-static void udp_handle(struct udp_listener *u, const char *data, size_t len, uint64_t *warned_ms)
+/* Parses one datagram and hands its valid points to the door. */
+static void udp_handle(struct udp_listener *u, const char *data, size_t len)
 {
 	struct lineproto_parse_options o = {
 	    .precision_ns = LINEPROTO_NS,
@@ -100,7 +66,6 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len, uin
 	};
 	struct lineproto_report report;
 	struct lineproto_buf out;
-	struct udp_append *a;
 	char *text;
 	size_t text_len = 0;
 	int rc;
@@ -117,24 +82,13 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len, uin
 	}
 	if (report.points == 0)
 		goto out;
-	a = malloc(sizeof(*a));
-	if (!a) {
-		udp_refused(u, report.points, STORAGE_ERR_NOMEM, warned_ms);
-		goto out;
-	}
-	a->u = u;
-	a->points = report.points;
 	text = lineproto_buf_steal(&out, &text_len);
-	pthread_mutex_lock(&u->lock);
-	u->pending++;
-	pthread_mutex_unlock(&u->lock);
-	rc = storage_append(u->storage, text, text_len, udp_on_committed, a);
+	rc = ingest_submit(u->ingest, text, text_len, report.points, udp_on_committed, u);
 	if (rc != STORAGE_OK) {
-		/* Not queued: done will not be called, the text is still ours. */
-		udp_settle(u);
-		free(a);
+		/* Refused: the text is still ours, and nobody will send it again. */
 		free(text);
-		udp_refused(u, report.points, rc, warned_ms);
+		atomic_fetch_add(&u->dropped, report.points);
+		ingest_warn_not_stored(u->ingest, report.points, rc);
 	}
 out:
 	lineproto_buf_free(&out);
@@ -154,7 +108,6 @@ static void udp_log_totals(struct udp_listener *u, const char *when)
 static void *udp_main(void *arg)
 {
 	struct udp_listener *u = arg;
-	uint64_t warned_ms = 0;
 	uint64_t logged_ms = udp_now_ms();
 	uint64_t logged_datagrams = 0;
 	char *buf = malloc(UDP_DATAGRAM_MAX);
@@ -185,7 +138,7 @@ static void *udp_main(void *arg)
 					  n);
 			} else if (n >= 0) {
 				atomic_fetch_add(&u->datagrams, 1);
-				udp_handle(u, buf, (size_t)n, &warned_ms);
+				udp_handle(u, buf, (size_t)n);
 			}
 		}
 		if (udp_now_ms() - logged_ms >= UDP_STATS_EVERY_MS) {
@@ -218,11 +171,10 @@ int udp_start(const struct udp_options *options, struct storage *s, struct udp_l
 	if (!u)
 		return -1;
 	u->fd = -1;
-	u->storage = s;
 	u->max_line = options->max_line;
 	u->unsigned_ok = options->unsigned_ok;
-	pthread_mutex_init(&u->lock, NULL);
-	pthread_cond_init(&u->idle, NULL);
+	if (ingest_create(s, UDP_LOG, &u->ingest) != 0)
+		goto fail;
 	u->fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (u->fd < 0) {
 		log_error(UDP_LOG, "socket: %s", strerror(errno));
@@ -264,15 +216,12 @@ void udp_stop(struct udp_listener *u)
 	atomic_store(&u->stopping, true);
 	if (u->thread_started)
 		pthread_join(u->thread, NULL);
-	pthread_mutex_lock(&u->lock);
-	while (u->pending > 0)
-		pthread_cond_wait(&u->idle, &u->lock);
-	pthread_mutex_unlock(&u->lock);
+	if (u->ingest)
+		ingest_stop(u->ingest);
 	if (u->thread_started)
 		udp_log_totals(u, "stopped: ");
 	if (u->fd >= 0)
 		close(u->fd);
-	pthread_cond_destroy(&u->idle);
-	pthread_mutex_destroy(&u->lock);
+	ingest_destroy(u->ingest);
 	free(u);
 }

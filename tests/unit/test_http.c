@@ -19,11 +19,12 @@
 
 /* --- a stub storage: the real http code calls these instead ------------- */
 
-static int stub_append_rc;	  /* what storage_append() returns */
-static int stub_commit_rc;	  /* what done() gets */
-static atomic_int stub_committed; /* set just before done() is called */
-static atomic_int stub_appends;	  /* appends accepted */
-static char stub_text[4096];	  /* the text of the last append */
+static int stub_append_rc;		  /* what storage_append() returns */
+static int stub_commit_rc;		  /* what done() gets */
+static atomic_int stub_committed;	  /* set just before done() is called */
+static atomic_int stub_appends;		  /* appends accepted */
+static char stub_text[4096];		  /* the text of the last append */
+static size_t stub_queue_points = 100000; /* storage_max_append_points() */
 
 struct stub_job {
 	storage_done_fn *done;
@@ -43,12 +44,15 @@ static void *stub_writer(void *arg)
 	return NULL;
 }
 
-int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *done, void *arg)
+int storage_append(struct storage *s, char *text, size_t len, size_t points, storage_done_fn *done,
+		   void *arg)
 {
 	struct stub_job *job;
 	pthread_t t;
 
 	(void)s;
+	if (points > stub_queue_points)
+		return STORAGE_ERR_INVALID; /* as the real one: it can never fit */
 	if (stub_append_rc != STORAGE_OK)
 		return stub_append_rc;
 	snprintf(stub_text, sizeof(stub_text), "%.*s", (int)len, text);
@@ -61,6 +65,12 @@ int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *d
 	assert_int_equal(pthread_create(&t, NULL, stub_writer, job), 0);
 	pthread_detach(t);
 	return STORAGE_OK;
+}
+
+size_t storage_max_append_points(const struct storage *s)
+{
+	(void)s;
+	return stub_queue_points;
 }
 
 void storage_get_stats(struct storage *s, struct storage_stats *out)

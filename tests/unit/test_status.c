@@ -155,7 +155,7 @@ static void append_line(struct storage *s, const char *line)
 	int want = atomic_load(&appends_done) + 1;
 
 	assert_non_null(text);
-	assert_int_equal(storage_append(s, text, strlen(text), on_done, NULL), STORAGE_OK);
+	assert_int_equal(storage_append(s, text, strlen(text), 1, on_done, NULL), STORAGE_OK);
 	for (int i = 0; i < 1000 && atomic_load(&appends_done) < want; i++)
 		usleep(10000);
 	assert_int_equal(atomic_load(&appends_done), want);

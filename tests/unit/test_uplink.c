@@ -425,7 +425,7 @@ static void test_lifecycle_network_error(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/buffer.db", dir);
 	assert_int_equal(storage_open(&so, &st), STORAGE_OK);
-	assert_int_equal(storage_append(st, text, strlen(text), test_append_done, &done),
+	assert_int_equal(storage_append(st, text, strlen(text), 1, test_append_done, &done),
 			 STORAGE_OK);
 	for (int i = 0; i < 500 && atomic_load(&done) == 0; i++)
 		test_sleep_ms(10);

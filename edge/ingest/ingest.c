@@ -1,0 +1,152 @@
+/* ingest.c -- every producer's hand-off to storage: the append, the count in flight, the stop,
+ * the "not stored" warning. */
+#include "ingest.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "log.h"
+
+/* A "not stored" line at most this often per door. */
+#define INGEST_WARN_EVERY_MS 10000
+
+struct ingest {
+	struct storage *storage;
+	const char *tag;
+
+	/* Hand-offs accepted and not yet settled; ingest_stop() waits for 0.
+	 * Once `stopping` is set none is accepted any more. */
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	size_t in_flight;
+	bool stopping;
+
+	/* The warning's rate limit: when the last line went out, and how many
+	 * were kept quiet since. */
+	atomic_int_fast64_t warned_ms;
+	atomic_uint_fast64_t quiet;
+};
+
+/* One accepted hand-off: storage's done argument. */
+struct ingest_job {
+	struct ingest *in;
+	ingest_done_fn *done;
+	void *arg;
+	size_t points;
+};
+
+int ingest_create(struct storage *s, const char *tag, struct ingest **out)
+{
+	struct ingest *in = calloc(1, sizeof(*in));
+
+	if (!in) {
+		log_error(tag, "out of memory");
+		return -1;
+	}
+	in->storage = s;
+	in->tag = tag;
+	pthread_mutex_init(&in->lock, NULL);
+	pthread_cond_init(&in->idle, NULL);
+	*out = in;
+	return 0;
+}
+
+void ingest_warn_not_stored(struct ingest *in, size_t points, int result)
+{
+	struct timespec ts;
+	int_fast64_t now_ms, last;
+	uint_fast64_t quiet;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ms = (int_fast64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	last = atomic_load(&in->warned_ms);
+	if ((last != 0 && now_ms - last < INGEST_WARN_EVERY_MS) ||
+	    !atomic_compare_exchange_strong(&in->warned_ms, &last, now_ms)) {
+		atomic_fetch_add(&in->quiet, 1);
+		return;
+	}
+	quiet = atomic_exchange(&in->quiet, 0);
+	if (quiet)
+		log_warn(in->tag,
+			 "%zu points not stored: %s (and %" PRIuFAST64
+			 " more times since the last such line)",
+			 points, storage_strerror(result), quiet);
+	else
+		log_warn(in->tag, "%zu points not stored: %s", points, storage_strerror(result));
+}
+
+/* storage_done_fn: one hand-off's commit is over. Writer thread. */
+static void ingest_committed(void *arg, int result)
+{
+	struct ingest_job job = *(struct ingest_job *)arg;
+
+	free(arg);
+	if (result != STORAGE_OK)
+		ingest_warn_not_stored(job.in, job.points, result);
+	/* Last: the producer may settle, and the door go, from here on. */
+	job.done(job.arg, result, job.points);
+}
+
+int ingest_submit(struct ingest *in, char *text, size_t len, size_t points, ingest_done_fn *done,
+		  void *arg)
+{
+	struct ingest_job *job = malloc(sizeof(*job));
+	bool stopping;
+	int rc;
+
+	if (!job)
+		return STORAGE_ERR_NOMEM;
+	*job = (struct ingest_job){.in = in, .done = done, .arg = arg, .points = points};
+	/* Decided under the lock ingest_stop() takes: once it has seen nothing
+	 * in flight, nothing is accepted again. */
+	pthread_mutex_lock(&in->lock);
+	stopping = in->stopping;
+	if (!stopping)
+		in->in_flight++;
+	pthread_mutex_unlock(&in->lock);
+	if (stopping) {
+		free(job);
+		return STORAGE_ERR_CLOSED;
+	}
+	rc = storage_append(in->storage, text, len, points, ingest_committed, job);
+	if (rc != STORAGE_OK) {
+		free(job);
+		ingest_settle(in);
+	}
+	return rc;
+}
+
+void ingest_settle(struct ingest *in)
+{
+	pthread_mutex_lock(&in->lock);
+	if (--in->in_flight == 0)
+		pthread_cond_broadcast(&in->idle);
+	pthread_mutex_unlock(&in->lock);
+}
+
+void ingest_stop(struct ingest *in)
+{
+	pthread_mutex_lock(&in->lock);
+	in->stopping = true;
+	while (in->in_flight > 0)
+		pthread_cond_wait(&in->idle, &in->lock);
+	pthread_mutex_unlock(&in->lock);
+}
+
+void ingest_destroy(struct ingest *in)
+{
+	if (!in)
+		return;
+	pthread_cond_destroy(&in->idle);
+	pthread_mutex_destroy(&in->lock);
+	free(in);
+}
+
+size_t ingest_max_points(const struct ingest *in)
+{
+	return storage_max_append_points(in->storage);
+}
