@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
 #include "reading.h"
 
 /* True when the request declares a type other than application/json. */
@@ -40,8 +39,8 @@ enum MHD_Result http_data_submit(struct http_request *req)
 	enum MHD_Result ret;
 	char err[256];
 
-	if (reading_parse_json(req->body ? req->body : "", req->len, clock_unique_ns, &pts, err,
-			       sizeof(err)) != 0)
+	if (reading_parse_json(req->body ? req->body : "", req->len, ingest_receipt_ns, NULL, &pts,
+			       err, sizeof(err)) != 0)
 		return http_fail(srv, req->conn, req->endpoint, MHD_HTTP_BAD_REQUEST, err, NULL,
 				 NULL);
 	if (srv->max_points && pts.count > srv->max_points) {

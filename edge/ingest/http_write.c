@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
 #include "lineproto_parse.h"
 #include "log.h"
 
@@ -103,7 +102,7 @@ enum MHD_Result http_write_submit(struct http_request *req)
 	    .precision_ns = req->precision_ns,
 	    .max_line = srv->max_line,
 	    .max_points = srv->max_points,
-	    .clock = clock_unique_ns,
+	    .clock = ingest_receipt_ns,
 	    .unsigned_ok = srv->unsigned_ok,
 	};
 	struct lineproto_report report;

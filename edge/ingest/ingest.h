@@ -72,4 +72,9 @@ void ingest_warn_not_stored(struct ingest *in, size_t points, int result);
  * a larger request can never be stored. Any thread. */
 size_t ingest_max_points(const struct ingest *in);
 
+/* lineproto_clock_fn and reading_clock_fn for every producer: the receipt
+ * time of a point sent without a timestamp, clock_unique_ns(); `arg` is
+ * unused. Any thread. */
+int64_t ingest_receipt_ns(void *arg);
+
 #endif

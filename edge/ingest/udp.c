@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "clock.h"
 #include "ingest.h"
 #include "lineproto_parse.h"
 #include "log.h"
@@ -61,7 +60,7 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len)
 	struct lineproto_parse_options o = {
 	    .precision_ns = LINEPROTO_NS,
 	    .max_line = u->max_line,
-	    .clock = clock_unique_ns,
+	    .clock = ingest_receipt_ns,
 	    .unsigned_ok = u->unsigned_ok,
 	};
 	struct lineproto_report report;

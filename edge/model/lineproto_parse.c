@@ -1,4 +1,5 @@
 /* lineproto_parse.c -- InfluxDB line protocol: one line -> its canonical point. */
+#define _GNU_SOURCE /* qsort_r (glibc 2.36 declares it for GNU only) */
 #include "lineproto_internal.h"
 
 #include <stdarg.h>
@@ -166,14 +167,11 @@ static int lp_tag_cmp(const void *a, const void *b)
 	return lp_name_cmp(((const struct lp_tag *)a)->key, ((const struct lp_tag *)b)->key);
 }
 
-/* qsort has no context argument: the fields being sorted, one parse at a
- * time per thread. */
-static _Thread_local const struct lp_field *lp_sorting;
-
-static int lp_order_cmp(const void *a, const void *b)
+/* qsort_r: indexes into `fields` (the arg), by the fields' keys. */
+static int lp_order_cmp(const void *a, const void *b, void *fields)
 {
-	const struct lp_field *fa = &lp_sorting[*(const size_t *)a];
-	const struct lp_field *fb = &lp_sorting[*(const size_t *)b];
+	const struct lp_field *fa = (const struct lp_field *)fields + *(const size_t *)a;
+	const struct lp_field *fb = (const struct lp_field *)fields + *(const size_t *)b;
 
 	return lp_name_cmp(fa->key, fb->key);
 }
@@ -268,8 +266,7 @@ static int lp_check_duplicate_fields(struct lp_parser *p)
 	}
 	for (i = 0; i < p->nfields; i++)
 		p->order[i] = i;
-	lp_sorting = p->fields;
-	qsort(p->order, p->nfields, sizeof(*p->order), lp_order_cmp);
+	qsort_r(p->order, p->nfields, sizeof(*p->order), lp_order_cmp, p->fields);
 	for (i = 1; i < p->nfields; i++) {
 		if (lp_name_cmp(p->fields[p->order[i - 1]].key, p->fields[p->order[i]].key) == 0)
 			return lp_fail(p, "duplicate field \"%s\"",
@@ -358,7 +355,7 @@ static int lp_parse_time(struct lp_parser *p)
 
 	lp_skip_spaces(p);
 	if (p->pos == p->n) {
-		p->ts = p->o->clock();
+		p->ts = p->o->clock(p->o->clock_arg);
 		if (p->ts < LINEPROTO_TIME_MIN || p->ts > LINEPROTO_TIME_MAX)
 			return lp_fail(p, "the receipt clock is outside InfluxDB's time range");
 		return LINEPROTO_OK;

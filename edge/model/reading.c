@@ -112,8 +112,9 @@ int reading_check_text(struct reading_ctx *ctx, const char *label, const char *s
 			return reading_fail(ctx, "%s contains a control character at byte %zu",
 					    label, i);
 		if (c == '\\')
-			return reading_fail(ctx, "%s must not contain a backslash "
-						 "(InfluxDB 1.x line protocol cannot carry it)",
+			return reading_fail(ctx,
+					    "%s must not contain a backslash "
+					    "(InfluxDB 1.x line protocol cannot carry it)",
 					    label);
 	}
 	if (!lineproto_utf8_valid(s, n))
@@ -150,10 +151,10 @@ static int reading_check_number(struct reading_ctx *ctx, const cJSON *item, cons
 
 int reading_timestamp(struct reading_ctx *ctx, const cJSON *ts, int64_t *ns)
 {
-	const char *why = NULL;
+	char why[128];
 
 	if (!ts) {
-		*ns = ctx->clock_fn();
+		*ns = ctx->clock_fn(ctx->clock_arg);
 		if (*ns < LINEPROTO_TIME_MIN || *ns > LINEPROTO_TIME_MAX)
 			return reading_fail(ctx,
 					    "the receipt clock is outside InfluxDB's time range");
@@ -161,7 +162,7 @@ int reading_timestamp(struct reading_ctx *ctx, const cJSON *ts, int64_t *ns)
 	}
 	if (!cJSON_IsString(ts) || !ts->valuestring)
 		return reading_fail(ctx, "\"ts\" must be a string");
-	if (rfc3339_parse_ns(ts->valuestring, strlen(ts->valuestring), ns, &why) != 0)
+	if (rfc3339_parse_ns(ts->valuestring, strlen(ts->valuestring), ns, why, sizeof(why)) != 0)
 		return reading_fail(ctx, "\"ts\": %s", why);
 	if (*ns < LINEPROTO_TIME_MIN || *ns > LINEPROTO_TIME_MAX)
 		return reading_fail(ctx, "\"ts\": outside InfluxDB's time range "
@@ -303,7 +304,7 @@ static int reading_root(struct reading_ctx *ctx, const cJSON *root)
 }
 
 /* Both entry points: general objects allowed or not. */
-static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_fn,
+static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_fn, void *clock_arg,
 			 struct reading_points *out, char *err, size_t err_size, int general)
 {
 	struct reading_ctx ctx;
@@ -315,6 +316,7 @@ static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_f
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.clock_fn = clock_fn;
+	ctx.clock_arg = clock_arg;
 	ctx.err = err;
 	ctx.err_size = err_size;
 	ctx.general = general;
@@ -375,13 +377,13 @@ out:
 }
 
 int reading_parse_seed_json(const char *body, size_t len, reading_clock_fn *clock_fn,
-			    struct reading_points *out, char *err, size_t err_size)
+			    void *clock_arg, struct reading_points *out, char *err, size_t err_size)
 {
-	return reading_parse(body, len, clock_fn, out, err, err_size, 0);
+	return reading_parse(body, len, clock_fn, clock_arg, out, err, err_size, 0);
 }
 
-int reading_parse_json(const char *body, size_t len, reading_clock_fn *clock_fn,
+int reading_parse_json(const char *body, size_t len, reading_clock_fn *clock_fn, void *clock_arg,
 		       struct reading_points *out, char *err, size_t err_size)
 {
-	return reading_parse(body, len, clock_fn, out, err, err_size, 1);
+	return reading_parse(body, len, clock_fn, clock_arg, out, err, err_size, 1);
 }

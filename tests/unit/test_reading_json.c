@@ -1,4 +1,5 @@
-/* test_reading_json.c -- unit tests: general JSON objects on /data (edge/model/reading_general.c). */
+/* test_reading_json.c -- unit tests: general JSON objects on /data (edge/model/reading_general.c).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,8 +15,9 @@
 static int64_t fake_clock_next;
 static int fake_clock_calls;
 
-static int64_t fake_clock(void)
+static int64_t fake_clock(void *arg)
 {
+	(void)arg;
 	fake_clock_calls++;
 	return fake_clock_next++;
 }
@@ -33,7 +35,7 @@ static void expect_lines(const char *body, const char *want, size_t count)
 	struct reading_points out = {NULL, 0, 0};
 	char err[256] = "untouched";
 
-	if (reading_parse_json(body, strlen(body), fake_clock, &out, err, sizeof(err)) != 0)
+	if (reading_parse_json(body, strlen(body), fake_clock, NULL, &out, err, sizeof(err)) != 0)
 		fail_msg("body %s rejected: %s", body, err);
 	assert_non_null(out.text);
 	assert_string_equal(out.text, want);
@@ -48,7 +50,7 @@ static void expect_err(const char *body, const char *want)
 	struct reading_points out = {sentinel, 7, 7};
 	char err[256] = "";
 
-	if (reading_parse_json(body, strlen(body), fake_clock, &out, err, sizeof(err)) != -1)
+	if (reading_parse_json(body, strlen(body), fake_clock, NULL, &out, err, sizeof(err)) != -1)
 		fail_msg("body %s accepted: %s", body, out.text);
 	assert_null(out.text);
 	assert_int_equal(out.len, 0);
@@ -129,7 +131,8 @@ static void test_seed_parser_stays_strict(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    reading_parse_seed_json(body, strlen(body), fake_clock, &out, err, sizeof(err)), -1);
+	    reading_parse_seed_json(body, strlen(body), fake_clock, NULL, &out, err, sizeof(err)),
+	    -1);
 	assert_string_equal(err, "unknown key \"measurement\"");
 	assert_null(out.text);
 }
