@@ -303,6 +303,32 @@ static int reading_root(struct reading_ctx *ctx, const cJSON *root)
 	return 0;
 }
 
+/* The message for a body cJSON refused. cJSON reports input that runs out
+ * and a bad last byte alike, at the last byte; parsing a NUL-terminated copy
+ * (on this error path only) places the error exactly. */
+static void reading_fail_json(struct reading_ctx *ctx, const char *body, size_t len)
+{
+	const char *end = NULL;
+	char *copy = malloc(len + 1);
+	cJSON *root;
+	size_t at;
+
+	if (!copy) {
+		reading_fail(ctx, "out of memory");
+		return;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
+	cJSON_Delete(root); /* NULL: the same bytes failed in place */
+	at = end && end >= copy ? (size_t)(end - copy) : 0;
+	if (at >= len)
+		reading_fail(ctx, "invalid JSON: body ends early");
+	else
+		reading_fail(ctx, "invalid JSON near byte %zu", at);
+	free(copy);
+}
+
 /* Both entry points: general objects allowed or not. */
 static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_fn, void *clock_arg,
 			 struct reading_points *out, char *err, size_t err_size, int general)
@@ -310,7 +336,6 @@ static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_f
 	struct reading_ctx ctx;
 	const char *end = NULL;
 	cJSON *root = NULL;
-	char *copy = NULL;
 	size_t at;
 	int rc = -1;
 
@@ -341,22 +366,19 @@ static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_f
 		reading_fail(&ctx, "invalid JSON: control character at byte %zu", at);
 		goto out;
 	}
-	/* cJSON wants a NUL after the text to check that nothing follows it
-	 * (and must never read past our body), so it parses a copy. */
-	copy = malloc(len + 1);
-	if (!copy) {
-		reading_fail(&ctx, "out of memory");
+	/* In place: cJSON reads body[0..len) only, and what follows the value
+	 * must be whitespace (the body holds no other control byte). */
+	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (!root) {
+		reading_fail_json(&ctx, body, len);
 		goto out;
 	}
-	memcpy(copy, body, len);
-	copy[len] = '\0';
-	root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
-	if (!root) {
-		at = end && end >= copy ? (size_t)(end - copy) : 0;
-		if (at >= len)
-			reading_fail(&ctx, "invalid JSON: body ends early");
-		else
-			reading_fail(&ctx, "invalid JSON near byte %zu", at);
+	at = (size_t)(end - body);
+	while (at < len &&
+	       (body[at] == ' ' || body[at] == '\t' || body[at] == '\n' || body[at] == '\r'))
+		at++;
+	if (at < len) {
+		reading_fail(&ctx, "invalid JSON near byte %zu", at);
 		goto out;
 	}
 	at = reading_find_nul_escape(body, len);
@@ -371,7 +393,6 @@ static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_f
 	rc = 0;
 out:
 	cJSON_Delete(root);
-	free(copy);
 	lineproto_buf_free(&ctx.buf);
 	return rc;
 }

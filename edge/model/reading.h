@@ -23,7 +23,8 @@ typedef int64_t reading_clock_fn(void *arg);
  * points `data,type=<type> sensor_id=<float>,value=<float> <ts in ns>`.
  * `type` (non-empty string) and `value` (number) are required; `sensor_id`
  * (number) and `ts` (RFC 3339 string) are optional; other keys are errors.
- * Points without ts get clock(clock_arg). Any thread.
+ * Points without ts get clock(clock_arg). Reads body[0..len) only: no NUL
+ * needed after it. Any thread.
  * Returns 0 and fills *out (caller frees out->text), or -1 with nothing
  * allocated and a message in err naming what is wrong and where, e.g.
  * `element 2: "value" must be a number`. */
