@@ -55,23 +55,24 @@ const char *lineproto_quote(struct lineproto_span sp, char *out)
 	return out;
 }
 
-/* Grows an array of `size`-byte elements to hold one more. Returns 0 or -1. */
-static int lp_grow(void **arr, size_t *cap, size_t used, size_t size)
+/* An array of `size`-byte elements with room for one past `used`: `arr`
+ * itself when it has room, else `arr` reallocated to twice *cap (16 at
+ * first) with *cap updated. NULL when out of memory (arr and *cap
+ * unchanged). The caller stores the result through the array's own type. */
+static void *lp_room(void *arr, size_t *cap, size_t used, size_t size)
 {
 	size_t want;
 	void *grown;
 
 	if (used < *cap)
-		return 0;
+		return arr;
 	want = *cap ? *cap * 2 : 16;
 	if (want > SIZE_MAX / size)
-		return -1;
-	grown = realloc(*arr, want * size);
-	if (!grown)
-		return -1;
-	*arr = grown;
-	*cap = want;
-	return 0;
+		return NULL;
+	grown = realloc(arr, want * size);
+	if (grown)
+		*cap = want;
+	return grown;
 }
 
 /* Advances over a name until an unescaped ',' or ' ' (or '=' with
@@ -185,11 +186,13 @@ static int lp_parse_series(struct lp_parser *p)
 	if (p->measurement.n == 0)
 		return lp_fail(p, "missing measurement name");
 	while (lp_peek(p) == ',') {
+		struct lp_tag *tags = lp_room(p->tags, &p->tags_cap, p->ntags, sizeof(*tags));
 		struct lp_tag *t;
 
-		p->pos++;
-		if (lp_grow((void **)&p->tags, &p->tags_cap, p->ntags, sizeof(*p->tags)))
+		if (!tags)
 			return LINEPROTO_ENOMEM;
+		p->tags = tags;
+		p->pos++;
 		t = &p->tags[p->ntags];
 		t->key = lp_scan(p, true, false);
 		if (t->key.n == 0)
@@ -300,10 +303,13 @@ static int lp_parse_fields(struct lp_parser *p)
 	int rc;
 
 	for (;;) {
+		struct lp_field *fields =
+		    lp_room(p->fields, &p->fields_cap, p->nfields, sizeof(*fields));
 		struct lp_field *f;
 
-		if (lp_grow((void **)&p->fields, &p->fields_cap, p->nfields, sizeof(*p->fields)))
+		if (!fields)
 			return LINEPROTO_ENOMEM;
+		p->fields = fields;
 		f = &p->fields[p->nfields];
 		f->is_string = false;
 		f->num_len = 0;
