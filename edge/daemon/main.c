@@ -59,7 +59,28 @@ static void usage(FILE *out)
 		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n");
 }
 
-/* Defaults, then the file, then the environment. Returns the number of problems. */
+/* Settings each in their own range that do not fit together (or with a
+ * fixed limit of another part), printed to `errors`. Returns the number of
+ * problems. */
+static int check_limits(const struct edge_config *cfg, FILE *errors)
+{
+	int problems = 0;
+
+	/* main leaves storage_options.max_queued_points at its default. */
+	if (cfg->http_max_points > STORAGE_QUEUE_POINTS_DEFAULT) {
+		fprintf(errors,
+			"[http] max_points: %llu is more than one request can store: the "
+			"buffer's write queue holds %d points (set http.max_points to %d or "
+			"less)\n",
+			(unsigned long long)cfg->http_max_points, STORAGE_QUEUE_POINTS_DEFAULT,
+			STORAGE_QUEUE_POINTS_DEFAULT);
+		problems++;
+	}
+	return problems;
+}
+
+/* Defaults, then the file, then the environment, then how the settings fit
+ * together. Returns the number of problems. */
 static int load_config(struct edge_config *cfg, const char *path, bool path_given)
 {
 	int problems = 0;
@@ -67,6 +88,8 @@ static int load_config(struct edge_config *cfg, const char *path, bool path_give
 	if (path_given || access(path, F_OK) == 0)
 		problems += config_load_file(cfg, path, stderr);
 	problems += config_load_env(cfg, stderr);
+	if (problems == 0)
+		problems += check_limits(cfg, stderr);
 	return problems;
 }
 

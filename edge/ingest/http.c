@@ -290,6 +290,7 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	const char *why = NULL;
 	unsigned flags;
 	unsigned timeout_s;
+	size_t queue;
 
 	if (addr_parse_listen(options->listen, &addr, &addr_len, &why) != 0) {
 		log_error(HTTP_LOG, "listen address \"%s\": %s", options->listen, why);
@@ -320,6 +321,11 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 		http_stop(srv);
 		return -1;
 	}
+	/* A request the write queue cannot hold gets 413 too, not a 500. */
+	queue = ingest_max_points(srv->ingest);
+	srv->max_points_is_queue = srv->max_points == 0 || srv->max_points > queue;
+	if (srv->max_points_is_queue)
+		srv->max_points = queue;
 
 	/* One internal thread polls every connection: a slow client holds a
 	 * connection slot (bounded, timed out), never a thread. */

@@ -132,6 +132,18 @@ enum MHD_Result http_submit(struct http_request *req, char **text, size_t len, s
 	return MHD_YES;
 }
 
+void http_too_many(const struct http_server *srv, char *why, size_t why_size)
+{
+	if (srv->max_points_is_queue)
+		snprintf(why, why_size,
+			 "more than %zu points in one request (the most the buffer's write "
+			 "queue holds)",
+			 srv->max_points);
+	else
+		snprintf(why, why_size, "more than %zu points in one request (http.max_points)",
+			 srv->max_points);
+}
+
 /* The HTTP status for a storage result other than STORAGE_OK. */
 static unsigned http_storage_status(int rc)
 {

@@ -43,12 +43,18 @@ enum MHD_Result http_data_submit(struct http_request *req)
 			       err, sizeof(err)) != 0)
 		return http_fail(srv, req->conn, req->endpoint, MHD_HTTP_BAD_REQUEST, err, NULL,
 				 NULL);
-	if (srv->max_points && pts.count > srv->max_points) {
+	if (pts.count > srv->max_points) {
 		free(pts.text);
-		snprintf(err, sizeof(err),
-			 "%zu readings in one request, more than %zu "
-			 "(http.max_points)",
-			 pts.count, srv->max_points);
+		if (srv->max_points_is_queue)
+			snprintf(err, sizeof(err),
+				 "%zu readings in one request, more than the buffer's write "
+				 "queue holds (%zu)",
+				 pts.count, srv->max_points);
+		else
+			snprintf(err, sizeof(err),
+				 "%zu readings in one request, more than %zu "
+				 "(http.max_points)",
+				 pts.count, srv->max_points);
 		return http_fail(srv, req->conn, req->endpoint, MHD_HTTP_CONTENT_TOO_LARGE, err,
 				 NULL, NULL);
 	}

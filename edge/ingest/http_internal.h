@@ -25,7 +25,10 @@ struct http_server {
 	struct storage *storage; /* for /health's figures */
 	struct ingest *ingest;	 /* the door every request's points go through */
 	size_t max_body;
+	/* Most points in one request, and what sets it: http.max_points or,
+	 * when that is larger or 0, the buffer's write queue. */
 	size_t max_points;
+	bool max_points_is_queue;
 	size_t max_line;
 	unsigned timeout_ms;
 	int unsigned_ok;
@@ -111,6 +114,10 @@ enum MHD_Result http_fail(struct http_server *srv, struct MHD_Connection *conn,
  * is storage's and *text is set to NULL; when it refuses it, *text is left
  * to the caller to free. Returns MHD's result. */
 enum MHD_Result http_submit(struct http_request *req, char **text, size_t len, size_t points);
+
+/* The 413 message for more than srv->max_points points ("more than N points
+ * in one request (http.max_points)" or naming the write queue) into why. */
+void http_too_many(const struct http_server *srv, char *why, size_t why_size);
 
 /* Resumed after the commit: the 2xx (or the partial-write 400), or why
  * nothing was stored. Returns MHD's result. */

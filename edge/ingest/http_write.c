@@ -120,8 +120,7 @@ enum MHD_Result http_write_submit(struct http_request *req)
 		(void)lineproto_buf_reserve(&out, req->len + req->len / 4 + 64);
 	rc = lineproto_parse(req->body ? req->body : "", req->len, &o, &out, &report);
 	if (rc == LINEPROTO_ETOOMANY) {
-		snprintf(why, sizeof(why), "more than %zu points in one request (http.max_points)",
-			 srv->max_points);
+		http_too_many(srv, why, sizeof(why));
 		ret = http_fail(srv, req->conn, req->endpoint, MHD_HTTP_CONTENT_TOO_LARGE, why,
 				NULL, NULL);
 		goto out;

@@ -180,11 +180,45 @@ static int start_server(void **state)
 	return 0;
 }
 
+/* A server whose http.max_points is 0 ("no limit"), then larger than the
+ * write queue: the queue (3 points here) is the limit. */
+static int start_server_max(size_t max_points)
+{
+	struct http_options o = {
+	    .listen = "127.0.0.1:0",
+	    .max_body = 1024,
+	    .max_points = max_points,
+	    .connection_timeout_ms = 5000,
+	};
+
+	stub_append_rc = STORAGE_OK;
+	stub_commit_rc = STORAGE_OK;
+	stub_queue_points = 3;
+	atomic_store(&stub_appends, 0);
+	if (http_start(&o, (struct storage *)&o, &server) != 0)
+		return -1;
+	snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u", http_port(server));
+	return 0;
+}
+
+static int start_server_unlimited(void **state)
+{
+	(void)state;
+	return start_server_max(0);
+}
+
+static int start_server_past_queue(void **state)
+{
+	(void)state;
+	return start_server_max(10);
+}
+
 static int stop_server(void **state)
 {
 	(void)state;
 	http_stop(server);
 	server = NULL;
+	stub_queue_points = 100000;
 	return 0;
 }
 
@@ -297,6 +331,33 @@ static void test_refused_before_storage(void **state)
 	assert_int_equal(atomic_load(&stub_appends), 0);
 }
 
+/* A request the buffer's write queue can never hold is a 413 naming the
+ * limit (it was a 500 "invalid argument", which Telegraf retries forever);
+ * what fits is stored. */
+static void test_more_than_the_queue_holds(void **state)
+{
+	struct answer a;
+
+	(void)state;
+	post_lp("/write?db=x", "a v=1\nb v=2\nc v=3\nd v=4", &a);
+	assert_int_equal(a.status, 413);
+	assert_string_equal(a.body, "{\"error\":\"more than 3 points in one request (the most the "
+				    "buffer's write queue holds)\"}");
+	post_lp("/api/v2/write?bucket=b", "a v=1\nb v=2\nc v=3\nd v=4", &a);
+	assert_int_equal(a.status, 413);
+	post_json("/data",
+		  "[{\"type\":\"t\",\"value\":1},{\"type\":\"t\",\"value\":1},"
+		  "{\"type\":\"t\",\"value\":1},{\"type\":\"t\",\"value\":1}]",
+		  &a);
+	assert_int_equal(a.status, 413);
+	assert_string_equal(a.body, "{\"error\":\"4 readings in one request, more than the "
+				    "buffer's write queue holds (3)\"}");
+	assert_int_equal(atomic_load(&stub_appends), 0);
+	post_lp("/write?db=x", "a v=1 1\nb v=2 2\nc v=3 3", &a);
+	assert_int_equal(a.status, 204);
+	assert_int_equal(atomic_load(&stub_appends), 1);
+}
+
 /* gzip-compresses in[0..n) into out; returns the compressed length. */
 static size_t gzip_buf(const char *in, size_t n, char *out, size_t out_size)
 {
@@ -357,6 +418,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_storage_results, start_server, stop_server),
 	    cmocka_unit_test_setup_teardown(test_refused_before_storage, start_server, stop_server),
 	    cmocka_unit_test_setup_teardown(test_gzip_limit_is_exact, start_server, stop_server),
+	    cmocka_unit_test_setup_teardown(test_more_than_the_queue_holds, start_server_unlimited,
+					    stop_server),
+	    cmocka_unit_test_setup_teardown(test_more_than_the_queue_holds, start_server_past_queue,
+					    stop_server),
 	};
 	int rc;
 
