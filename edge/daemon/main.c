@@ -252,11 +252,20 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		log_error(MOD, "cannot start the uplink");
 		goto out;
 	}
+	/* UDP before HTTP: /status (the HTTP thread) reads the listener, which
+	 * is then published by the HTTP thread's creation, not shared mid-run. */
+	if (cfg->udp_listen && *cfg->udp_listen) {
+		struct udp_options udo = {.listen = cfg->udp_listen,
+					  .max_line = (size_t)cfg->http_max_line,
+					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2};
+		if (udp_start(&udo, storage, &udp) != 0)
+			goto out;
+	}
 	status_sources = (struct status_sources){.storage = storage,
 						 .uplink = uplink,
 						 .started_ms = status_now_ms(),
 						 .config = cfg,
-						 .udp = &udp};
+						 .udp = udp};
 	struct http_options ho = {
 	    .listen = cfg->http_listen,
 	    .max_body = (size_t)cfg->http_max_body,
@@ -271,13 +280,6 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	};
 	if (http_start(&ho, storage, &http) != 0)
 		goto out;
-	if (cfg->udp_listen && *cfg->udp_listen) {
-		struct udp_options udo = {.listen = cfg->udp_listen,
-					  .max_line = (size_t)cfg->http_max_line,
-					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2};
-		if (udp_start(&udo, storage, &udp) != 0)
-			goto out;
-	}
 	status_sources.http = http; /* before the collectors read it */
 	struct collect_sources cs = {
 	    .storage = storage,

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-
 /* Guards every struct status_drain (/status may be asked on several threads)
  * and the collectors while /status reads them (see status_set_collect()). */
 static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -132,9 +131,8 @@ static void add_uplink(cJSON *root, struct status_sources *src, const struct sto
 }
 
 /* root.ingest.endpoints.udp, beside the HTTP endpoints. */
-static void add_udp(cJSON *root, struct udp_listener *const *where)
+static void add_udp(cJSON *root, struct udp_listener *udp)
 {
-	struct udp_listener *udp = where ? __atomic_load_n(where, __ATOMIC_ACQUIRE) : NULL;
 	cJSON *endpoints = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "ingest"), "endpoints");
 	struct udp_stats st;
 	cJSON *o;

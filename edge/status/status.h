@@ -38,9 +38,9 @@ struct status_sources {
 	/* The running configuration for the summary (secrets are never shown);
 	 * NULL: no "config" object. */
 	const struct edge_config *config;
-	/* Where main keeps its UDP listener: read (atomically) at each /status,
-	 * since it starts after the HTTP server; NULL or *udp NULL: no UDP. */
-	struct udp_listener *const *udp;
+	/* The UDP listener, NULL: none. Set before the HTTP server starts (so
+	 * the HTTP thread sees it without a data race) and never changed. */
+	struct udp_listener *udp;
 	struct http_server *http;  /* for the edge collector's figures; set before it starts */
 	struct collect *collect;   /* NULL: no collectors; set with status_set_collect() */
 	struct status_drain drain; /* status.c's own: leave it zeroed */
@@ -97,8 +97,10 @@ double status_drain_eta_s(uint64_t points, double rate);
  * it does not fit (out is then ""). Pure; any thread. */
 int status_url_strip_credentials(const char *url, char *out, size_t cap);
 
-/* Add the "config" object (listen, buffer, uplink, log level; no password,
- * token or URL credentials) to root. Any thread; reads c only. */
+/* Add the "config" object (listen, buffer, uplink; no password, token or URL
+ * credentials) to root, with the running log level (log_get_level(): SIGHUP
+ * changes it on the main thread, so c->log_level is not read here). Any
+ * thread; reads c only, which no thread may change meanwhile. */
 void status_add_config(struct cJSON *root, const struct edge_config *c);
 
 #endif

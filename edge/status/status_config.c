@@ -1,6 +1,8 @@
 /* status_config.c -- the configuration summary of /status: what runs, never a secret. */
 #include "status.h"
 
+#include "log.h"
+
 #include <cJSON.h>
 #include <string.h>
 
@@ -102,8 +104,7 @@ void status_add_config(cJSON *root, const struct edge_config *c)
 	}
 	status_add_uplink_config(config, c);
 	o = cJSON_AddObjectToObject(config, "log");
-	if (o) /* SIGHUP may change it on the main thread: an atomic read */
-		cJSON_AddStringToObject(
-		    o, "level",
-		    status_level_name(__atomic_load_n(&c->log_level, __ATOMIC_RELAXED)));
+	if (o) /* the running level, which SIGHUP may change on the main thread:
+		* read from the log module (an atomic), not from *c */
+		cJSON_AddStringToObject(o, "level", status_level_name((unsigned)log_get_level()));
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "metrics.h"
 #include "storage.h"
 #include "status.h"
@@ -95,6 +96,7 @@ static void test_config_summary_v1(void **state)
 		 "[uplink]\nurl = http://me:SECRET2@influx.example:8086/?p=SECRET3\n"
 		 "database = farm\nusername = me\npassword = SECRET4\nbatch_points = 700\n"
 		 "gzip = false\n[log]\nlevel = warn\n");
+	log_set_level((enum log_level)c.log_level); /* as main does at start-up */
 	status_add_config(root, &c);
 	text = cJSON_PrintUnformatted(root);
 	assert_non_null(text);
