@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lineproto.h"
@@ -191,6 +193,55 @@ static void test_general_errors(void **state)
 	assert_int_equal(fake_clock_calls, 0);
 }
 
+/* The body is parsed in place: cJSON must not read one byte past it, however
+ * the body ends (it is placed against an unreadable page, so a read past
+ * its end is a SIGSEGV even in a build without ASan, and cJSON is not
+ * instrumented in any). */
+static void test_parsed_in_place_within_len(void **state)
+{
+	static const char *const bodies[] = {
+	    "{\"type\":\"t\",\"value\":1}",
+	    "{\"type\":\"t\",\"value\":1}  \n",
+	    "[{\"type\":\"t\",\"value\":1}]",
+	    "{\"type\":\"t\",\"value\":1",
+	    "{\"type\":\"t\",\"value\":12345",
+	    "{\"type\":\"t\",\"value\":1e",
+	    "{\"type\":\"t\",\"value\":-",
+	    "{\"type\":\"t\",\"value\":tru",
+	    "{\"type\":\"t\",\"value\":nul",
+	    "{\"type\":\"t\",\"value\":1}x",
+	    "{\"type\":\"\\u00",
+	    "{\"type\":\"\\ud83d\\ude0",
+	    "{\"type\":\"abc",
+	    "{\"type\":\"abc\\",
+	    "{\"type\"",
+	    "[",
+	    "\xef\xbb\xbf{",
+	    "1",
+	    "   ",
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char err[128];
+
+	(void)state;
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		size_t len = strlen(bodies[i]);
+		char *at = map + page - len;
+		struct reading_points out = {NULL, 0, 0};
+		int rc;
+
+		memcpy(at, bodies[i], len);
+		rc = reading_parse_json(at, len, fake_clock, NULL, &out, err, sizeof(err));
+		assert_int_equal(rc, i < 3 ? 0 : -1);
+		free(out.text);
+	}
+	munmap(map, (size_t)page * 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +250,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_mixed_array, reset_clock),
 	    cmocka_unit_test_setup(test_seed_parser_stays_strict, reset_clock),
 	    cmocka_unit_test_setup(test_general_errors, reset_clock),
+	    cmocka_unit_test_setup(test_parsed_in_place_within_len, reset_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
