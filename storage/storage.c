@@ -19,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORAGE_DEFAULT_MAX_QUEUED 100000
-
 /* Counters, the next id and the oldest and newest points from the file. */
 static int storage_load_stats(struct storage *s)
 {
@@ -169,7 +167,7 @@ int storage_open(const struct storage_options *options, struct storage **out)
 	s->full_policy = options->full_policy;
 	s->page_size = STORAGE_PAGE_SIZE;
 	s->max_queued_points =
-	    options->max_queued_points ? options->max_queued_points : STORAGE_DEFAULT_MAX_QUEUED;
+	    options->max_queued_points ? options->max_queued_points : STORAGE_QUEUE_POINTS_DEFAULT;
 	result = storage_set_paths(s, options->path);
 	if (result == STORAGE_OK)
 		result = storage_sync_init(s);

@@ -7,6 +7,10 @@
 
 struct storage;
 
+/* The writer queue's size when storage_options.max_queued_points is 0: no
+ * single append may carry more points (see storage_max_append_points()). */
+#define STORAGE_QUEUE_POINTS_DEFAULT 100000
+
 enum storage_durability {
 	STORAGE_DURABILITY_FULL,   /* every commit is fsynced: survives power loss */
 	STORAGE_DURABILITY_NORMAL, /* survives a process crash, not a power cut */
@@ -34,7 +38,8 @@ enum storage_full_policy {
 struct storage_options {
 	const char *path; /* the database file, e.g. buffer.db */
 	enum storage_durability durability;
-	size_t max_queued_points; /* appends waiting for a commit; 0: 100000 */
+	size_t max_queued_points; /* points of appends waiting for a commit; 0:
+				     STORAGE_QUEUE_POINTS_DEFAULT */
 	uint64_t max_size;	  /* bytes of disk the buffer may use; 0: no bound */
 	uint64_t min_free_disk;	  /* bytes always left free on its filesystem */
 	enum storage_full_policy full_policy;
@@ -86,12 +91,23 @@ void storage_close(struct storage *s);
  * and must not call back into storage. */
 typedef void storage_done_fn(void *arg, int result);
 
-/* Queue `text` -- `len` bytes of canonical line protocol, one point per line,
- * each line ending in '\n' -- for the next group commit. Any thread.
- * On STORAGE_OK ownership of `text` (malloc'd) passes to storage, which frees
- * it, and done(arg, result) will be called exactly once. On any other return
- * nothing was queued, done is never called and the caller still owns text. */
-int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *done, void *arg);
+/* Queue `text` -- `len` bytes of canonical line protocol, exactly `points`
+ * lines (as its producer counted them), each ending in '\n', no empty line,
+ * no NUL -- for the next group commit. Any thread.
+ * Ownership, the rule of every hand-off in the daemon (edge/ingest/ingest.h
+ * follows it too): the text is taken only when accepted. On STORAGE_OK
+ * ownership of `text` (malloc'd) passes to storage, which frees it, and
+ * done(arg, result) will be called exactly once. On any other return nothing
+ * was queued, done is never called and the caller still owns text.
+ * STORAGE_ERR_INVALID: text breaks the contract above (a wrong count too), or
+ * `points` is more than storage_max_append_points(); STORAGE_ERR_BUSY: the
+ * queue has no room for it now; STORAGE_ERR_CLOSED; STORAGE_ERR_NOMEM. */
+int storage_append(struct storage *s, char *text, size_t len, size_t points, storage_done_fn *done,
+		   void *arg);
+
+/* The most points one storage_append() may carry: the writer queue's size
+ * (storage_options.max_queued_points). Any thread. */
+size_t storage_max_append_points(const struct storage *s);
 
 /* Read the oldest points into `batch`: at most max_points and, unless the
  * first point alone is larger, at most max_bytes of text. batch->count is 0

@@ -34,10 +34,11 @@ static void storage_unlock(struct storage *s)
 	storage_check_pthread(pthread_mutex_unlock(&s->lock), "pthread_mutex_unlock");
 }
 
-/* Check the append contract: non-empty, every line ends in '\n', no empty
- * line, no NUL byte. Counts the points into *points and their file cost. */
-static int storage_count_points(const struct storage *s, const char *text, size_t len,
-				size_t *points, int64_t *cost)
+/* Check the append contract: non-empty, exactly `points` lines each ending
+ * in '\n', no empty line, no NUL byte; sums their file cost into *cost (the
+ * walk the cost needs anyway checks the count). */
+static int storage_check_text(const struct storage *s, const char *text, size_t len, size_t points,
+			      int64_t *cost)
 {
 	const char *p = text;
 	const char *end = text + len;
@@ -49,34 +50,39 @@ static int storage_count_points(const struct storage *s, const char *text, size_
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 
-		if (nl == p)
-			return STORAGE_ERR_INVALID; /* an empty line */
-		n++;
+		if (nl == p || ++n > points)
+			return STORAGE_ERR_INVALID; /* an empty line, or more lines than said */
 		c += storage_space_line_cost(s, (size_t)(nl - p));
 		p = nl + 1;
 	}
-	*points = n;
+	if (n != points)
+		return STORAGE_ERR_INVALID;
 	*cost = c;
 	return STORAGE_OK;
 }
 
-int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *done, void *arg)
+size_t storage_max_append_points(const struct storage *s)
+{
+	return s->max_queued_points;
+}
+
+int storage_append(struct storage *s, char *text, size_t len, size_t points, storage_done_fn *done,
+		   void *arg)
 {
 	struct storage_job *job;
-	size_t points = 0;
 	int64_t cost = 0;
 	int result;
 
 	if (!s || !text || !done)
 		return STORAGE_ERR_INVALID;
-	result = storage_count_points(s, text, len, &points, &cost);
-	if (result)
-		return result;
 	if (points > s->max_queued_points) {
 		log_warn(STORAGE_LOG, "an append of %zu points can never fit the queue of %zu",
 			 points, s->max_queued_points);
 		return STORAGE_ERR_INVALID;
 	}
+	result = storage_check_text(s, text, len, points, &cost);
+	if (result)
+		return result;
 	job = calloc(1, sizeof(*job));
 	if (!job)
 		return STORAGE_ERR_NOMEM;

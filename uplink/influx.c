@@ -297,7 +297,7 @@ static int influx_build_headers(struct influx *c, const struct uplink_options *o
 	    influx_headers("Content-Type: application/x-www-form-urlencoded", NULL, NULL);
 	if (auth != NULL) {
 		/* curl copied it; wipe our copy of the secret. */
-		memset(auth, 0, strlen(auth));
+		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
 	return c->write_headers != NULL && c->gzip_headers != NULL && c->query_headers != NULL ? 0

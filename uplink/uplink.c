@@ -254,6 +254,16 @@ static void *uplink_main(void *arg)
 	return NULL;
 }
 
+/* Wipe a secret (a token, a password) before its memory goes back: no
+ * copy is left in freed memory. NULL-safe. */
+static void uplink_free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 /* Free everything; the thread must not be running. Safe on a half-built u. */
 static void uplink_destroy(struct uplink *u)
 {
@@ -270,10 +280,10 @@ static void uplink_destroy(struct uplink *u)
 	free((char *)u->opt.database);
 	free((char *)u->opt.retention_policy);
 	free((char *)u->opt.username);
-	free((char *)u->opt.password);
+	uplink_free_secret((char *)u->opt.password);
 	free((char *)u->opt.org);
 	free((char *)u->opt.bucket);
-	free((char *)u->opt.token);
+	uplink_free_secret((char *)u->opt.token);
 	free((char *)u->opt.ca_file);
 	free(u);
 }

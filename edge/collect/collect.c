@@ -30,12 +30,7 @@ struct collect_retry {
 	struct collect_item *it;
 	char *text;
 	size_t len;
-};
-
-/* One append waiting for its commit: handed to storage's done callback. */
-struct collect_append {
-	struct collect_item *it;
-	uint64_t points;
+	size_t points;
 };
 
 void collect_problem(struct collect_item *it, uint64_t errors, const char *msg)
@@ -80,70 +75,35 @@ uint64_t collect_errors_total(struct collect *c)
 	return sum;
 }
 
-/* storage_done_fn: the commit of one append finished. Writer thread. */
-static void collect_done(void *arg, int result)
+/* ingest_done_fn: the commit of one run's points finished (a failure is
+ * logged by the door). Writer thread. */
+static void collect_done(void *arg, int result, size_t points)
 {
-	struct collect_append *a = arg;
-	struct collect_item *it = a->it;
+	struct collect_item *it = arg;
 	struct collect *c = it->owner;
 
 	pthread_mutex_lock(&c->lock);
 	if (result == STORAGE_OK) {
-		it->stats.points += a->points;
+		it->stats.points += points;
 	} else {
 		it->stats.errors++;
 		snprintf(it->stats.last_error, sizeof(it->stats.last_error),
-			 "%" PRIu64 " points not stored: %s", a->points, storage_strerror(result));
+			 "%zu points not stored: %s", points, storage_strerror(result));
 	}
-	it->inflight--;
-	pthread_cond_broadcast(&c->committed);
 	pthread_mutex_unlock(&c->lock);
-	free(a);
-}
-
-static uint64_t collect_lines_in(const char *text, size_t len)
-{
-	uint64_t n = 0;
-	for (size_t i = 0; i < len; i++)
-		n += text[i] == '\n';
-	return n;
-}
-
-/* One storage_append of text for it. Returns the storage result; on anything
- * but STORAGE_OK the caller still owns text. */
-static int collect_append(struct collect_item *it, char *text, size_t len)
-{
-	struct collect *c = it->owner;
-	struct collect_append *a = malloc(sizeof(*a));
-	if (!a)
-		return STORAGE_ERR_NOMEM;
-	a->it = it;
-	a->points = collect_lines_in(text, len);
-	pthread_mutex_lock(&c->lock);
-	it->inflight++;
-	pthread_mutex_unlock(&c->lock);
-	int rc = storage_append(c->src.storage, text, len, collect_done, a);
-	if (rc != STORAGE_OK) {
-		pthread_mutex_lock(&c->lock);
-		it->inflight--;
-		pthread_mutex_unlock(&c->lock);
-		free(a);
-	}
-	return rc;
+	ingest_settle(c->ingest);
 }
 
 /* Text that will never be stored: count its points as errors. */
-static void collect_drop(struct collect_item *it, char *text, size_t len, int rc)
+static void collect_drop(struct collect_item *it, char *text, size_t points, int rc)
 {
 	char msg[160];
-	uint64_t points = collect_lines_in(text, len);
-	snprintf(msg, sizeof(msg), "%" PRIu64 " points not stored: %s", points,
-		 storage_strerror(rc));
+	snprintf(msg, sizeof(msg), "%zu points not stored: %s", points, storage_strerror(rc));
 	free(text);
 	collect_problem(it, points, msg);
 }
 
-int collect_submit(struct collect_item *it, struct lineproto_buf *buf)
+int collect_submit(struct collect_item *it, struct lineproto_buf *buf, size_t points)
 {
 	struct collect *c = it->owner;
 	size_t len;
@@ -153,20 +113,22 @@ int collect_submit(struct collect_item *it, struct lineproto_buf *buf)
 		free(text);
 		return 0;
 	}
-	int rc = collect_append(it, text, len);
+	int rc = ingest_submit(c->ingest, text, len, points, collect_done, it);
 	if (rc == STORAGE_OK)
 		return 0;
+	/* Refused: the text is still ours, to keep for a retry or to drop. */
 	if (rc == STORAGE_ERR_BUSY && c->n_retry < COLLECT_RETRY_MAX_ITEMS &&
 	    c->retry_bytes + len <= COLLECT_RETRY_MAX_BYTES) {
 		if (c->n_retry == 0)
 			c->retry_at_ms = clock_mono_ms() + COLLECT_RETRY_MS;
-		c->retry[c->n_retry++] = (struct collect_retry){.it = it, .text = text, .len = len};
+		c->retry[c->n_retry++] =
+		    (struct collect_retry){.it = it, .text = text, .len = len, .points = points};
 		c->retry_bytes += len;
 		log_debug(COLLECT_MOD, "%s: buffer busy, %zu bytes kept for a retry", it->cfg.name,
 			  len);
 		return 0;
 	}
-	collect_drop(it, text, len, rc);
+	collect_drop(it, text, points, rc);
 	return -1;
 }
 
@@ -176,11 +138,11 @@ static void collect_retry_flush(struct collect *c)
 	size_t done = 0;
 	for (; done < c->n_retry; done++) {
 		struct collect_retry *r = &c->retry[done];
-		int rc = collect_append(r->it, r->text, r->len);
+		int rc = ingest_submit(c->ingest, r->text, r->len, r->points, collect_done, r->it);
 		if (rc == STORAGE_ERR_BUSY)
 			break;
 		if (rc != STORAGE_OK)
-			collect_drop(r->it, r->text, r->len, rc);
+			collect_drop(r->it, r->text, r->points, rc);
 		c->retry_bytes -= r->len;
 	}
 	memmove(c->retry, c->retry + done, (c->n_retry - done) * sizeof(*c->retry));
@@ -231,7 +193,7 @@ void collect_read_finish(struct collect_item *it, struct collect_read *r, int rc
 	if (r->errors)
 		collect_problem(it, r->errors, r->error[0] ? r->error : "read failed");
 	if (rc == 0)
-		collect_submit(it, buf);
+		collect_submit(it, buf, it->cfg.type == COLLECT_EDGE ? 1 : (size_t)r->points);
 	lineproto_buf_free(buf);
 }
 
@@ -309,14 +271,10 @@ static void collect_drain(struct collect *c)
 			poll(NULL, 0, 10);
 	}
 	for (size_t i = 0; i < c->n_retry; i++)
-		collect_drop(c->retry[i].it, c->retry[i].text, c->retry[i].len, STORAGE_ERR_BUSY);
+		collect_drop(c->retry[i].it, c->retry[i].text, c->retry[i].points,
+			     STORAGE_ERR_BUSY);
 	c->n_retry = 0;
-	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < c->n; i++) {
-		while (c->items[i].inflight > 0)
-			pthread_cond_wait(&c->committed, &c->lock);
-	}
-	pthread_mutex_unlock(&c->lock);
+	ingest_stop(c->ingest);
 }
 
 static void *collect_thread(void *arg)
@@ -409,8 +367,8 @@ static void collect_free(struct collect *c)
 		if (c->wake[i] >= 0)
 			close(c->wake[i]);
 	}
+	ingest_destroy(c->ingest);
 	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->committed);
 	free(c);
 }
 
@@ -427,7 +385,6 @@ int collect_start(const struct collect_config *list, size_t n, const char *sysfs
 	}
 	c->wake[0] = c->wake[1] = -1;
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->committed, NULL);
 	c->src = *sources;
 	c->root = strdup(sysfs_root ? sysfs_root : "/");
 	c->items = calloc(n ? n : 1, sizeof(*c->items));
@@ -436,6 +393,8 @@ int collect_start(const struct collect_config *list, size_t n, const char *sysfs
 		log_error(COLLECT_MOD, "out of memory");
 		goto fail;
 	}
+	if (ingest_create(sources->storage, COLLECT_MOD, &c->ingest) != 0)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		if (!list[i].enabled)
 			continue;

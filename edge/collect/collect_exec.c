@@ -286,9 +286,9 @@ void collect_exec_finish(struct collect_item *it)
 	struct lineproto_buf points;
 	lineproto_buf_init(&points, EXEC_POINTS_MAX);
 	int rc = point_lines(e->out ? e->out : "", e->out_len, &o, it->cfg.tags, e->grid_ns,
-			       &points, &report);
+			     &points, &report);
 	if (rc == LINEPROTO_OK) {
-		collect_submit(it, &points);
+		collect_submit(it, &points, report.points);
 	} else {
 		snprintf(msg, sizeof(msg), "\"%s\": output not stored (%s)", cmd,
 			 rc == LINEPROTO_ETOOBIG ? "too large" : "out of memory or bad tags");

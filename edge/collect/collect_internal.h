@@ -12,6 +12,7 @@
 
 #include "collect.h"
 #include "collect_sysfs.h"
+#include "ingest.h"
 #include "lineproto.h"
 #include "log.h"
 
@@ -63,18 +64,17 @@ struct collect_item {
 	struct collect_exec exec;
 	struct collect_async async;
 	struct collect_logged logged[COLLECT_LOGGED]; /* recent problems, for rate limiting */
-	uint64_t inflight; /* appends waiting for their commit (under lock) */
 };
 
 struct collect {
 	pthread_t thread;
 	bool started;
-	pthread_mutex_t lock; /* stats, inflight, the stop flag */
-	pthread_cond_t committed;
+	pthread_mutex_t lock; /* stats, the stop flag */
 	bool stop;
 	int wake[2]; /* a byte written to wake[1] wakes the thread */
 	char *root;
 	struct collect_sources src;
+	struct ingest *ingest; /* the door every run's points go through */
 	struct collect_item *items;
 	size_t n;
 	struct collect_retry *retry; /* texts storage refused with BUSY */
@@ -87,10 +87,10 @@ struct collect {
  * hour). Collector thread. */
 void collect_problem(struct collect_item *it, uint64_t errors, const char *msg);
 
-/* Hand the points in `buf` (canonical, '\n' each) to storage for `it`; the
- * buffer is left empty. Returns 0, or -1 when nothing could be queued or
- * kept for a retry (counted and logged). Collector thread. */
-int collect_submit(struct collect_item *it, struct lineproto_buf *buf);
+/* Hand the `points` points in `buf` (canonical, '\n' each) to the buffer for
+ * `it`; the buffer is left empty. Returns 0, or -1 when nothing could be
+ * queued or kept for a retry (counted and logged). Collector thread. */
+int collect_submit(struct collect_item *it, struct lineproto_buf *buf, size_t points);
 
 /* The sum of every collector's errors. Any thread (takes the lock). */
 uint64_t collect_errors_total(struct collect *c);

@@ -15,6 +15,10 @@ enum log_level {
 /* Messages below `level` are dropped. Any thread; takes effect at once. */
 void log_set_level(enum log_level level);
 
+/* The level set last (LOG_LEVEL_INFO before any). Any thread (an atomic
+ * read: the running level for /status, whichever thread set it). */
+enum log_level log_get_level(void);
+
 /* "debug", "info", "warn" or "error" -> *out. Returns 0, or -1 if unknown. */
 int log_level_parse(const char *name, enum log_level *out);
 

@@ -60,7 +60,28 @@ static void usage(FILE *out)
 		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n");
 }
 
-/* Defaults, then the file, then the environment. Returns the number of problems. */
+/* Settings each in their own range that do not fit together (or with a
+ * fixed limit of another part), printed to `errors`. Returns the number of
+ * problems. */
+static int check_limits(const struct edge_config *cfg, FILE *errors)
+{
+	int problems = 0;
+
+	/* main leaves storage_options.max_queued_points at its default. */
+	if (cfg->http_max_points > STORAGE_QUEUE_POINTS_DEFAULT) {
+		fprintf(errors,
+			"[http] max_points: %llu is more than one request can store: the "
+			"buffer's write queue holds %d points (set http.max_points to %d or "
+			"less)\n",
+			(unsigned long long)cfg->http_max_points, STORAGE_QUEUE_POINTS_DEFAULT,
+			STORAGE_QUEUE_POINTS_DEFAULT);
+		problems++;
+	}
+	return problems;
+}
+
+/* Defaults, then the file, then the environment, then how the settings fit
+ * together. Returns the number of problems. */
 static int load_config(struct edge_config *cfg, const char *path, bool path_given)
 {
 	int problems = 0;
@@ -68,6 +89,8 @@ static int load_config(struct edge_config *cfg, const char *path, bool path_give
 	if (path_given || access(path, F_OK) == 0)
 		problems += config_load_file(cfg, path, stderr);
 	problems += config_load_env(cfg, stderr);
+	if (problems == 0)
+		problems += check_limits(cfg, stderr);
 	return problems;
 }
 
@@ -229,11 +252,20 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		log_error(MOD, "cannot start the uplink");
 		goto out;
 	}
+	/* UDP before HTTP: /status (the HTTP thread) reads the listener, which
+	 * is then published by the HTTP thread's creation, not shared mid-run. */
+	if (cfg->udp_listen && *cfg->udp_listen) {
+		struct udp_options udo = {.listen = cfg->udp_listen,
+					  .max_line = (size_t)cfg->http_max_line,
+					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2};
+		if (udp_start(&udo, storage, &udp) != 0)
+			goto out;
+	}
 	status_sources = (struct status_sources){.storage = storage,
 						 .uplink = uplink,
 						 .started_ms = clock_mono_ms(),
 						 .config = cfg,
-						 .udp = &udp};
+						 .udp = udp};
 	struct http_options ho = {
 	    .listen = cfg->http_listen,
 	    .max_body = (size_t)cfg->http_max_body,
@@ -248,13 +280,6 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	};
 	if (http_start(&ho, storage, &http) != 0)
 		goto out;
-	if (cfg->udp_listen && *cfg->udp_listen) {
-		struct udp_options udo = {.listen = cfg->udp_listen,
-					  .max_line = (size_t)cfg->http_max_line,
-					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2};
-		if (udp_start(&udo, storage, &udp) != 0)
-			goto out;
-	}
 	status_sources.http = http; /* before the collectors read it */
 	struct collect_sources cs = {
 	    .storage = storage,

@@ -47,8 +47,8 @@ static enum MHD_Result http_serve_page(struct http_server *srv, struct MHD_Conne
 		return MHD_NO;
 	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, page.content_type) != MHD_YES)
 		goto out;
-	for (size_t i = 0; i + 1 < sizeof(page.headers) / sizeof(page.headers[0]) && page.headers[i];
-	     i += 2)
+	for (size_t i = 0;
+	     i + 1 < sizeof(page.headers) / sizeof(page.headers[0]) && page.headers[i]; i += 2)
 		if (MHD_add_response_header(r, page.headers[i], page.headers[i + 1]) != MHD_YES)
 			goto out;
 	http_count(srv, MHD_HTTP_OK);
@@ -282,6 +282,7 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	const char *why = NULL;
 	unsigned flags;
 	unsigned timeout_s;
+	size_t queue;
 
 	if (addr_parse_listen(options->listen, &addr, &addr_len, &why) != 0) {
 		log_error(HTTP_LOG, "listen address \"%s\": %s", options->listen, why);
@@ -307,13 +308,16 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 		}
 		srv->token_len = strlen(srv->token);
 	}
-	pthread_mutex_init(&srv->lock, NULL);
-	pthread_cond_init(&srv->idle, NULL);
 	pthread_mutex_init(&srv->conns_lock, NULL);
-	if (http_conn_start(srv) != 0) {
+	if (ingest_create(s, HTTP_LOG, &srv->ingest) != 0 || http_conn_start(srv) != 0) {
 		http_stop(srv);
 		return -1;
 	}
+	/* A request the write queue cannot hold gets 413 too, not a 500. */
+	queue = ingest_max_points(srv->ingest);
+	srv->max_points_is_queue = srv->max_points == 0 || srv->max_points > queue;
+	if (srv->max_points_is_queue)
+		srv->max_points = queue;
 
 	/* One internal thread polls every connection: a slow client holds a
 	 * connection slot (bounded, timed out), never a thread. */
@@ -374,17 +378,14 @@ void http_stop(struct http_server *h)
 
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
-		pthread_mutex_lock(&h->lock);
-		h->stopping = true;
-		while (h->waiting > 0)
-			pthread_cond_wait(&h->idle, &h->lock);
-		pthread_mutex_unlock(&h->lock);
+		/* Once nothing is in flight none is suspended again (libmicrohttpd
+		 * must not be stopped with a suspended connection). */
+		ingest_stop(h->ingest);
 	}
 	http_conn_stop(h);
 	if (h->daemon)
 		MHD_stop_daemon(h->daemon);
-	pthread_cond_destroy(&h->idle);
-	pthread_mutex_destroy(&h->lock);
+	ingest_destroy(h->ingest);
 	pthread_mutex_destroy(&h->conns_lock);
 	if (h->token) {
 		/* Do not leave the secret in freed memory. */

@@ -36,7 +36,8 @@ typedef enum http_page_result http_page_fn(void *arg, struct http_server *srv, c
 struct http_options {
 	const char *listen;		/* "HOST:PORT", "[V6]:PORT" or ":PORT" */
 	size_t max_body;		/* larger request bodies (after gzip decoding) get 413 */
-	size_t max_points;		/* more points in one request get 413; 0: no limit */
+	size_t max_points;		/* more points in one request get 413; 0 (or more than
+					   storage_max_append_points()): the write queue's size */
 	size_t max_line;		/* longer line-protocol lines are refused; 0: no limit */
 	unsigned max_connections;	/* client connections at once; 0: 1000 */
 	unsigned connection_timeout_ms; /* idle connection, or a request body slower than

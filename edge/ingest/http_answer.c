@@ -1,4 +1,5 @@
-/* http_answer.c -- answers in each API's format; the suspend-until-commit hand-over to storage. */
+/* http_answer.c -- answers in each API's format; the suspend-until-commit hand-over to the ingest
+ * door. */
 #include "http_internal.h"
 
 #include <cJSON.h>
@@ -93,44 +94,54 @@ enum MHD_Result http_fail(struct http_server *srv, struct MHD_Connection *conn,
 	return ret;
 }
 
-/* Writer thread: the commit holding this request's points is done. */
-static void http_on_committed(void *arg, int result)
+/* ingest_done_fn, writer thread: the commit holding this request's points is
+ * done; the answer is queued on the MHD thread, which then settles. */
+static void http_on_committed(void *arg, int result, size_t points)
 {
 	struct http_request *req = arg;
 
+	(void)points;
 	atomic_store(&req->result, result);
 	MHD_resume_connection(req->conn);
 }
 
-enum MHD_Result http_submit(struct http_request *req, char *text, size_t len, size_t points)
+enum MHD_Result http_submit(struct http_request *req, char **text, size_t len, size_t points)
 {
 	struct http_server *srv = req->server;
 	int rc;
 
-	/* Decided under the lock http_stop() takes: once it has seen no request
-	 * waiting, none may be suspended again (libmicrohttpd must not be stopped
-	 * with a suspended connection). */
-	pthread_mutex_lock(&srv->lock);
-	bool stopping = srv->stopping;
-	if (!stopping)
-		srv->waiting++;
-	pthread_mutex_unlock(&srv->lock);
-	if (stopping) {
-		free(text);
-		return http_fail(srv, req->conn, req->endpoint, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 "not stored: iot-edge is shutting down", NULL, NULL);
-	}
 	req->points = points;
 	req->state = HTTP_WAITING;
-
-	/* Suspend first: the writer thread may resume the connection at once. */
+	/* Suspend first: the writer thread may resume the connection at once.
+	 * The answer (and the settling) run on this thread, after this handler
+	 * returns, so in_flight is set in time. */
 	MHD_suspend_connection(req->conn);
-	rc = storage_append(srv->storage, text, len, http_on_committed, req);
-	if (rc != STORAGE_OK) {
-		free(text);
-		http_on_committed(req, rc);
+	rc = ingest_submit(srv->ingest, *text, len, points, http_on_committed, req);
+	if (rc == STORAGE_OK) {
+		*text = NULL;
+		req->in_flight = true;
+		return MHD_YES;
 	}
+	/* Refused, the text is still the caller's: answered the same way, from
+	 * the handler's next call. A full queue (the client retries on 503) and
+	 * the shutdown are not worth a warning. */
+	if (rc != STORAGE_ERR_BUSY && rc != STORAGE_ERR_CLOSED)
+		ingest_warn_not_stored(srv->ingest, points, rc);
+	atomic_store(&req->result, rc);
+	MHD_resume_connection(req->conn);
 	return MHD_YES;
+}
+
+void http_too_many(const struct http_server *srv, char *why, size_t why_size)
+{
+	if (srv->max_points_is_queue)
+		snprintf(why, why_size,
+			 "more than %zu points in one request (the most the buffer's write "
+			 "queue holds)",
+			 srv->max_points);
+	else
+		snprintf(why, why_size, "more than %zu points in one request (http.max_points)",
+			 srv->max_points);
 }
 
 /* The HTTP status for a storage result other than STORAGE_OK. */
@@ -145,21 +156,6 @@ static unsigned http_storage_status(int rc)
 	default:
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
-}
-
-/* A full disk refuses every request: one warning per 10 s, with how many
- * were refused meanwhile, so the log does not fill the disk further. */
-static void http_warn_not_stored(size_t points, int rc)
-{
-	static struct log_limit limit;
-	uint64_t refused = log_limit(&limit, 10000, 1);
-
-	if (refused == 0)
-		return;
-	log_warn(HTTP_LOG,
-		 "a request of %zu points was not stored: %s (%llu more refused since "
-		 "the last such line)",
-		 points, storage_strerror(rc), (unsigned long long)(refused - 1));
 }
 
 enum MHD_Result http_answer_committed(struct http_request *req)
@@ -184,9 +180,8 @@ enum MHD_Result http_answer_committed(struct http_request *req)
 	} else {
 		char err[128];
 
+		/* A failed commit was logged by the door, a refusal by http_submit(). */
 		snprintf(err, sizeof(err), "not stored: %s", storage_strerror(rc));
-		if (rc != STORAGE_ERR_BUSY)
-			http_warn_not_stored(req->points, rc);
 		ret = http_fail(srv, req->conn, req->endpoint, http_storage_status(rc), err, NULL,
 				NULL);
 	}
@@ -196,13 +191,8 @@ enum MHD_Result http_answer_committed(struct http_request *req)
 
 void http_settle(struct http_request *req)
 {
-	struct http_server *srv = req->server;
-
-	if (req->state != HTTP_WAITING || req->settled)
+	if (!req->in_flight)
 		return;
-	req->settled = true;
-	pthread_mutex_lock(&srv->lock);
-	if (--srv->waiting == 0)
-		pthread_cond_broadcast(&srv->idle);
-	pthread_mutex_unlock(&srv->lock);
+	req->in_flight = false;
+	ingest_settle(req->server->ingest);
 }

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
 #include "reading.h"
 
 /* True when the request declares a type other than application/json. */
@@ -37,20 +36,29 @@ enum MHD_Result http_data_submit(struct http_request *req)
 {
 	struct http_server *srv = req->server;
 	struct reading_points pts;
+	enum MHD_Result ret;
 	char err[256];
 
-	if (reading_parse_json(req->body ? req->body : "", req->len, clock_unique_ns, &pts, err,
-			       sizeof(err)) != 0)
+	if (reading_parse_json(req->body ? req->body : "", req->len, ingest_receipt_ns, NULL, &pts,
+			       err, sizeof(err)) != 0)
 		return http_fail(srv, req->conn, req->endpoint, MHD_HTTP_BAD_REQUEST, err, NULL,
 				 NULL);
-	if (srv->max_points && pts.count > srv->max_points) {
+	if (pts.count > srv->max_points) {
 		free(pts.text);
-		snprintf(err, sizeof(err),
-			 "%zu readings in one request, more than %zu "
-			 "(http.max_points)",
-			 pts.count, srv->max_points);
+		if (srv->max_points_is_queue)
+			snprintf(err, sizeof(err),
+				 "%zu readings in one request, more than the buffer's write "
+				 "queue holds (%zu)",
+				 pts.count, srv->max_points);
+		else
+			snprintf(err, sizeof(err),
+				 "%zu readings in one request, more than %zu "
+				 "(http.max_points)",
+				 pts.count, srv->max_points);
 		return http_fail(srv, req->conn, req->endpoint, MHD_HTTP_CONTENT_TOO_LARGE, err,
 				 NULL, NULL);
 	}
-	return http_submit(req, pts.text, pts.len, pts.count);
+	ret = http_submit(req, &pts.text, pts.len, pts.count); /* NULL once taken */
+	free(pts.text);
+	return ret;
 }

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "http.h"
+#include "ingest.h"
 
 #define HTTP_LOG "http"
 
@@ -21,9 +22,13 @@ struct http_conn;
 
 struct http_server {
 	struct MHD_Daemon *daemon;
-	struct storage *storage;
+	struct storage *storage; /* for /health's figures */
+	struct ingest *ingest;	 /* the door every request's points go through */
 	size_t max_body;
+	/* Most points in one request, and what sets it: http.max_points or,
+	 * when that is larger or 0, the buffer's write queue. */
 	size_t max_points;
+	bool max_points_is_queue;
 	size_t max_line;
 	unsigned timeout_ms;
 	int unsigned_ok;
@@ -31,13 +36,6 @@ struct http_server {
 	http_page_fn *page_fn;
 	void *page_arg;
 	size_t token_len;
-
-	/* Requests handed to storage and not yet answered; http_stop waits for 0.
-	 * Once `stopping` is set no request is handed to storage any more. */
-	pthread_mutex_t lock;
-	pthread_cond_t idle;
-	unsigned waiting;
-	bool stopping;
 
 	atomic_uint_fast64_t requests, points, client_errors, server_errors, bad_lines;
 	atomic_uint_fast64_t endpoint_requests[HTTP_STATS_ENDPOINTS];
@@ -84,11 +82,11 @@ struct http_request {
 	/* After the parse. */
 	size_t points;
 	char *partial;	   /* the 400 message sent after the commit, or NULL */
-	bool settled;	   /* counted out of server->waiting */
+	bool in_flight;	   /* handed to the ingest door and not yet settled */
 	atomic_int result; /* storage_result, set by the writer thread */
 };
 
-/* --- http_answer.c: answers and the hand-over to storage (MHD thread) --- */
+/* --- http_answer.c: answers and the hand-over to the ingest door (MHD thread) --- */
 
 /* Queue `body` (copied; "" for none) with `status`, Content-Type `type`
  * (NULL: none) and at most one extra header. Returns MHD's result. */
@@ -105,17 +103,24 @@ enum MHD_Result http_fail(struct http_server *srv, struct MHD_Connection *conn,
 			  enum http_endpoint ep, unsigned status, const char *message,
 			  const char *header, const char *value);
 
-/* Hands `text` (malloc'd, len bytes of canonical line protocol, `points`
- * lines) to storage and suspends the connection until the commit; the
- * ownership of text passes here in every case. The answer follows from
- * http_answer_committed() when MHD calls the handler again. */
-enum MHD_Result http_submit(struct http_request *req, char *text, size_t len, size_t points);
+/* Hands *text (malloc'd, len bytes of canonical line protocol, `points`
+ * lines) to the ingest door and suspends the connection until the commit
+ * or the refusal is answered by http_answer_committed(), when MHD calls the
+ * handler again. Ownership as in ingest.h: when the door accepts the text it
+ * is storage's and *text is set to NULL; when it refuses it, *text is left
+ * to the caller to free. Returns MHD's result. */
+enum MHD_Result http_submit(struct http_request *req, char **text, size_t len, size_t points);
+
+/* The 413 message for more than srv->max_points points ("more than N points
+ * in one request (http.max_points)" or naming the write queue) into why. */
+void http_too_many(const struct http_server *srv, char *why, size_t why_size);
 
 /* Resumed after the commit: the 2xx (or the partial-write 400), or why
  * nothing was stored. Returns MHD's result. */
 enum MHD_Result http_answer_committed(struct http_request *req);
 
-/* The request no longer waits for storage (answered, or its client left). */
+/* The request no longer waits for storage (answered, or its client left):
+ * its hand-off is settled. */
 void http_settle(struct http_request *req);
 
 /* --- http_body.c: receiving the body (MHD thread) --- */

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
 #include "lineproto_parse.h"
 #include "log.h"
 
@@ -103,7 +102,7 @@ enum MHD_Result http_write_submit(struct http_request *req)
 	    .precision_ns = req->precision_ns,
 	    .max_line = srv->max_line,
 	    .max_points = srv->max_points,
-	    .clock = clock_unique_ns,
+	    .clock = ingest_receipt_ns,
 	    .unsigned_ok = srv->unsigned_ok,
 	};
 	struct lineproto_report report;
@@ -121,8 +120,7 @@ enum MHD_Result http_write_submit(struct http_request *req)
 		(void)lineproto_buf_reserve(&out, req->len + req->len / 4 + 64);
 	rc = lineproto_parse(req->body ? req->body : "", req->len, &o, &out, &report);
 	if (rc == LINEPROTO_ETOOMANY) {
-		snprintf(why, sizeof(why), "more than %zu points in one request (http.max_points)",
-			 srv->max_points);
+		http_too_many(srv, why, sizeof(why));
 		ret = http_fail(srv, req->conn, req->endpoint, MHD_HTTP_CONTENT_TOO_LARGE, why,
 				NULL, NULL);
 		goto out;
@@ -159,8 +157,7 @@ enum MHD_Result http_write_submit(struct http_request *req)
 		goto out;
 	}
 	text = lineproto_buf_steal(&out, &len);
-	ret = http_submit(req, text, len, report.points); /* takes the text */
-	text = NULL;
+	ret = http_submit(req, &text, len, report.points); /* NULL once taken */
 out:
 	free(text);
 	lineproto_buf_free(&out);

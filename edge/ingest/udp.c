@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "ingest.h"
 #include "lineproto_parse.h"
 #include "log.h"
 
@@ -23,76 +24,41 @@
 #define UDP_DATAGRAM_MAX 65536
 #define UDP_RCVBUF (4 << 20)
 #define UDP_STATS_EVERY_MS 10000u
-/* Storage refusals are logged at most this often. */
-#define UDP_WARN_EVERY_MS 10000u
 
 struct udp_listener {
 	int fd;
 	int stop_fd; /* eventfd: udp_stop wakes the thread's poll */
-	struct storage *storage;
+	struct ingest *ingest; /* the door each datagram's points go through */
 	size_t max_line;
 	int unsigned_ok;
 	pthread_t thread;
 	bool thread_started;
 	atomic_bool stopping;
 
-	/* Appends handed to storage and not yet done; udp_stop waits for 0. */
-	pthread_mutex_t lock;
-	pthread_cond_t idle;
-	unsigned pending;
-
 	atomic_uint_fast64_t datagrams, stored, bad_lines, dropped;
 };
 
-/* One append in flight. */
-struct udp_append {
-	struct udp_listener *u;
-	size_t points;
-};
-
-static void udp_settle(struct udp_listener *u)
+/* ingest_done_fn, writer thread: the points of one datagram committed, or
+ * failed (the door logged it); nobody waits for an answer. */
+static void udp_on_committed(void *arg, int result, size_t points)
 {
-	pthread_mutex_lock(&u->lock);
-	if (--u->pending == 0)
-		pthread_cond_broadcast(&u->idle);
-	pthread_mutex_unlock(&u->lock);
+	struct udp_listener *u = arg;
+
+	atomic_fetch_add(result == STORAGE_OK ? &u->stored : &u->dropped, points);
+	ingest_settle(u->ingest);
 }
 
-/* Writer thread: the points of one datagram committed, or failed. */
-static void udp_on_committed(void *arg, int result)
-{
-	struct udp_append *a = arg;
-	struct udp_listener *u = a->u;
-
-	if (result == STORAGE_OK)
-		atomic_fetch_add(&u->stored, a->points);
-	else
-		atomic_fetch_add(&u->dropped, a->points);
-	free(a);
-	udp_settle(u);
-}
-
-/* Counts points storage refused, with a warning at most every 10 s. */
-static void udp_refused(struct udp_listener *u, size_t points, int rc, struct log_limit *warned)
-{
-	atomic_fetch_add(&u->dropped, points);
-	if (log_limit(warned, UDP_WARN_EVERY_MS, 1))
-		log_warn(UDP_LOG, "points dropped: %s", storage_strerror(rc));
-}
-
-/* Parses one datagram and hands its valid points to storage. */
-static void udp_handle(struct udp_listener *u, const char *data, size_t len,
-		       struct log_limit *warned)
+/* Parses one datagram and hands its valid points to the door. */
+static void udp_handle(struct udp_listener *u, const char *data, size_t len)
 {
 	struct lineproto_parse_options o = {
 	    .precision_ns = LINEPROTO_NS,
 	    .max_line = u->max_line,
-	    .clock = clock_unique_ns,
+	    .clock = ingest_receipt_ns,
 	    .unsigned_ok = u->unsigned_ok,
 	};
 	struct lineproto_report report;
 	struct lineproto_buf out;
-	struct udp_append *a;
 	char *text;
 	size_t text_len = 0;
 	int rc;
@@ -109,24 +75,13 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len,
 	}
 	if (report.points == 0)
 		goto out;
-	a = malloc(sizeof(*a));
-	if (!a) {
-		udp_refused(u, report.points, STORAGE_ERR_NOMEM, warned);
-		goto out;
-	}
-	a->u = u;
-	a->points = report.points;
 	text = lineproto_buf_steal(&out, &text_len);
-	pthread_mutex_lock(&u->lock);
-	u->pending++;
-	pthread_mutex_unlock(&u->lock);
-	rc = storage_append(u->storage, text, text_len, udp_on_committed, a);
+	rc = ingest_submit(u->ingest, text, text_len, report.points, udp_on_committed, u);
 	if (rc != STORAGE_OK) {
-		/* Not queued: done will not be called, the text is still ours. */
-		udp_settle(u);
-		free(a);
+		/* Refused: the text is still ours, and nobody will send it again. */
 		free(text);
-		udp_refused(u, report.points, rc, warned);
+		atomic_fetch_add(&u->dropped, report.points);
+		ingest_warn_not_stored(u->ingest, report.points, rc);
 	}
 out:
 	lineproto_buf_free(&out);
@@ -158,7 +113,6 @@ static int udp_poll_timeout(uint64_t due_ms)
 static void *udp_main(void *arg)
 {
 	struct udp_listener *u = arg;
-	struct log_limit warned = {0};
 	uint64_t log_due_ms = 0; /* the next "so far" line; 0: no datagram since the last */
 	char *buf = malloc(UDP_DATAGRAM_MAX);
 
@@ -191,7 +145,7 @@ static void *udp_main(void *arg)
 					  n);
 			} else if (n >= 0) {
 				atomic_fetch_add(&u->datagrams, 1);
-				udp_handle(u, buf, (size_t)n, &warned);
+				udp_handle(u, buf, (size_t)n);
 			}
 			if (n >= 0 && log_due_ms == 0)
 				log_due_ms = (uint64_t)clock_mono_ms() + UDP_STATS_EVERY_MS;
@@ -223,11 +177,10 @@ int udp_start(const struct udp_options *options, struct storage *s, struct udp_l
 		return -1;
 	u->fd = -1;
 	u->stop_fd = -1;
-	u->storage = s;
 	u->max_line = options->max_line;
 	u->unsigned_ok = options->unsigned_ok;
-	pthread_mutex_init(&u->lock, NULL);
-	pthread_cond_init(&u->idle, NULL);
+	if (ingest_create(s, UDP_LOG, &u->ingest) != 0)
+		goto fail;
 	u->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (u->stop_fd < 0) {
 		log_error(UDP_LOG, "eventfd: %s", strerror(errno));
@@ -281,17 +234,14 @@ void udp_stop(struct udp_listener *u)
 			log_error(UDP_LOG, "waking the thread: %s", strerror(errno));
 		pthread_join(u->thread, NULL);
 	}
-	pthread_mutex_lock(&u->lock);
-	while (u->pending > 0)
-		pthread_cond_wait(&u->idle, &u->lock);
-	pthread_mutex_unlock(&u->lock);
+	if (u->ingest)
+		ingest_stop(u->ingest);
 	if (u->thread_started)
 		udp_log_totals(u, "stopped: ");
 	if (u->fd >= 0)
 		close(u->fd);
 	if (u->stop_fd >= 0)
 		close(u->stop_fd);
-	pthread_cond_destroy(&u->idle);
-	pthread_mutex_destroy(&u->lock);
+	ingest_destroy(u->ingest);
 	free(u);
 }

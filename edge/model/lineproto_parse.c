@@ -1,4 +1,5 @@
 /* lineproto_parse.c -- InfluxDB line protocol: one line -> its canonical point. */
+#define _GNU_SOURCE /* qsort_r (glibc 2.36 declares it for GNU only) */
 #include "lineproto_internal.h"
 
 #include <stdarg.h>
@@ -39,23 +40,24 @@ const char *lineproto_quote(struct lineproto_span sp, char *out)
 	return text_quote(out, LP_QUOTE_MAX + 4, sp.s, sp.n, 0);
 }
 
-/* Grows an array of `size`-byte elements to hold one more. Returns 0 or -1. */
-static int lp_grow(void **arr, size_t *cap, size_t used, size_t size)
+/* An array of `size`-byte elements with room for one past `used`: `arr`
+ * itself when it has room, else `arr` reallocated to twice *cap (16 at
+ * first) with *cap updated. NULL when out of memory (arr and *cap
+ * unchanged). The caller stores the result through the array's own type. */
+static void *lp_room(void *arr, size_t *cap, size_t used, size_t size)
 {
 	size_t want;
 	void *grown;
 
 	if (used < *cap)
-		return 0;
+		return arr;
 	want = *cap ? *cap * 2 : 16;
 	if (want > SIZE_MAX / size)
-		return -1;
-	grown = realloc(*arr, want * size);
-	if (!grown)
-		return -1;
-	*arr = grown;
-	*cap = want;
-	return 0;
+		return NULL;
+	grown = realloc(arr, want * size);
+	if (grown)
+		*cap = want;
+	return grown;
 }
 
 /* Advances over a name until an unescaped ',' or ' ' (or '=' with
@@ -151,14 +153,11 @@ static int lp_tag_cmp(const void *a, const void *b)
 	return lp_name_cmp(((const struct lp_tag *)a)->key, ((const struct lp_tag *)b)->key);
 }
 
-/* qsort has no context argument: the fields being sorted, one parse at a
- * time per thread. */
-static _Thread_local const struct lp_field *lp_sorting;
-
-static int lp_order_cmp(const void *a, const void *b)
+/* qsort_r: indexes into `fields` (the arg), by the fields' keys. */
+static int lp_order_cmp(const void *a, const void *b, void *fields)
 {
-	const struct lp_field *fa = &lp_sorting[*(const size_t *)a];
-	const struct lp_field *fb = &lp_sorting[*(const size_t *)b];
+	const struct lp_field *fa = (const struct lp_field *)fields + *(const size_t *)a;
+	const struct lp_field *fb = (const struct lp_field *)fields + *(const size_t *)b;
 
 	return lp_name_cmp(fa->key, fb->key);
 }
@@ -172,11 +171,13 @@ static int lp_parse_series(struct lp_parser *p)
 	if (p->measurement.n == 0)
 		return lp_fail(p, "missing measurement name");
 	while (lp_peek(p) == ',') {
+		struct lp_tag *tags = lp_room(p->tags, &p->tags_cap, p->ntags, sizeof(*tags));
 		struct lp_tag *t;
 
-		p->pos++;
-		if (lp_grow((void **)&p->tags, &p->tags_cap, p->ntags, sizeof(*p->tags)))
+		if (!tags)
 			return LINEPROTO_ENOMEM;
+		p->tags = tags;
+		p->pos++;
 		t = &p->tags[p->ntags];
 		t->key = lp_scan(p, true, false);
 		if (t->key.n == 0)
@@ -253,8 +254,7 @@ static int lp_check_duplicate_fields(struct lp_parser *p)
 	}
 	for (i = 0; i < p->nfields; i++)
 		p->order[i] = i;
-	lp_sorting = p->fields;
-	qsort(p->order, p->nfields, sizeof(*p->order), lp_order_cmp);
+	qsort_r(p->order, p->nfields, sizeof(*p->order), lp_order_cmp, p->fields);
 	for (i = 1; i < p->nfields; i++) {
 		if (lp_name_cmp(p->fields[p->order[i - 1]].key, p->fields[p->order[i]].key) == 0)
 			return lp_fail(p, "duplicate field \"%s\"",
@@ -288,10 +288,13 @@ static int lp_parse_fields(struct lp_parser *p)
 	int rc;
 
 	for (;;) {
+		struct lp_field *fields =
+		    lp_room(p->fields, &p->fields_cap, p->nfields, sizeof(*fields));
 		struct lp_field *f;
 
-		if (lp_grow((void **)&p->fields, &p->fields_cap, p->nfields, sizeof(*p->fields)))
+		if (!fields)
 			return LINEPROTO_ENOMEM;
+		p->fields = fields;
 		f = &p->fields[p->nfields];
 		f->is_string = false;
 		f->num_len = 0;
@@ -343,7 +346,7 @@ static int lp_parse_time(struct lp_parser *p)
 
 	lp_skip_spaces(p);
 	if (p->pos == p->n) {
-		p->ts = p->o->clock();
+		p->ts = p->o->clock(p->o->clock_arg);
 		if (p->ts < LINEPROTO_TIME_MIN || p->ts > LINEPROTO_TIME_MAX)
 			return lp_fail(p, "the receipt clock is outside InfluxDB's time range");
 		return LINEPROTO_OK;

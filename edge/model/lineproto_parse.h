@@ -21,15 +21,17 @@ enum lineproto_api {
 	LINEPROTO_API_V2, /* /api/v2/write: ns, us, ms, s */
 };
 
-/* Returns the receipt time in ns for a point sent without a timestamp; must
- * never return the same value twice (clock_unique_ns()). */
-typedef int64_t lineproto_clock_fn(void);
+/* Returns the receipt time in ns for a point sent without a timestamp (`arg`
+ * is lineproto_parse_options.clock_arg); the daemon's never returns the same
+ * value twice (clock_unique_ns()). */
+typedef int64_t lineproto_clock_fn(void *arg);
 
 struct lineproto_parse_options {
 	int64_t precision_ns;	   /* ns per timestamp unit: LINEPROTO_NS .. LINEPROTO_H */
 	size_t max_line;	   /* a longer line is an error; 0: no limit */
 	size_t max_points;	   /* more valid points stop the parse; 0: no limit */
 	lineproto_clock_fn *clock; /* receipt time of points without a timestamp */
+	void *clock_arg;	   /* handed to clock */
 	int unsigned_ok;	   /* accept 12u fields (InfluxDB 2.x); else refuse them */
 };
 

@@ -227,8 +227,8 @@ static int collect_canonical(const char *raw, size_t n, int unsigned_ok, struct 
 }
 
 int point_build(struct lineproto_buf *out, const char *measurement, const char *const *own_tags,
-		  const char *extra_tags, const struct point_field *fields, size_t n_fields,
-		  int64_t ts_ns)
+		const char *extra_tags, const struct point_field *fields, size_t n_fields,
+		int64_t ts_ns)
 {
 	struct lineproto_buf raw;
 	size_t i;
@@ -275,13 +275,11 @@ out:
 	return rc;
 }
 
-/* The receipt time of command output lines without a timestamp: the run's
- * grid time (the parser's clock takes no argument). */
-static _Thread_local int64_t collect_lines_ts;
-
-static int64_t collect_lines_clock(void)
+/* lineproto_clock_fn: the receipt time of command output lines without a
+ * timestamp is the run's grid time, *arg. */
+static int64_t collect_lines_clock(void *arg)
 {
-	return collect_lines_ts;
+	return *(const int64_t *)arg;
 }
 
 /* Advances *pos over a name of a canonical line up to an unescaped ',' or
@@ -340,8 +338,8 @@ static int collect_merge_line(const char *s, size_t n, const char *extra, int un
 }
 
 int point_lines(const char *text, size_t len, const struct lineproto_parse_options *o,
-		  const char *extra_tags, int64_t ts_ns, struct lineproto_buf *out,
-		  struct lineproto_report *report)
+		const char *extra_tags, int64_t ts_ns, struct lineproto_buf *out,
+		struct lineproto_report *report)
 {
 	struct lineproto_parse_options po = *o;
 	struct lineproto_buf parsed, raw;
@@ -356,7 +354,7 @@ int point_lines(const char *text, size_t len, const struct lineproto_parse_optio
 	lineproto_buf_init(&raw, out->max);
 	po.precision_ns = LINEPROTO_NS;
 	po.clock = collect_lines_clock;
-	collect_lines_ts = ts_ns;
+	po.clock_arg = &ts_ns;
 	if (point_tags_check(extra, &why) != 0) {
 		rc = LINEPROTO_EINVAL;
 		goto out;

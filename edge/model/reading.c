@@ -132,10 +132,10 @@ static int reading_check_number(struct reading_ctx *ctx, const cJSON *item, cons
 
 int reading_timestamp(struct reading_ctx *ctx, const cJSON *ts, int64_t *ns)
 {
-	const char *why = NULL;
+	char why[128];
 
 	if (!ts) {
-		*ns = ctx->clock_fn();
+		*ns = ctx->clock_fn(ctx->clock_arg);
 		if (*ns < LINEPROTO_TIME_MIN || *ns > LINEPROTO_TIME_MAX)
 			return reading_fail(ctx,
 					    "the receipt clock is outside InfluxDB's time range");
@@ -143,7 +143,7 @@ int reading_timestamp(struct reading_ctx *ctx, const cJSON *ts, int64_t *ns)
 	}
 	if (!cJSON_IsString(ts) || !ts->valuestring)
 		return reading_fail(ctx, "\"ts\" must be a string");
-	if (rfc3339_parse_ns(ts->valuestring, strlen(ts->valuestring), ns, &why) != 0)
+	if (rfc3339_parse_ns(ts->valuestring, strlen(ts->valuestring), ns, why, sizeof(why)) != 0)
 		return reading_fail(ctx, "\"ts\": %s", why);
 	if (*ns < LINEPROTO_TIME_MIN || *ns > LINEPROTO_TIME_MAX)
 		return reading_fail(ctx, "\"ts\": outside InfluxDB's time range "
@@ -284,19 +284,45 @@ static int reading_root(struct reading_ctx *ctx, const cJSON *root)
 	return 0;
 }
 
+/* The message for a body cJSON refused. cJSON reports input that runs out
+ * and a bad last byte alike, at the last byte; parsing a NUL-terminated copy
+ * (on this error path only) places the error exactly. */
+static void reading_fail_json(struct reading_ctx *ctx, const char *body, size_t len)
+{
+	const char *end = NULL;
+	char *copy = malloc(len + 1);
+	cJSON *root;
+	size_t at;
+
+	if (!copy) {
+		reading_fail(ctx, "out of memory");
+		return;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
+	cJSON_Delete(root); /* NULL: the same bytes failed in place */
+	at = end && end >= copy ? (size_t)(end - copy) : 0;
+	if (at >= len)
+		reading_fail(ctx, "invalid JSON: body ends early");
+	else
+		reading_fail(ctx, "invalid JSON near byte %zu", at);
+	free(copy);
+}
+
 /* Both entry points: general objects allowed or not. */
-static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_fn,
+static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_fn, void *clock_arg,
 			 struct reading_points *out, char *err, size_t err_size, int general)
 {
 	struct reading_ctx ctx;
 	const char *end = NULL;
 	cJSON *root = NULL;
-	char *copy = NULL;
 	size_t at;
 	int rc = -1;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.clock_fn = clock_fn;
+	ctx.clock_arg = clock_arg;
 	ctx.err = err;
 	ctx.err_size = err_size;
 	ctx.general = general;
@@ -321,22 +347,19 @@ static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_f
 		reading_fail(&ctx, "invalid JSON: control character at byte %zu", at);
 		goto out;
 	}
-	/* cJSON wants a NUL after the text to check that nothing follows it
-	 * (and must never read past our body), so it parses a copy. */
-	copy = malloc(len + 1);
-	if (!copy) {
-		reading_fail(&ctx, "out of memory");
+	/* In place: cJSON reads body[0..len) only, and what follows the value
+	 * must be whitespace (the body holds no other control byte). */
+	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (!root) {
+		reading_fail_json(&ctx, body, len);
 		goto out;
 	}
-	memcpy(copy, body, len);
-	copy[len] = '\0';
-	root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
-	if (!root) {
-		at = end && end >= copy ? (size_t)(end - copy) : 0;
-		if (at >= len)
-			reading_fail(&ctx, "invalid JSON: body ends early");
-		else
-			reading_fail(&ctx, "invalid JSON near byte %zu", at);
+	at = (size_t)(end - body);
+	while (at < len &&
+	       (body[at] == ' ' || body[at] == '\t' || body[at] == '\n' || body[at] == '\r'))
+		at++;
+	if (at < len) {
+		reading_fail(&ctx, "invalid JSON near byte %zu", at);
 		goto out;
 	}
 	at = reading_find_nul_escape(body, len);
@@ -351,19 +374,18 @@ static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_f
 	rc = 0;
 out:
 	cJSON_Delete(root);
-	free(copy);
 	lineproto_buf_free(&ctx.buf);
 	return rc;
 }
 
 int reading_parse_seed_json(const char *body, size_t len, reading_clock_fn *clock_fn,
-			    struct reading_points *out, char *err, size_t err_size)
+			    void *clock_arg, struct reading_points *out, char *err, size_t err_size)
 {
-	return reading_parse(body, len, clock_fn, out, err, err_size, 0);
+	return reading_parse(body, len, clock_fn, clock_arg, out, err, err_size, 0);
 }
 
-int reading_parse_json(const char *body, size_t len, reading_clock_fn *clock_fn,
+int reading_parse_json(const char *body, size_t len, reading_clock_fn *clock_fn, void *clock_arg,
 		       struct reading_points *out, char *err, size_t err_size)
 {
-	return reading_parse(body, len, clock_fn, out, err, err_size, 1);
+	return reading_parse(body, len, clock_fn, clock_arg, out, err, err_size, 1);
 }

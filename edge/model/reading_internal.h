@@ -17,6 +17,7 @@
 /* One parse: where the text goes and where errors are reported. */
 struct reading_ctx {
 	reading_clock_fn *clock_fn;
+	void *clock_arg;
 	struct lineproto_buf buf;
 	size_t count;
 	char *err;

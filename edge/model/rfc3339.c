@@ -8,44 +8,41 @@
 #define RFC3339_NS_PER_SEC 1000000000
 #define RFC3339_FRACTION_DIGITS 9
 
-/* Where we are in the text being parsed. */
+/* Where we are in the text being parsed, and where a refusal is described. */
 struct rfc3339_cur {
 	const char *s;
 	size_t len;
 	size_t pos;
+	char *why; /* the caller's buffer, why_size bytes; NULL: no message */
+	size_t why_size;
 };
 
-/* Messages that carry a number or a position are built here, one buffer per
- * thread, so *why stays valid until the thread's next parse. */
-static _Thread_local char rfc3339_msg_buf[128];
+static void rfc3339_fail(struct rfc3339_cur *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-static const char *rfc3339_msgf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Formats a message into this thread's buffer and returns it. */
-static const char *rfc3339_msgf(const char *fmt, ...)
+/* Formats the reason for a refusal into the caller's buffer. */
+static void rfc3339_fail(struct rfc3339_cur *c, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
+	if (!c->why || c->why_size == 0)
+		return;
 	va_start(ap, fmt);
-	n = vsnprintf(rfc3339_msg_buf, sizeof(rfc3339_msg_buf), fmt, ap);
+	if (vsnprintf(c->why, c->why_size, fmt, ap) < 0)
+		c->why[0] = '\0';
 	va_end(ap);
-	if (n < 0)
-		rfc3339_msg_buf[0] = '\0';
-	return rfc3339_msg_buf;
 }
 
 /* Consumes one byte that must be one of `accept`; `what` names it in the
- * message. Returns 0, or -1 with *why set. */
-static int rfc3339_expect(struct rfc3339_cur *c, const char *accept, const char *what,
-			  const char **why)
+ * message. Returns 0, or -1 with the reason set. */
+static int rfc3339_expect(struct rfc3339_cur *c, const char *accept, const char *what)
 {
 	if (c->pos >= c->len) {
-		*why = rfc3339_msgf("ends early: expected %s at byte %zu", what, c->pos);
+		rfc3339_fail(c, "ends early: expected %s at byte %zu", what, c->pos);
 		return -1;
 	}
 	if (c->s[c->pos] == '\0' || !strchr(accept, c->s[c->pos])) {
-		*why = rfc3339_msgf("expected %s at byte %zu", what, c->pos);
+		rfc3339_fail(c, "expected %s at byte %zu", what, c->pos);
 		return -1;
 	}
 	c->pos++;
@@ -53,20 +50,19 @@ static int rfc3339_expect(struct rfc3339_cur *c, const char *accept, const char 
 }
 
 /* Consumes exactly `digits` decimal digits (at most 4) into *out. Returns 0,
- * or -1 with *why set. */
-static int rfc3339_number(struct rfc3339_cur *c, int digits, const char *what, int *out,
-			  const char **why)
+ * or -1 with the reason set. */
+static int rfc3339_number(struct rfc3339_cur *c, int digits, const char *what, int *out)
 {
 	int value = 0;
 	int i;
 
 	for (i = 0; i < digits; i++) {
 		if (c->pos >= c->len) {
-			*why = rfc3339_msgf("ends early: expected %s at byte %zu", what, c->pos);
+			rfc3339_fail(c, "ends early: expected %s at byte %zu", what, c->pos);
 			return -1;
 		}
 		if (c->s[c->pos] < '0' || c->s[c->pos] > '9') {
-			*why = rfc3339_msgf("expected a digit of %s at byte %zu", what, c->pos);
+			rfc3339_fail(c, "expected a digit of %s at byte %zu", what, c->pos);
 			return -1;
 		}
 		value = value * 10 + (c->s[c->pos] - '0');
@@ -107,62 +103,61 @@ static int64_t rfc3339_days_from_civil(int64_t year, int month, int day)
 }
 
 /* Parses the date part into year/month/day with range checks. Returns 0 or
- * -1 with *why set. */
-static int rfc3339_date(struct rfc3339_cur *c, int *year, int *month, int *day, const char **why)
+ * -1 with the reason set. */
+static int rfc3339_date(struct rfc3339_cur *c, int *year, int *month, int *day)
 {
-	if (rfc3339_number(c, 4, "the year", year, why) ||
-	    rfc3339_expect(c, "-", "'-' after the year", why) ||
-	    rfc3339_number(c, 2, "the month", month, why))
+	if (rfc3339_number(c, 4, "the year", year) ||
+	    rfc3339_expect(c, "-", "'-' after the year") ||
+	    rfc3339_number(c, 2, "the month", month))
 		return -1;
 	if (*month < 1 || *month > 12) {
-		*why = rfc3339_msgf("month %d out of range", *month);
+		rfc3339_fail(c, "month %d out of range", *month);
 		return -1;
 	}
-	if (rfc3339_expect(c, "-", "'-' after the month", why) ||
-	    rfc3339_number(c, 2, "the day", day, why))
+	if (rfc3339_expect(c, "-", "'-' after the month") || rfc3339_number(c, 2, "the day", day))
 		return -1;
 	if (*day < 1 || *day > rfc3339_days_in_month(*year, *month)) {
-		*why = rfc3339_msgf("day %d out of range (%04d-%02d has %d days)", *day, *year,
-				    *month, rfc3339_days_in_month(*year, *month));
+		rfc3339_fail(c, "day %d out of range (%04d-%02d has %d days)", *day, *year, *month,
+			     rfc3339_days_in_month(*year, *month));
 		return -1;
 	}
 	return 0;
 }
 
 /* Parses HH:MM:SS[.fraction] into seconds of the day and ns. Returns 0 or
- * -1 with *why set. */
-static int rfc3339_time(struct rfc3339_cur *c, int64_t *secs, int64_t *frac, const char **why)
+ * -1 with the reason set. */
+static int rfc3339_time(struct rfc3339_cur *c, int64_t *secs, int64_t *frac)
 {
 	int hour;
 	int minute;
 	int second;
 	int used = 0;
 
-	if (rfc3339_number(c, 2, "the hour", &hour, why))
+	if (rfc3339_number(c, 2, "the hour", &hour))
 		return -1;
 	if (hour > 23) {
-		*why = rfc3339_msgf("hour %d out of range", hour);
+		rfc3339_fail(c, "hour %d out of range", hour);
 		return -1;
 	}
-	if (rfc3339_expect(c, ":", "':' after the hour", why) ||
-	    rfc3339_number(c, 2, "the minute", &minute, why))
+	if (rfc3339_expect(c, ":", "':' after the hour") ||
+	    rfc3339_number(c, 2, "the minute", &minute))
 		return -1;
 	if (minute > 59) {
-		*why = rfc3339_msgf("minute %d out of range", minute);
+		rfc3339_fail(c, "minute %d out of range", minute);
 		return -1;
 	}
-	if (rfc3339_expect(c, ":", "':' after the minute", why) ||
-	    rfc3339_number(c, 2, "the second", &second, why))
+	if (rfc3339_expect(c, ":", "':' after the minute") ||
+	    rfc3339_number(c, 2, "the second", &second))
 		return -1;
 	if (second > 60) {
-		*why = rfc3339_msgf("second %d out of range", second);
+		rfc3339_fail(c, "second %d out of range", second);
 		return -1;
 	}
 	*frac = 0;
 	if (c->pos < c->len && c->s[c->pos] == '.') {
 		c->pos++;
 		if (c->pos >= c->len || c->s[c->pos] < '0' || c->s[c->pos] > '9') {
-			*why = rfc3339_msgf("expected a digit after '.' at byte %zu", c->pos);
+			rfc3339_fail(c, "expected a digit after '.' at byte %zu", c->pos);
 			return -1;
 		}
 		while (c->pos < c->len && c->s[c->pos] >= '0' && c->s[c->pos] <= '9') {
@@ -180,30 +175,30 @@ static int rfc3339_time(struct rfc3339_cur *c, int64_t *secs, int64_t *frac, con
 }
 
 /* Parses Z|+HH:MM|-HH:MM into the offset east of UTC in seconds. Returns 0
- * or -1 with *why set. */
-static int rfc3339_zone(struct rfc3339_cur *c, int64_t *offset, const char **why)
+ * or -1 with the reason set. */
+static int rfc3339_zone(struct rfc3339_cur *c, int64_t *offset)
 {
 	int hours;
 	int minutes;
 	char sign;
 
-	if (rfc3339_expect(c, "Zz+-", "'Z' or an offset such as +01:00", why))
+	if (rfc3339_expect(c, "Zz+-", "'Z' or an offset such as +01:00"))
 		return -1;
 	sign = c->s[c->pos - 1];
 	*offset = 0;
 	if (sign == 'Z' || sign == 'z')
 		return 0;
-	if (rfc3339_number(c, 2, "the offset hour", &hours, why))
+	if (rfc3339_number(c, 2, "the offset hour", &hours))
 		return -1;
 	if (hours > 23) {
-		*why = rfc3339_msgf("offset hour %d out of range", hours);
+		rfc3339_fail(c, "offset hour %d out of range", hours);
 		return -1;
 	}
-	if (rfc3339_expect(c, ":", "':' in the offset", why) ||
-	    rfc3339_number(c, 2, "the offset minute", &minutes, why))
+	if (rfc3339_expect(c, ":", "':' in the offset") ||
+	    rfc3339_number(c, 2, "the offset minute", &minutes))
 		return -1;
 	if (minutes > 59) {
-		*why = rfc3339_msgf("offset minute %d out of range", minutes);
+		rfc3339_fail(c, "offset minute %d out of range", minutes);
 		return -1;
 	}
 	*offset = (int64_t)hours * 3600 + (int64_t)minutes * 60;
@@ -212,9 +207,9 @@ static int rfc3339_zone(struct rfc3339_cur *c, int64_t *offset, const char **why
 	return 0;
 }
 
-int rfc3339_parse_ns(const char *s, size_t len, int64_t *ns, const char **why)
+int rfc3339_parse_ns(const char *s, size_t len, int64_t *ns, char *why, size_t why_size)
 {
-	struct rfc3339_cur c = {s, len, 0};
+	struct rfc3339_cur c = {s, len, 0, why, why_size};
 	int year;
 	int month;
 	int day;
@@ -225,15 +220,15 @@ int rfc3339_parse_ns(const char *s, size_t len, int64_t *ns, const char **why)
 	int64_t result;
 
 	if (!s || len == 0) {
-		*why = "empty timestamp";
+		rfc3339_fail(&c, "empty timestamp");
 		return -1;
 	}
-	if (rfc3339_date(&c, &year, &month, &day, why) ||
-	    rfc3339_expect(&c, "Tt ", "'T' between date and time", why) ||
-	    rfc3339_time(&c, &day_secs, &frac, why) || rfc3339_zone(&c, &offset, why))
+	if (rfc3339_date(&c, &year, &month, &day) ||
+	    rfc3339_expect(&c, "Tt ", "'T' between date and time") ||
+	    rfc3339_time(&c, &day_secs, &frac) || rfc3339_zone(&c, &offset))
 		return -1;
 	if (c.pos != len) {
-		*why = rfc3339_msgf("unexpected text at byte %zu after the time zone", c.pos);
+		rfc3339_fail(&c, "unexpected text at byte %zu after the time zone", c.pos);
 		return -1;
 	}
 	/* At most +-4e11 s for years 0000-9999: no overflow in seconds. */
@@ -245,8 +240,9 @@ int rfc3339_parse_ns(const char *s, size_t len, int64_t *ns, const char **why)
 	}
 	if (__builtin_mul_overflow(secs, (int64_t)RFC3339_NS_PER_SEC, &result) ||
 	    __builtin_add_overflow(result, frac, &result)) {
-		*why = "outside the int64 nanosecond range "
-		       "(1677-09-21T00:12:43.145224192Z .. 2262-04-11T23:47:16.854775807Z)";
+		rfc3339_fail(&c,
+			     "outside the int64 nanosecond range (1677-09-21T00:12:43.145224192Z "
+			     ".. 2262-04-11T23:47:16.854775807Z)");
 		return -1;
 	}
 	*ns = result;

@@ -13,10 +13,10 @@
  * second 60 counts as the first second of the next minute); offset hour
  * 0-23, offset minute 0-59. The instant must fit int64 ns, i.e. lie within
  * 1677-09-21T00:12:43.145224192Z .. 2262-04-11T23:47:16.854775807Z.
- * Returns 0 with the instant in *ns, or -1 with *ns untouched and *why set
- * to a message such as "month 13 out of range" or "expected ':' at byte 13"
- * (bytes counted from 0). *why is never freed; it stays valid until this
- * thread calls rfc3339_parse_ns() again. Any thread. */
-int rfc3339_parse_ns(const char *s, size_t len, int64_t *ns, const char **why);
+ * Returns 0 with the instant in *ns, or -1 with *ns untouched and a message
+ * such as "month 13 out of range" or "expected ':' at byte 13" (bytes
+ * counted from 0) written into why[0..why_size) (NUL-terminated, cut to fit;
+ * why may be NULL). Any thread; nothing is kept between calls. */
+int rfc3339_parse_ns(const char *s, size_t len, int64_t *ns, char *why, size_t why_size);
 
 #endif

@@ -83,11 +83,9 @@ static void snapshot_drain(struct status_sources *src, struct status_snapshot *o
 	out->backlog_drain_s = (struct status_maybe){.known = eta >= 0, .value = eta};
 }
 
-/* The UDP listener main keeps at *where (it starts after the HTTP server). */
-static void snapshot_udp(struct udp_listener *const *where, struct status_snapshot *out)
+/* The UDP listener, set before the HTTP server starts; NULL: none. */
+static void snapshot_udp(struct udp_listener *udp, struct status_snapshot *out)
 {
-	struct udp_listener *udp = where ? __atomic_load_n(where, __ATOMIC_ACQUIRE) : NULL;
-
 	if (!udp)
 		return;
 	udp_get_stats(udp, &out->udp);

@@ -40,9 +40,9 @@ struct status_sources {
 	/* The running configuration for the summary (secrets are never shown);
 	 * NULL: no "config" object. */
 	const struct edge_config *config;
-	/* Where main keeps its UDP listener: read (atomically) at each /status,
-	 * since it starts after the HTTP server; NULL or *udp NULL: no UDP. */
-	struct udp_listener *const *udp;
+	/* The UDP listener, NULL: none. Set before the HTTP server starts (so
+	 * the HTTP thread sees it without a data race) and never changed. */
+	struct udp_listener *udp;
 	struct http_server *http;  /* for the edge collector's figures; set before it starts */
 	struct collect *collect;   /* NULL: no collectors; set with status_set_collect() */
 	struct status_drain drain; /* snapshot.c's own: leave it zeroed */
@@ -94,8 +94,9 @@ double status_drain_eta_s(uint64_t points, double rate);
 int status_url_strip_credentials(const char *url, char *out, size_t cap);
 
 /* The summary of `c` (no password, token or URL credentials) into *out; its
- * strings point into c (see struct status_config_summary). Any thread;
- * reads c only. */
+ * strings point into c (see struct status_config_summary); the log level is
+ * the running one (log_get_level(): SIGHUP changes it on the main thread, so
+ * c->log_level is not read). Any thread; reads c only. */
 void status_config_take(struct status_config_summary *out, const struct edge_config *c);
 
 /* Add the "config" object (listen, buffer, uplink, log level) of a summary to

@@ -65,7 +65,7 @@ void status_config_take(struct status_config_summary *out, const struct edge_con
 	    .uplink_batch_points = c->uplink_batch_points,
 	    .uplink_gzip = c->uplink_gzip,
 	    /* SIGHUP may change it on the main thread: an atomic read */
-	    .log_level = log_level_name(__atomic_load_n(&c->log_level, __ATOMIC_RELAXED)),
+	    .log_level = log_level_name((unsigned)log_get_level()),
 	};
 	if (status_url_strip_credentials(status_str(c->uplink_url), out->uplink_url,
 					 sizeof(out->uplink_url)) != 0)

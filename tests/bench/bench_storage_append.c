@@ -103,7 +103,8 @@ int main(int argc, char **argv)
 		if (!chunk)
 			goto out;
 		memcpy(chunk, p, (size_t)(q - p));
-		rc = storage_append(s, chunk, (size_t)(q - p), bench_on_commit, NULL);
+		rc =
+		    storage_append(s, chunk, (size_t)(q - p), (size_t)lines, bench_on_commit, NULL);
 		if (rc != STORAGE_OK) {
 			fprintf(stderr, "bench_storage_append: %s\n", storage_strerror(rc));
 			free(chunk);

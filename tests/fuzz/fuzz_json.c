@@ -12,13 +12,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int64_t fuzz_clock_next;
 
-static int64_t fuzz_clock(void)
+static int64_t fuzz_clock(void *arg)
 {
+	(void)arg;
 	return fuzz_clock_next++;
 }
 
-static int64_t fuzz_no_clock(void)
+static int64_t fuzz_no_clock(void *arg)
 {
+	(void)arg;
 	fprintf(stderr, "invariant broken: the clock was read for a canonical line\n");
 	abort();
 }
@@ -43,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_clock_next = 1;
 	err[0] = '\0';
-	rc = reading_parse_json((const char *)data, size, fuzz_clock, &out, err, sizeof(err));
+	rc = reading_parse_json((const char *)data, size, fuzz_clock, NULL, &out, err, sizeof(err));
 	if (rc == -1) {
 		if (out.text || out.len || out.count)
 			fuzz_die("result not cleared on failure", err, strlen(err));

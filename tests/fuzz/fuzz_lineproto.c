@@ -11,14 +11,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int64_t fuzz_clock_next;
 
-static int64_t fuzz_clock(void)
+static int64_t fuzz_clock(void *arg)
 {
+	(void)arg;
 	return fuzz_clock_next++;
 }
 
 /* Canonical lines all carry a timestamp: re-parsing must not read the clock. */
-static int64_t fuzz_no_clock(void)
+static int64_t fuzz_no_clock(void *arg)
 {
+	(void)arg;
 	fprintf(stderr, "invariant broken: the clock was read for a canonical line\n");
 	abort();
 }

@@ -52,13 +52,13 @@ static void fuzz_format(int64_t ns, char *out, size_t out_size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *why = NULL;
+	char why[128] = "";
 	int64_t ns = 0;
 	int64_t again = 0;
 	char text[64];
 
-	if (rfc3339_parse_ns((const char *)data, size, &ns, &why) != 0) {
-		if (!why || why[0] == '\0')
+	if (rfc3339_parse_ns((const char *)data, size, &ns, why, sizeof(why)) != 0) {
+		if (why[0] == '\0')
 			abort();
 		return 0;
 	}
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 20)
 		abort();
 	fuzz_format(ns, text, sizeof(text));
-	if (rfc3339_parse_ns(text, strlen(text), &again, &why) != 0 || again != ns) {
+	if (rfc3339_parse_ns(text, strlen(text), &again, why, sizeof(why)) != 0 || again != ns) {
 		fprintf(stderr, "%.*s -> %lld -> %s -> %lld\n", (int)size, (const char *)data,
 			(long long)ns, text, (long long)again);
 		abort();

@@ -32,6 +32,7 @@ collect_cleanup() {
 			fi
 		done <"$HANG_PIDS"
 	fi
+	set +e # `(exit 1)` would end this trap under errexit, before cleanup
 	(exit "$rc")
 	cleanup
 }

@@ -73,3 +73,31 @@ status=$(curl -s -o /dev/null -m 10 -w '%{http_code}' "$EDGE_URL/health")
 assert_eq 200 "$status" "a client once a slot is free"
 exec {c2}>&-
 edge_stop
+
+# http.max_points must fit the buffer's write queue (100000 points): a larger
+# setting is refused at start-up, naming both limits, instead of a request of
+# 100001..max_points points being answered 500 (which clients retry forever).
+rc=0
+IOT_EDGE_HTTP_MAX_POINTS=100001 "$IOT_EDGE" -n -c /dev/null >/dev/null 2>"$WORK/limits.txt" || rc=$?
+cat "$WORK/limits.txt"
+assert_eq 1 "$rc" "exit status of -n with http.max_points past the write queue"
+grep -q "max_points: 100001 is more than one request can store: the buffer's write queue holds 100000 points" \
+	"$WORK/limits.txt" || fail "-n did not name http.max_points and the write queue"
+rc=0
+IOT_EDGE_HTTP_MAX_POINTS=200000 IOT_EDGE_HTTP_LISTEN="127.0.0.1:$EDGE_PORT" IOT_EDGE_BUFFER_PATH="$BUFFER" \
+	timeout 20 "$IOT_EDGE" -c /dev/null >>"$EDGE_LOG" 2>&1 || rc=$?
+assert_eq 1 "$rc" "exit status of iot-edge started with http.max_points past the write queue"
+grep -q "max_points: 200000 is more than one request can store" "$EDGE_LOG" ||
+	fail "the refused start did not say why"
+
+# The largest request http.max_points allows (its default, the queue's size) is stored whole.
+edge_start IOT_EDGE_HTTP_MAX_BODY=4MiB
+before=$(buffer_count)
+awk 'BEGIN { for (i = 1; i <= 100000; i++) printf "q v=%di %d\n", i, i }' >"$WORK/max.lp"
+expect_answer 204 "" POST '/write?db=iot' --data-binary "@$WORK/max.lp"
+assert_eq $((before + 100000)) "$(buffer_count)" "points stored from a request of http.max_points points"
+echo 'q v=0i 0' >>"$WORK/max.lp"
+expect_answer 413 'more than 100000 points in one request (http.max_points)' POST '/write?db=iot' \
+	--data-binary "@$WORK/max.lp"
+assert_eq $((before + 100000)) "$(buffer_count)" "points stored after one point too many"
+edge_stop

@@ -1,4 +1,5 @@
 /* test_http.c -- unit tests: the HTTP server (edge/http*.c) against a stub storage, via libcurl. */
+#define _GNU_SOURCE /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,6 +7,8 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <malloc.h>
+#include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,11 +22,12 @@
 
 /* --- a stub storage: the real http code calls these instead ------------- */
 
-static int stub_append_rc;	  /* what storage_append() returns */
-static int stub_commit_rc;	  /* what done() gets */
-static atomic_int stub_committed; /* set just before done() is called */
-static atomic_int stub_appends;	  /* appends accepted */
-static char stub_text[4096];	  /* the text of the last append */
+static int stub_append_rc;		  /* what storage_append() returns */
+static int stub_commit_rc;		  /* what done() gets */
+static atomic_int stub_committed;	  /* set just before done() is called */
+static atomic_int stub_appends;		  /* appends accepted */
+static char stub_text[4096];		  /* the text of the last append */
+static size_t stub_queue_points = 100000; /* storage_max_append_points() */
 
 struct stub_job {
 	storage_done_fn *done;
@@ -43,12 +47,15 @@ static void *stub_writer(void *arg)
 	return NULL;
 }
 
-int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *done, void *arg)
+int storage_append(struct storage *s, char *text, size_t len, size_t points, storage_done_fn *done,
+		   void *arg)
 {
 	struct stub_job *job;
 	pthread_t t;
 
 	(void)s;
+	if (points > stub_queue_points)
+		return STORAGE_ERR_INVALID; /* as the real one: it can never fit */
 	if (stub_append_rc != STORAGE_OK)
 		return stub_append_rc;
 	snprintf(stub_text, sizeof(stub_text), "%.*s", (int)len, text);
@@ -63,6 +70,12 @@ int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *d
 	return STORAGE_OK;
 }
 
+size_t storage_max_append_points(const struct storage *s)
+{
+	(void)s;
+	return stub_queue_points;
+}
+
 void storage_get_stats(struct storage *s, struct storage_stats *out)
 {
 	(void)s;
@@ -74,7 +87,30 @@ const char *storage_strerror(int result)
 	return result == STORAGE_ERR_FULL ? "stub full" : "stub error";
 }
 
+/* --- libmicrohttpd's MHD_free, seen from the server ----------------------- */
+
+#define TEST_TOKEN "s3cr3t-t0ken-for-basic"
+
+/* Linked with -Wl,--wrap=MHD_free (tests/unit/CMakeLists.txt): every buffer
+ * the server gives back to libmicrohttpd passes here; one that still holds
+ * the token is counted. */
+void __real_MHD_free(void *p);
+void __wrap_MHD_free(void *p);
+static atomic_int mhd_frees, mhd_unwiped;
+
+void __wrap_MHD_free(void *p)
+{
+	if (p) {
+		atomic_fetch_add(&mhd_frees, 1);
+		if (memmem(p, malloc_usable_size(p), TEST_TOKEN, strlen(TEST_TOKEN)))
+			atomic_fetch_add(&mhd_unwiped, 1);
+	}
+	__real_MHD_free(p);
+}
+
 /* --- a client -------------------------------------------------------------- */
+
+static const char *extra_header; /* one more request header, or NULL */
 
 static struct http_server *server;
 static char base_url[64];
@@ -125,6 +161,8 @@ static void post(const char *path, const char *type, const char *body, size_t le
 	headers = curl_slist_append(headers, ctype);
 	if (gzip)
 		headers = curl_slist_append(headers, "Content-Encoding: gzip");
+	if (extra_header)
+		headers = curl_slist_append(headers, extra_header);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
@@ -170,11 +208,65 @@ static int start_server(void **state)
 	return 0;
 }
 
+/* A server whose http.max_points is 0 ("no limit"), then larger than the
+ * write queue: the queue (3 points here) is the limit. */
+static int start_server_max(size_t max_points)
+{
+	struct http_options o = {
+	    .listen = "127.0.0.1:0",
+	    .max_body = 1024,
+	    .max_points = max_points,
+	    .connection_timeout_ms = 5000,
+	};
+
+	stub_append_rc = STORAGE_OK;
+	stub_commit_rc = STORAGE_OK;
+	stub_queue_points = 3;
+	atomic_store(&stub_appends, 0);
+	if (http_start(&o, (struct storage *)&o, &server) != 0)
+		return -1;
+	snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u", http_port(server));
+	return 0;
+}
+
+static int start_server_token(void **state)
+{
+	struct http_options o = {
+	    .listen = "127.0.0.1:0",
+	    .max_body = 1024,
+	    .max_points = 3,
+	    .connection_timeout_ms = 5000,
+	    .token = TEST_TOKEN,
+	};
+
+	(void)state;
+	stub_append_rc = STORAGE_OK;
+	stub_commit_rc = STORAGE_OK;
+	atomic_store(&stub_appends, 0);
+	if (http_start(&o, (struct storage *)&o, &server) != 0)
+		return -1;
+	snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u", http_port(server));
+	return 0;
+}
+
+static int start_server_unlimited(void **state)
+{
+	(void)state;
+	return start_server_max(0);
+}
+
+static int start_server_past_queue(void **state)
+{
+	(void)state;
+	return start_server_max(10);
+}
+
 static int stop_server(void **state)
 {
 	(void)state;
 	http_stop(server);
 	server = NULL;
+	stub_queue_points = 100000;
 	return 0;
 }
 
@@ -287,6 +379,65 @@ static void test_refused_before_storage(void **state)
 	assert_int_equal(atomic_load(&stub_appends), 0);
 }
 
+/* A request the buffer's write queue can never hold is a 413 naming the
+ * limit (it was a 500 "invalid argument", which Telegraf retries forever);
+ * what fits is stored. */
+static void test_more_than_the_queue_holds(void **state)
+{
+	struct answer a;
+
+	(void)state;
+	post_lp("/write?db=x", "a v=1\nb v=2\nc v=3\nd v=4", &a);
+	assert_int_equal(a.status, 413);
+	assert_string_equal(a.body, "{\"error\":\"more than 3 points in one request (the most the "
+				    "buffer's write queue holds)\"}");
+	post_lp("/api/v2/write?bucket=b", "a v=1\nb v=2\nc v=3\nd v=4", &a);
+	assert_int_equal(a.status, 413);
+	post_json("/data",
+		  "[{\"type\":\"t\",\"value\":1},{\"type\":\"t\",\"value\":1},"
+		  "{\"type\":\"t\",\"value\":1},{\"type\":\"t\",\"value\":1}]",
+		  &a);
+	assert_int_equal(a.status, 413);
+	assert_string_equal(a.body, "{\"error\":\"4 readings in one request, more than the "
+				    "buffer's write queue holds (3)\"}");
+	assert_int_equal(atomic_load(&stub_appends), 0);
+	post_lp("/write?db=x", "a v=1 1\nb v=2 2\nc v=3 3", &a);
+	assert_int_equal(a.status, 204);
+	assert_int_equal(atomic_load(&stub_appends), 1);
+}
+
+/* Basic authentication: the password is the token (the user is not
+ * checked); what libmicrohttpd decoded is wiped before it is given back. */
+static void test_basic_auth(void **state)
+{
+	struct answer a;
+
+	(void)state;
+	atomic_store(&mhd_frees, 0);
+	atomic_store(&mhd_unwiped, 0);
+	/* writer:s3cr3t-t0ken-for-basic */
+	extra_header = "Authorization: Basic d3JpdGVyOnMzY3IzdC10MGtlbi1mb3ItYmFzaWM=";
+	post_lp("/write?db=x", "m v=1 1", &a);
+	assert_int_equal(a.status, 204);
+	/* writer:s3cr3t-t0ken-for-basiX */
+	extra_header = "Authorization: Basic d3JpdGVyOnMzY3IzdC10MGtlbi1mb3ItYmFzaVg=";
+	post_lp("/write?db=x", "m v=1 1", &a);
+	assert_int_equal(a.status, 401);
+	extra_header = "Authorization: Basic !!!";
+	post_lp("/write?db=x", "m v=1 1", &a);
+	assert_int_equal(a.status, 401);
+	extra_header = "Authorization: Token " TEST_TOKEN;
+	post_lp("/write?db=x", "m v=1 1", &a);
+	assert_int_equal(a.status, 204);
+	extra_header = NULL;
+	post_lp("/write?db=x", "m v=1 1", &a);
+	assert_int_equal(a.status, 401);
+	assert_int_equal(atomic_load(&stub_appends), 2);
+	/* Both decoded requests handed back the user and the password. */
+	assert_true(atomic_load(&mhd_frees) >= 4);
+	assert_int_equal(atomic_load(&mhd_unwiped), 0);
+}
+
 /* gzip-compresses in[0..n) into out; returns the compressed length. */
 static size_t gzip_buf(const char *in, size_t n, char *out, size_t out_size)
 {
@@ -347,6 +498,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_storage_results, start_server, stop_server),
 	    cmocka_unit_test_setup_teardown(test_refused_before_storage, start_server, stop_server),
 	    cmocka_unit_test_setup_teardown(test_gzip_limit_is_exact, start_server, stop_server),
+	    cmocka_unit_test_setup_teardown(test_basic_auth, start_server_token, stop_server),
+	    cmocka_unit_test_setup_teardown(test_more_than_the_queue_holds, start_server_unlimited,
+					    stop_server),
+	    cmocka_unit_test_setup_teardown(test_more_than_the_queue_holds, start_server_past_queue,
+					    stop_server),
 	};
 	int rc;
 

@@ -14,14 +14,16 @@
 static int64_t fake_clock_next;
 static int fake_clock_calls;
 
-static int64_t fake_clock(void)
+static int64_t fake_clock(void *arg)
 {
+	(void)arg;
 	fake_clock_calls++;
 	return fake_clock_next++;
 }
 
-static int64_t broken_clock(void)
+static int64_t broken_clock(void *arg)
 {
+	(void)arg;
 	return INT64_MAX;
 }
 
@@ -31,6 +33,27 @@ static int reset_clock(void **state)
 	fake_clock_next = 1000;
 	fake_clock_calls = 0;
 	return 0;
+}
+
+/* A clock that reads the caller's own variable: clock_arg reaches it. */
+static int64_t arg_clock(void *arg)
+{
+	return *(const int64_t *)arg;
+}
+
+static void test_clock_gets_its_arg(void **state)
+{
+	int64_t stamp = 424242;
+	struct lineproto_parse_options o = {
+	    .precision_ns = LINEPROTO_NS, .clock = arg_clock, .clock_arg = &stamp};
+	struct lineproto_buf b;
+	char why[64];
+
+	(void)state;
+	lineproto_buf_init(&b, 1 << 20);
+	assert_int_equal(lineproto_parse_line("m v=1", 5, &o, &b, why, sizeof(why)), LINEPROTO_OK);
+	assert_string_equal(b.data, "m v=1 424242\n");
+	lineproto_buf_free(&b);
 }
 
 static struct lineproto_parse_options opts(int64_t precision)
@@ -285,6 +308,14 @@ static void test_bad_structure(void **state)
 	expect_bad("m v=1,", "empty field key at byte 6");
 	expect_bad("m v=1,v=2", "duplicate field \"v\"");
 	expect_bad("m a=1,b=2,a=3i", "duplicate field \"a\"");
+	/* Past 16 fields the keys are sorted (qsort_r) to find duplicates. */
+	expect_bad("m f0=0,f1=1,f2=2,f3=3,f4=4,f5=5,f6=6,f7=7,f8=8,f9=9,fa=10,fb=11,fc=12,fd=13,"
+		   "fe=14,ff=15,fg=16,f7=17",
+		   "duplicate field \"f7\"");
+	expect_line("m f0=0,f1=1,f2=2,f3=3,f4=4,f5=5,f6=6,f7=7,f8=8,f9=9,fa=10,fb=11,fc=12,fd=13,"
+		    "fe=14,ff=15,fg=16,fh=17 1",
+		    "m f0=0,f1=1,f2=2,f3=3,f4=4,f5=5,f6=6,f7=7,f8=8,f9=9,fa=10,fb=11,fc=12,fd=13,"
+		    "fe=14,ff=15,fg=16,fh=17 1\n");
 	expect_bad("m time=1", "field key \"time\" is not allowed (InfluxDB reserves it)");
 	expect_bad("m s=\"abc", "field \"s\": unterminated string (no closing '\"')");
 	expect_bad("m s=\"ab\\\"", "field \"s\": unterminated string (no closing '\"')");
@@ -536,6 +567,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_canonical_form, reset_clock),
+	    cmocka_unit_test(test_clock_gets_its_arg),
 	    cmocka_unit_test_setup(test_field_types, reset_clock),
 	    cmocka_unit_test_setup(test_float_fast_path_agrees, reset_clock),
 	    cmocka_unit_test_setup(test_escapes_kept, reset_clock),

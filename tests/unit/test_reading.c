@@ -1,4 +1,5 @@
-/* test_reading.c -- unit tests: seed JSON -> line protocol (edge/model/reading.c, edge/model/lineproto.c). */
+/* test_reading.c -- unit tests: seed JSON -> line protocol (edge/model/reading.c,
+ * edge/model/lineproto.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,14 +16,16 @@
 static int64_t fake_clock_next;
 static int fake_clock_calls;
 
-static int64_t fake_clock(void)
+static int64_t fake_clock(void *arg)
 {
+	(void)arg;
 	fake_clock_calls++;
 	return fake_clock_next++;
 }
 
-static int64_t broken_clock(void)
+static int64_t broken_clock(void *arg)
 {
+	(void)arg;
 	fake_clock_calls++;
 	return INT64_MAX;
 }
@@ -41,7 +44,8 @@ static void expect_lines(const char *body, const char *want, size_t count)
 	struct reading_points out = {NULL, 0, 0};
 	char err[256] = "untouched";
 
-	if (reading_parse_seed_json(body, strlen(body), fake_clock, &out, err, sizeof(err)) != 0)
+	if (reading_parse_seed_json(body, strlen(body), fake_clock, NULL, &out, err, sizeof(err)) !=
+	    0)
 		fail_msg("body %s rejected: %s", body, err);
 	assert_non_null(out.text);
 	assert_string_equal(out.text, want);
@@ -58,7 +62,7 @@ static void expect_error(const char *body, size_t len, const char *want)
 	struct reading_points out = {sentinel, 7, 7};
 	char err[256] = "";
 
-	if (reading_parse_seed_json(body, len, fake_clock, &out, err, sizeof(err)) != -1)
+	if (reading_parse_seed_json(body, len, fake_clock, NULL, &out, err, sizeof(err)) != -1)
 		fail_msg("body %.*s accepted: %s", (int)len, body, out.text);
 	assert_null(out.text);
 	assert_int_equal(out.len, 0);
@@ -107,6 +111,28 @@ static void test_array_in_order(void **state)
 	assert_int_equal(fake_clock_calls, 0);
 	expect_lines("[{\"type\":\"a\",\"value\":1,\"ts\":\"1970-01-01T00:00:01Z\"}]",
 		     "data,type=a value=1 1000000000\n", 1);
+}
+
+/* A clock that counts in the caller's own variable: clock_arg reaches it. */
+static int64_t counting_clock(void *arg)
+{
+	return (*(int64_t *)arg)++;
+}
+
+static void test_clock_gets_its_arg(void **state)
+{
+	struct reading_points out = {NULL, 0, 0};
+	int64_t next = 77;
+	char err[128];
+	static const char body[] = "[{\"type\":\"a\",\"value\":1},{\"type\":\"b\",\"value\":2}]";
+
+	assert_int_equal(reading_parse_seed_json(body, sizeof(body) - 1, counting_clock, &next,
+						 &out, err, sizeof(err)),
+			 0);
+	(void)state;
+	assert_string_equal(out.text, "data,type=a value=1 77\ndata,type=b value=2 78\n");
+	assert_int_equal(next, 79);
+	free(out.text);
 }
 
 static void test_missing_ts_uses_clock_per_point(void **state)
@@ -259,18 +285,20 @@ static void test_body_is_not_nul_terminated(void **state)
 
 	(void)state;
 	/* Bytes after len are not part of the body. */
-	assert_int_equal(reading_parse_seed_json(body, len, fake_clock, &out, err, sizeof(err)), 0);
+	assert_int_equal(
+	    reading_parse_seed_json(body, len, fake_clock, NULL, &out, err, sizeof(err)), 0);
 	assert_string_equal(out.text, "data,type=t value=1 0\n");
 	free(out.text);
 	/* A heap copy without a NUL: ASan would catch a read past the end. */
 	heap = malloc(len);
 	assert_non_null(heap);
 	memcpy(heap, body, len);
-	assert_int_equal(reading_parse_seed_json(heap, len, fake_clock, &out, err, sizeof(err)), 0);
+	assert_int_equal(
+	    reading_parse_seed_json(heap, len, fake_clock, NULL, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.count, 1);
 	free(out.text);
-	assert_int_equal(reading_parse_seed_json(heap, len - 1, fake_clock, &out, err, sizeof(err)),
-			 -1);
+	assert_int_equal(
+	    reading_parse_seed_json(heap, len - 1, fake_clock, NULL, &out, err, sizeof(err)), -1);
 	assert_string_equal(err, "invalid JSON: body ends early");
 	free(heap);
 }
@@ -415,7 +443,8 @@ static void test_clock_out_of_range(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    reading_parse_seed_json(body, strlen(body), broken_clock, &out, err, sizeof(err)), -1);
+	    reading_parse_seed_json(body, strlen(body), broken_clock, NULL, &out, err, sizeof(err)),
+	    -1);
 	assert_null(out.text);
 	assert_string_equal(err, "element 0: the receipt clock is outside InfluxDB's time range");
 	assert_int_equal(fake_clock_calls, 1);
@@ -431,31 +460,39 @@ static void test_err_buffer_and_arguments(void **state)
 	(void)state;
 	/* A short err buffer gets a cut, terminated message. */
 	memset(err, 'X', sizeof(err));
-	assert_int_equal(reading_parse_seed_json(bad, strlen(bad), fake_clock, &out, err, 12), -1);
+	assert_int_equal(reading_parse_seed_json(bad, strlen(bad), fake_clock, NULL, &out, err, 12),
+			 -1);
 	assert_string_equal(err, "element 1: ");
 	assert_int_equal(err[12], 'X');
-	assert_int_equal(reading_parse_seed_json(bad, strlen(bad), fake_clock, &out, err, 5), -1);
+	assert_int_equal(reading_parse_seed_json(bad, strlen(bad), fake_clock, NULL, &out, err, 5),
+			 -1);
 	assert_string_equal(err, "elem");
-	assert_int_equal(reading_parse_seed_json(bad, strlen(bad), fake_clock, &out, err, 1), -1);
+	assert_int_equal(reading_parse_seed_json(bad, strlen(bad), fake_clock, NULL, &out, err, 1),
+			 -1);
 	assert_string_equal(err, "");
 	/* No err buffer at all is allowed. */
-	assert_int_equal(reading_parse_seed_json(bad, strlen(bad), fake_clock, &out, NULL, 0), -1);
+	assert_int_equal(reading_parse_seed_json(bad, strlen(bad), fake_clock, NULL, &out, NULL, 0),
+			 -1);
 	assert_null(out.text);
 	/* On success err is emptied. */
 	memset(err, 'X', sizeof(err));
 	assert_int_equal(
-	    reading_parse_seed_json(good, strlen(good), fake_clock, &out, err, sizeof(err)), 0);
+	    reading_parse_seed_json(good, strlen(good), fake_clock, NULL, &out, err, sizeof(err)),
+	    0);
 	assert_string_equal(err, "");
 	free(out.text);
 	/* Bad arguments. */
-	assert_int_equal(reading_parse_seed_json(good, strlen(good), NULL, &out, err, sizeof(err)),
-			 -1);
+	assert_int_equal(
+	    reading_parse_seed_json(good, strlen(good), NULL, NULL, &out, err, sizeof(err)), -1);
 	assert_null(out.text);
 	assert_int_equal(
-	    reading_parse_seed_json(good, strlen(good), fake_clock, NULL, err, sizeof(err)), -1);
-	assert_int_equal(reading_parse_seed_json(NULL, 3, fake_clock, &out, err, sizeof(err)), -1);
+	    reading_parse_seed_json(good, strlen(good), fake_clock, NULL, NULL, err, sizeof(err)),
+	    -1);
+	assert_int_equal(reading_parse_seed_json(NULL, 3, fake_clock, NULL, &out, err, sizeof(err)),
+			 -1);
 	assert_string_equal(err, "internal error:");
-	assert_int_equal(reading_parse_seed_json(NULL, 0, fake_clock, &out, err, sizeof(err)), -1);
+	assert_int_equal(reading_parse_seed_json(NULL, 0, fake_clock, NULL, &out, err, sizeof(err)),
+			 -1);
 	assert_string_equal(err, "empty body");
 }
 
@@ -577,6 +614,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_key_order_and_whitespace_do_not_matter, reset_clock),
 	    cmocka_unit_test_setup(test_array_in_order, reset_clock),
 	    cmocka_unit_test_setup(test_missing_ts_uses_clock_per_point, reset_clock),
+	    cmocka_unit_test(test_clock_gets_its_arg),
 	    cmocka_unit_test_setup(test_float_formatting, reset_clock),
 	    cmocka_unit_test_setup(test_format_float_directly, reset_clock),
 	    cmocka_unit_test_setup(test_sensor_id_optional, reset_clock),

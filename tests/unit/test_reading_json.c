@@ -1,4 +1,5 @@
-/* test_reading_json.c -- unit tests: general JSON objects on /data (edge/model/reading_general.c). */
+/* test_reading_json.c -- unit tests: general JSON objects on /data (edge/model/reading_general.c).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lineproto.h"
@@ -14,8 +17,9 @@
 static int64_t fake_clock_next;
 static int fake_clock_calls;
 
-static int64_t fake_clock(void)
+static int64_t fake_clock(void *arg)
 {
+	(void)arg;
 	fake_clock_calls++;
 	return fake_clock_next++;
 }
@@ -33,7 +37,7 @@ static void expect_lines(const char *body, const char *want, size_t count)
 	struct reading_points out = {NULL, 0, 0};
 	char err[256] = "untouched";
 
-	if (reading_parse_json(body, strlen(body), fake_clock, &out, err, sizeof(err)) != 0)
+	if (reading_parse_json(body, strlen(body), fake_clock, NULL, &out, err, sizeof(err)) != 0)
 		fail_msg("body %s rejected: %s", body, err);
 	assert_non_null(out.text);
 	assert_string_equal(out.text, want);
@@ -48,7 +52,7 @@ static void expect_err(const char *body, const char *want)
 	struct reading_points out = {sentinel, 7, 7};
 	char err[256] = "";
 
-	if (reading_parse_json(body, strlen(body), fake_clock, &out, err, sizeof(err)) != -1)
+	if (reading_parse_json(body, strlen(body), fake_clock, NULL, &out, err, sizeof(err)) != -1)
 		fail_msg("body %s accepted: %s", body, out.text);
 	assert_null(out.text);
 	assert_int_equal(out.len, 0);
@@ -129,7 +133,8 @@ static void test_seed_parser_stays_strict(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    reading_parse_seed_json(body, strlen(body), fake_clock, &out, err, sizeof(err)), -1);
+	    reading_parse_seed_json(body, strlen(body), fake_clock, NULL, &out, err, sizeof(err)),
+	    -1);
 	assert_string_equal(err, "unknown key \"measurement\"");
 	assert_null(out.text);
 }
@@ -188,6 +193,55 @@ static void test_general_errors(void **state)
 	assert_int_equal(fake_clock_calls, 0);
 }
 
+/* The body is parsed in place: cJSON must not read one byte past it, however
+ * the body ends (it is placed against an unreadable page, so a read past
+ * its end is a SIGSEGV even in a build without ASan, and cJSON is not
+ * instrumented in any). */
+static void test_parsed_in_place_within_len(void **state)
+{
+	static const char *const bodies[] = {
+	    "{\"type\":\"t\",\"value\":1}",
+	    "{\"type\":\"t\",\"value\":1}  \n",
+	    "[{\"type\":\"t\",\"value\":1}]",
+	    "{\"type\":\"t\",\"value\":1",
+	    "{\"type\":\"t\",\"value\":12345",
+	    "{\"type\":\"t\",\"value\":1e",
+	    "{\"type\":\"t\",\"value\":-",
+	    "{\"type\":\"t\",\"value\":tru",
+	    "{\"type\":\"t\",\"value\":nul",
+	    "{\"type\":\"t\",\"value\":1}x",
+	    "{\"type\":\"\\u00",
+	    "{\"type\":\"\\ud83d\\ude0",
+	    "{\"type\":\"abc",
+	    "{\"type\":\"abc\\",
+	    "{\"type\"",
+	    "[",
+	    "\xef\xbb\xbf{",
+	    "1",
+	    "   ",
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char err[128];
+
+	(void)state;
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		size_t len = strlen(bodies[i]);
+		char *at = map + page - len;
+		struct reading_points out = {NULL, 0, 0};
+		int rc;
+
+		memcpy(at, bodies[i], len);
+		rc = reading_parse_json(at, len, fake_clock, NULL, &out, err, sizeof(err));
+		assert_int_equal(rc, i < 3 ? 0 : -1);
+		free(out.text);
+	}
+	munmap(map, (size_t)page * 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +250,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_mixed_array, reset_clock),
 	    cmocka_unit_test_setup(test_seed_parser_stays_strict, reset_clock),
 	    cmocka_unit_test_setup(test_general_errors, reset_clock),
+	    cmocka_unit_test_setup(test_parsed_in_place_within_len, reset_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

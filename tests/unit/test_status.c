@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "log.h"
 #include "snapshot.h"
 #include "storage.h"
 #include "status.h"
@@ -99,6 +100,7 @@ static void test_config_summary_v1(void **state)
 		 "[uplink]\nurl = http://me:SECRET2@influx.example:8086/?p=SECRET3\n"
 		 "database = farm\nusername = me\npassword = SECRET4\nbatch_points = 700\n"
 		 "gzip = false\n[log]\nlevel = warn\n");
+	log_set_level((enum log_level)c.log_level); /* as main does at start-up */
 	status_config_take(&sum, &c);
 	status_add_config(root, &sum);
 	text = cJSON_PrintUnformatted(root);
@@ -162,7 +164,7 @@ static void append_line(struct storage *s, const char *line)
 	int want = atomic_load(&appends_done) + 1;
 
 	assert_non_null(text);
-	assert_int_equal(storage_append(s, text, strlen(text), on_done, NULL), STORAGE_OK);
+	assert_int_equal(storage_append(s, text, strlen(text), 1, on_done, NULL), STORAGE_OK);
 	for (int i = 0; i < 1000 && atomic_load(&appends_done) < want; i++)
 		usleep(10000);
 	assert_int_equal(atomic_load(&appends_done), want);
@@ -326,7 +328,6 @@ static void test_snapshot_take(void **state)
 	struct storage_options o = {.path = path, .durability = STORAGE_DURABILITY_NORMAL};
 	struct edge_config c;
 	struct storage *st = NULL;
-	struct udp_listener *no_udp = NULL;
 	struct status_sources src = {0};
 	struct status_snapshot *s;
 	cJSON *doc;
@@ -339,7 +340,7 @@ static void test_snapshot_take(void **state)
 	assert_int_equal(storage_open(&o, &st), STORAGE_OK);
 	append_line(st, "m v=1 1\n");
 	src = (struct status_sources){
-	    .storage = st, .started_ms = clock_mono_ms() - 5000, .config = &c, .udp = &no_udp};
+	    .storage = st, .started_ms = clock_mono_ms() - 5000, .config = &c, .udp = NULL};
 	s = status_snapshot_take(&src, NULL);
 	assert_non_null(s);
 	assert_string_equal(s->version, IOT_EDGE_VERSION);

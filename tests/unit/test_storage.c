@@ -269,7 +269,8 @@ static void *conc_append(void *arg)
 				atomic_fetch_add(&w->c->errors, 1);
 				return NULL;
 			}
-			rc = storage_append(w->c->s, text, len, conc_done, w->c);
+			rc = storage_append(w->c->s, text, len, (size_t)(k % 3 + 1), conc_done,
+					    w->c);
 			if (rc == STORAGE_OK)
 				break;
 			free(text);
@@ -390,18 +391,20 @@ static void test_queue_full(void **state)
 	for (int i = 0; i < 4; i++)
 		d[i] = (struct done_arg){&r, i};
 	/* more points than the queue can ever hold */
-	assert_int_equal(storage_append(s, big, strlen(big), record_done, &d[0]),
+	assert_int_equal(storage_append(s, big, strlen(big), 5, record_done, &d[0]),
 			 STORAGE_ERR_INVALID);
 	free(big);
 	plain_exec(db, "BEGIN IMMEDIATE"); /* the writer now waits for the lock */
-	assert_int_equal(storage_append(s, dup_text("a v=1 1\nb v=1 2\n"), 16, record_done, &d[0]),
+	assert_int_equal(
+	    storage_append(s, dup_text("a v=1 1\nb v=1 2\n"), 16, 2, record_done, &d[0]),
+	    STORAGE_OK);
+	assert_int_equal(storage_append(s, dup_text("c v=1 3\n"), 8, 1, record_done, &d[1]),
 			 STORAGE_OK);
-	assert_int_equal(storage_append(s, dup_text("c v=1 3\n"), 8, record_done, &d[1]),
-			 STORAGE_OK);
-	assert_int_equal(storage_append(s, dup_text("d v=1 4\n"), 8, record_done, &d[2]),
+	assert_int_equal(storage_append(s, dup_text("d v=1 4\n"), 8, 1, record_done, &d[2]),
 			 STORAGE_OK);
 	/* 4 points wait: one more is refused and stays the caller's */
-	assert_int_equal(storage_append(s, one, strlen(one), record_done, &d[3]), STORAGE_ERR_BUSY);
+	assert_int_equal(storage_append(s, one, strlen(one), 1, record_done, &d[3]),
+			 STORAGE_ERR_BUSY);
 	assert_int_equal(recorder_calls(&r), 0);
 	plain_exec(db, "ROLLBACK");
 	assert_int_equal(recorder_wait(&r, 3), 3);
@@ -411,7 +414,7 @@ static void test_queue_full(void **state)
 	assert_int_equal(r.order[1], 1);
 	assert_int_equal(r.order[2], 2);
 	/* room again */
-	assert_int_equal(storage_append(s, one, strlen(one), record_done, &d[3]), STORAGE_OK);
+	assert_int_equal(storage_append(s, one, strlen(one), 1, record_done, &d[3]), STORAGE_OK);
 	assert_int_equal(recorder_wait(&r, 4), 4);
 	assert_int_equal(r.results[3], STORAGE_OK);
 	storage_get_stats(s, &st);
@@ -442,14 +445,14 @@ static void test_failed_transaction(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM points"), 0);
 	/* a bad job fails the jobs that share its transaction */
 	plain_exec(db, "BEGIN IMMEDIATE");
-	assert_int_equal(storage_append(s, dup_text("first v=1 3\n"), 12, record_done, &d[0]),
+	assert_int_equal(storage_append(s, dup_text("first v=1 3\n"), 12, 1, record_done, &d[0]),
 			 STORAGE_OK);
 	nanosleep(&(struct timespec){0, 200000000}, NULL); /* the writer takes it alone */
-	assert_int_equal(storage_append(s, dup_text("ok v=1 4\n"), 9, record_done, &d[1]),
+	assert_int_equal(storage_append(s, dup_text("ok v=1 4\n"), 9, 1, record_done, &d[1]),
 			 STORAGE_OK);
-	assert_int_equal(storage_append(s, dup_text("bad v=1 5\n"), 10, record_done, &d[2]),
+	assert_int_equal(storage_append(s, dup_text("bad v=1 5\n"), 10, 1, record_done, &d[2]),
 			 STORAGE_OK);
-	assert_int_equal(storage_append(s, dup_text("ok v=1 6\n"), 9, record_done, &d[3]),
+	assert_int_equal(storage_append(s, dup_text("ok v=1 6\n"), 9, 1, record_done, &d[3]),
 			 STORAGE_OK);
 	plain_exec(db, "COMMIT");
 	assert_int_equal(recorder_wait(&r, 4), 4);
@@ -497,7 +500,7 @@ static void test_close_drains(void **state)
 		int n = snprintf(buf, sizeof(buf), "q v=%di %d\n", i, i);
 
 		d[i] = (struct done_arg){&r, i};
-		assert_int_equal(storage_append(s, dup_text(buf), (size_t)n, record_done, &d[i]),
+		assert_int_equal(storage_append(s, dup_text(buf), (size_t)n, 1, record_done, &d[i]),
 				 STORAGE_OK);
 		/* the writer takes job 0 alone; jobs 1-4 are still queued at close */
 		if (i == 0)
@@ -506,7 +509,7 @@ static void test_close_drains(void **state)
 	assert_int_equal(pthread_create(&t, NULL, close_thread, s), 0);
 	nanosleep(&(struct timespec){0, 200000000}, NULL);
 	/* closing: nothing new is taken, nothing committed yet */
-	assert_int_equal(storage_append(s, late, strlen(late), record_done, &d[0]),
+	assert_int_equal(storage_append(s, late, strlen(late), 1, record_done, &d[0]),
 			 STORAGE_ERR_CLOSED);
 	assert_int_equal(storage_ack(s, 1), STORAGE_ERR_CLOSED);
 	assert_int_equal(recorder_calls(&r), 0);
@@ -556,16 +559,20 @@ static void test_invalid_arguments(void **state)
 	assert_null(s);
 
 	s = open_ok(f->path, STORAGE_DURABILITY_FULL, 0);
-	assert_int_equal(storage_append(s, t, 0, record_done, &d), STORAGE_ERR_INVALID);
-	assert_int_equal(storage_append(s, t, 7, record_done, &d), STORAGE_ERR_INVALID);
-	assert_int_equal(storage_append(s, t, 9, record_done, &d), STORAGE_ERR_INVALID);
-	assert_int_equal(storage_append(s, t + 8, 1, record_done, &d), STORAGE_ERR_INVALID);
-	assert_int_equal(storage_append(s, t, strlen(t), record_done, &d), STORAGE_ERR_INVALID);
-	assert_int_equal(storage_append(s, t, 8, NULL, &d), STORAGE_ERR_INVALID);
-	assert_int_equal(storage_append(s, NULL, 8, record_done, &d), STORAGE_ERR_INVALID);
-	assert_int_equal(storage_append(NULL, t, 8, record_done, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(s, t, 0, 0, record_done, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(s, t, 7, 1, record_done, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(s, t, 9, 2, record_done, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(s, t + 8, 1, 1, record_done, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(s, t, strlen(t), 4, record_done, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(s, t, 8, 1, NULL, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(s, NULL, 8, 1, record_done, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(NULL, t, 8, 1, record_done, &d), STORAGE_ERR_INVALID);
+	/* a count that is not the text's */
+	assert_int_equal(storage_append(s, t, 8, 0, record_done, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(s, t, 8, 2, record_done, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(s, t + 9, 8, 2, record_done, &d), STORAGE_ERR_INVALID);
 	t[3] = '\0'; /* an embedded NUL */
-	assert_int_equal(storage_append(s, t, 8, record_done, &d), STORAGE_ERR_INVALID);
+	assert_int_equal(storage_append(s, t, 8, 1, record_done, &d), STORAGE_ERR_INVALID);
 	free(t);
 	storage_get_stats(s, &st);
 	assert_int_equal(st.appended_total, 0);

@@ -182,7 +182,11 @@ static inline int append_wait(struct storage *s, const char *text)
 	int result;
 
 	recorder_init(&r);
-	result = storage_append(s, copy, strlen(copy), record_done, &d);
+	size_t lines = 0;
+
+	for (const char *c = copy; *c; c++)
+		lines += *c == '\n';
+	result = storage_append(s, copy, strlen(copy), lines, record_done, &d);
 	assert_int_equal(result, STORAGE_OK);
 	assert_int_equal(recorder_wait(&r, 1), 1);
 	result = r.results[0];

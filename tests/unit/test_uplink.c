@@ -1,5 +1,6 @@
 /* test_uplink.c -- unit tests for uplink/answer.c (error table, Retry-After, refused lines) and
  * gzip.c. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <malloc.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +24,29 @@
 #include "uplink.h"
 
 #define RA(s, now) uplink_answer_retry_after((s), strlen(s), (now))
+
+/* Linked with -Wl,--wrap=free (tests/unit/CMakeLists.txt): every block the
+ * uplink (and the rest of this binary's own code) frees passes here first,
+ * and one still holding a secret is counted. */
+void __real_free(void *p);
+void __wrap_free(void *p);
+static _Atomic(const char *) wrap_secrets[2];
+static atomic_int wrap_unwiped;
+
+void __wrap_free(void *p)
+{
+	if (p) {
+		size_t n = malloc_usable_size(p);
+
+		for (int i = 0; i < 2; i++) {
+			const char *secret = atomic_load(&wrap_secrets[i]);
+
+			if (secret && memmem(p, n, secret, strlen(secret)))
+				atomic_fetch_add(&wrap_unwiped, 1);
+		}
+	}
+	__real_free(p);
+}
 
 /* Wed, 21 Oct 2015 07:28:00 GMT */
 #define TEST_DATE "Wed, 21 Oct 2015 07:28:00 GMT"
@@ -551,7 +576,7 @@ static void test_lifecycle_network_error(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/buffer.db", dir);
 	assert_int_equal(storage_open(&so, &st), STORAGE_OK);
-	assert_int_equal(storage_append(st, text, strlen(text), test_append_done, &done),
+	assert_int_equal(storage_append(st, text, strlen(text), 1, test_append_done, &done),
 			 STORAGE_OK);
 	for (int i = 0; i < 500 && atomic_load(&done) == 0; i++)
 		test_sleep_ms(10);
@@ -597,6 +622,48 @@ static void test_lifecycle_network_error(void **state)
 	rmdir(dir);
 }
 
+/* The v2 token and the v1 password are wiped before their memory is freed:
+ * the header built from the token, and the uplink's copies of both. */
+static void test_secrets_wiped_before_free(void **state)
+{
+	char dir[] = "/tmp/test_uplink.XXXXXX";
+	char path[64];
+	struct storage_options so = {.path = path, .durability = STORAGE_DURABILITY_NORMAL};
+	struct uplink_options o = test_options();
+	struct storage *st = NULL;
+	struct uplink *u = NULL;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/buffer.db", dir);
+	assert_int_equal(storage_open(&so, &st), STORAGE_OK);
+	atomic_store(&wrap_secrets[0], "tok-5ecret-v2-0123456789");
+	atomic_store(&wrap_secrets[1], "pw-5ecret-v1-0123456789");
+	o.api = UPLINK_API_V2;
+	o.org = "o";
+	o.bucket = "b";
+	o.token = "tok-5ecret-v2-0123456789";
+	assert_int_equal(uplink_start(&o, st, &u), 0);
+	uplink_stop(u);
+	o = test_options();
+	o.username = "me";
+	o.password = "pw-5ecret-v1-0123456789";
+	assert_int_equal(uplink_start(&o, st, &u), 0);
+	uplink_stop(u);
+	atomic_store(&wrap_secrets[0], NULL);
+	atomic_store(&wrap_secrets[1], NULL);
+	if (atomic_load(&wrap_unwiped) != 0)
+		fail_msg("%d freed blocks still held a secret", atomic_load(&wrap_unwiped));
+	storage_close(st);
+	snprintf(path, sizeof(path), "%s/buffer.db", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/buffer.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/buffer.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +684,7 @@ int main(void)
 	    cmocka_unit_test(test_gzip_bad_level),
 	    cmocka_unit_test(test_options_refused),
 	    cmocka_unit_test(test_lifecycle_network_error),
+	    cmocka_unit_test(test_secrets_wiped_before_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,144 @@
+/* ingest.c -- every producer's hand-off to storage: the append, the count in flight, the stop,
+ * the "not stored" warning. */
+#include "ingest.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "log.h"
+
+/* A "not stored" line at most this often per door. */
+#define INGEST_WARN_EVERY_MS 10000
+
+struct ingest {
+	struct storage *storage;
+	const char *tag;
+
+	/* Hand-offs accepted and not yet settled; ingest_stop() waits for 0.
+	 * Once `stopping` is set none is accepted any more. */
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	size_t in_flight;
+	bool stopping;
+
+	struct log_limit warned; /* the "not stored" warning's rate limit */
+};
+
+/* One accepted hand-off: storage's done argument. */
+struct ingest_job {
+	struct ingest *in;
+	ingest_done_fn *done;
+	void *arg;
+	size_t points;
+};
+
+int64_t ingest_receipt_ns(void *arg)
+{
+	(void)arg;
+	return clock_unique_ns();
+}
+
+int ingest_create(struct storage *s, const char *tag, struct ingest **out)
+{
+	struct ingest *in = calloc(1, sizeof(*in));
+
+	if (!in) {
+		log_error(tag, "out of memory");
+		return -1;
+	}
+	in->storage = s;
+	in->tag = tag;
+	pthread_mutex_init(&in->lock, NULL);
+	pthread_cond_init(&in->idle, NULL);
+	*out = in;
+	return 0;
+}
+
+void ingest_warn_not_stored(struct ingest *in, size_t points, int result)
+{
+	uint64_t refused = log_limit(&in->warned, INGEST_WARN_EVERY_MS, 1);
+
+	if (refused > 1)
+		log_warn(in->tag,
+			 "%zu points not stored: %s (and %" PRIu64
+			 " more times since the last such line)",
+			 points, storage_strerror(result), refused - 1);
+	else if (refused == 1)
+		log_warn(in->tag, "%zu points not stored: %s", points, storage_strerror(result));
+}
+
+/* storage_done_fn: one hand-off's commit is over. Writer thread. */
+static void ingest_committed(void *arg, int result)
+{
+	struct ingest_job job = *(struct ingest_job *)arg;
+
+	free(arg);
+	if (result != STORAGE_OK)
+		ingest_warn_not_stored(job.in, job.points, result);
+	/* Last: the producer may settle, and the door go, from here on. */
+	job.done(job.arg, result, job.points);
+}
+
+int ingest_submit(struct ingest *in, char *text, size_t len, size_t points, ingest_done_fn *done,
+		  void *arg)
+{
+	struct ingest_job *job = malloc(sizeof(*job));
+	bool stopping;
+	int rc;
+
+	if (!job)
+		return STORAGE_ERR_NOMEM;
+	*job = (struct ingest_job){.in = in, .done = done, .arg = arg, .points = points};
+	/* Decided under the lock ingest_stop() takes: once it has seen nothing
+	 * in flight, nothing is accepted again. */
+	pthread_mutex_lock(&in->lock);
+	stopping = in->stopping;
+	if (!stopping)
+		in->in_flight++;
+	pthread_mutex_unlock(&in->lock);
+	if (stopping) {
+		free(job);
+		return STORAGE_ERR_CLOSED;
+	}
+	rc = storage_append(in->storage, text, len, points, ingest_committed, job);
+	if (rc != STORAGE_OK) {
+		free(job);
+		ingest_settle(in);
+	}
+	return rc;
+}
+
+void ingest_settle(struct ingest *in)
+{
+	pthread_mutex_lock(&in->lock);
+	if (--in->in_flight == 0)
+		pthread_cond_broadcast(&in->idle);
+	pthread_mutex_unlock(&in->lock);
+}
+
+void ingest_stop(struct ingest *in)
+{
+	pthread_mutex_lock(&in->lock);
+	in->stopping = true;
+	while (in->in_flight > 0)
+		pthread_cond_wait(&in->idle, &in->lock);
+	pthread_mutex_unlock(&in->lock);
+}
+
+void ingest_destroy(struct ingest *in)
+{
+	if (!in)
+		return;
+	pthread_cond_destroy(&in->idle);
+	pthread_mutex_destroy(&in->lock);
+	free(in);
+}
+
+size_t ingest_max_points(const struct ingest *in)
+{
+	return storage_max_append_points(in->storage);
+}
