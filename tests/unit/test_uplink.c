@@ -23,7 +23,6 @@
 #include "storage.h"
 #include "uplink.h"
 
-
 /* Linked with -Wl,--wrap=free (tests/unit/CMakeLists.txt): every block the
  * uplink (and the rest of this binary's own code) frees passes here first,
  * and one still holding a secret is counted. */
