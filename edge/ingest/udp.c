@@ -27,7 +27,7 @@
 
 struct udp_listener {
 	int fd;
-	int stop_fd; /* eventfd: udp_stop wakes the thread's poll */
+	int stop_fd;	       /* eventfd: udp_stop wakes the thread's poll */
 	struct ingest *ingest; /* the door each datagram's points go through */
 	size_t max_line;
 	int unsigned_ok;

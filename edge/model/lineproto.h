@@ -8,9 +8,9 @@
 /* Return codes of every lineproto_ function that can fail. */
 enum lineproto_rc {
 	LINEPROTO_OK = 0,
-	LINEPROTO_ENOMEM = -1,	/* malloc/realloc failed; the buffer is unchanged */
-	LINEPROTO_ETOOBIG = -2, /* the text would pass the buffer's cap; unchanged */
-	LINEPROTO_EINVAL = -3,	/* the input cannot be written as line protocol */
+	LINEPROTO_ENOMEM = -1,	 /* malloc/realloc failed; the buffer is unchanged */
+	LINEPROTO_ETOOBIG = -2,	 /* the text would pass the buffer's cap; unchanged */
+	LINEPROTO_EINVAL = -3,	 /* the input cannot be written as line protocol */
 	LINEPROTO_ETOOMANY = -4, /* more points than the caller allows (lineproto_parse()) */
 };
 

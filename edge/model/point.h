@@ -31,8 +31,8 @@ int point_tags_check(const char *tags, const char **why);
  * (a tag value line protocol cannot carry, NaN, n_fields 0), _ENOMEM or
  * _ETOOBIG; on failure `out` is unchanged. Any thread. */
 int point_build(struct lineproto_buf *out, const char *measurement, const char *const *own_tags,
-		  const char *extra_tags, const struct point_field *fields, size_t n_fields,
-		  int64_t ts_ns);
+		const char *extra_tags, const struct point_field *fields, size_t n_fields,
+		int64_t ts_ns);
 
 /* Parse a command's stdout as line protocol (precision ns, max_line and
  * unsigned_ok from `o`) and append every valid line, canonical, with
@@ -41,7 +41,7 @@ int point_build(struct lineproto_buf *out, const char *measurement, const char *
  * exactly as lineproto_parse() does. Returns as lineproto_parse(). Any
  * thread. */
 int point_lines(const char *text, size_t len, const struct lineproto_parse_options *o,
-		  const char *extra_tags, int64_t ts_ns, struct lineproto_buf *out,
-		  struct lineproto_report *report);
+		const char *extra_tags, int64_t ts_ns, struct lineproto_buf *out,
+		struct lineproto_report *report);
 
 #endif
