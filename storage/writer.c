@@ -100,7 +100,10 @@ int storage_append(struct storage *s, char *text, size_t len, storage_done_fn *d
 		s->tail = job;
 		s->queued_points += points;
 		s->waiting_appends++;
-		storage_check_pthread(pthread_cond_signal(&s->wake), "pthread_cond_signal");
+		/* in its group wait the writer needs a wake-up only once its
+		 * target is reached, not at every append */
+		if (s->waiting_appends >= s->group_target)
+			storage_check_pthread(pthread_cond_signal(&s->wake), "pthread_cond_signal");
 	}
 	storage_unlock(s);
 	if (result)
@@ -249,13 +252,15 @@ static void storage_group_wait(struct storage *s, size_t last_appends)
 		until.tv_nsec -= 1000000000;
 	}
 	/* the uplink's ack or reject never waits */
-	while (s->waiting_appends < last_appends && !s->closing &&
+	s->group_target = last_appends;
+	while (s->waiting_appends < s->group_target && !s->closing &&
 	       !(s->sync_pending && !s->sync.finished)) {
 		rc = pthread_cond_timedwait(&s->wake, &s->lock, &until);
 		if (rc == ETIMEDOUT)
 			break;
 		storage_check_pthread(rc, "pthread_cond_timedwait");
 	}
+	s->group_target = 0;
 }
 
 /* CLOCK_MONOTONIC in ms, the watchdog's clock; never 0 ("waiting"). */
