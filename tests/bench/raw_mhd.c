@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 				     &addr, MHD_OPTION_CONNECTION_LIMIT, 1000u,
 				     MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_END);
 	else
-		d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
+		d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
 				     NULL, raw_on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
 				     MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
 	if (!d) {
