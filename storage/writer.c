@@ -291,12 +291,15 @@ static void *storage_writer_main(void *arg)
 		struct storage_job *jobs;
 
 		atomic_store(&s->busy_since_ms, 0); /* waiting for work is healthy */
+		/* Under load the next group is on its way: wait for it from now
+		 * on, so that not even its first append has to wake us. After a
+		 * pause (nothing came) a reading is committed at once. */
+		storage_group_wait(s, last_appends);
 		while (!s->head && !s->closing && !s->shrink_due)
 			storage_check_pthread(pthread_cond_wait(&s->wake, &s->lock),
 					      "pthread_cond_wait");
 		atomic_store(&s->busy_since_ms, storage_monotonic_ms());
-		if (s->head)
-			storage_group_wait(s, last_appends);
+		last_appends = 0;
 		if (!s->head && s->closing)
 			break; /* closing and nothing left */
 		if (!s->head) {
