@@ -103,7 +103,7 @@ row "POST /data, 1 reading, $CONNS conns, full: requests/s" "$e_rps" "$raw_rps (
 	"$(pct "$e_rps" "$raw_rps")" ">= 50%" "$(ge "$(pct "$e_rps" "$raw_rps" | tr -d %)" 50)"
 row "POST /data vs the 2-thread turbo ceiling" "$e_rps" "$turbo_rps (MHD, 2 threads, epoll, turbo)" \
 	"$(times "$e_rps" "$turbo_rps")" ">= 0.40x" "$(ge "$(awk -v a="$e_rps" -v b="$turbo_rps" \
-	'BEGIN { printf "%.4f", b > 0 ? a / b : 0 }')" 0.40)"
+	'BEGIN { printf "%.4f", (b > 0 ? a / b : 0) }')" 0.40)"
 row "POST /data p50 latency, ms" "$e_p50" "$raw_p50 (raw MHD)" "$(times "$e_p50" "$raw_p50")" "-" "-"
 row "POST /data p99 latency, ms" "$e_p99" "$raw_p99 (raw MHD)" "$(times "$e_p99" "$raw_p99")" \
 	"<= 10 ms" "$(le "$e_p99" 10)"
