@@ -237,7 +237,11 @@ static struct storage_job *storage_take_jobs(struct storage *s)
 /* Group commit under load (durability full): the clients answered by the
  * last commit send their next request within a fraction of an fsync; wait
  * for them (at most STORAGE_GROUP_WAIT_NS) so that they share the next
- * fsync instead of starting another. Under s->lock. */
+ * fsync instead of starting another. Called right after a commit, it
+ * waits for as many appends as that commit held plus those queued during
+ * it: every client in flight (waiting for as many as were committed only
+ * let two halves of the clients take turns, one fsync each, once the load
+ * had split them). Under s->lock. */
 static void storage_group_wait(struct storage *s, size_t last_appends)
 {
 	struct timespec until;
@@ -251,8 +255,8 @@ static void storage_group_wait(struct storage *s, size_t last_appends)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000;
 	}
+	s->group_target = last_appends + s->waiting_appends;
 	/* the uplink's ack or reject never waits */
-	s->group_target = last_appends;
 	while (s->waiting_appends < s->group_target && !s->closing &&
 	       !(s->sync_pending && !s->sync.finished)) {
 		rc = pthread_cond_timedwait(&s->wake, &s->lock, &until);
