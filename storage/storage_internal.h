@@ -137,6 +137,8 @@ struct storage {
 	size_t queued_points;
 	/* append jobs in the queue, not yet taken by the writer */
 	size_t waiting_appends;
+	/* appends the writer's group wait waits for (0: it waits for any job) */
+	size_t group_target;
 	size_t max_queued_points;
 	int closing;
 	/* the uplink's ack or reject job and whether it is in flight */

@@ -107,7 +107,10 @@ int storage_append(struct storage *s, char *text, size_t len, size_t points, sto
 		s->tail = job;
 		s->queued_points += points;
 		s->waiting_appends++;
-		storage_check_pthread(pthread_cond_signal(&s->wake), "pthread_cond_signal");
+		/* in its group wait the writer needs a wake-up only once its
+		 * target is reached, not at every append */
+		if (s->waiting_appends >= s->group_target)
+			storage_check_pthread(pthread_cond_signal(&s->wake), "pthread_cond_signal");
 	}
 	storage_unlock(s);
 	if (result)
@@ -246,7 +249,11 @@ static struct storage_job *storage_take_jobs(struct storage *s)
 /* Group commit under load (durability full): the clients answered by the
  * last commit send their next request within a fraction of an fsync; wait
  * for them (at most STORAGE_GROUP_WAIT_NS) so that they share the next
- * fsync instead of starting another. Under s->lock. */
+ * fsync instead of starting another. Called right after a commit, it
+ * waits for as many appends as that commit held plus those queued during
+ * it: every client in flight (waiting for as many as were committed only
+ * let two halves of the clients take turns, one fsync each, once the load
+ * had split them). Under s->lock. */
 static void storage_group_wait(struct storage *s, size_t last_appends)
 {
 	struct timespec until;
@@ -255,14 +262,16 @@ static void storage_group_wait(struct storage *s, size_t last_appends)
 	if (s->durability != STORAGE_DURABILITY_FULL || last_appends < 2)
 		return;
 	until = clock_deadline_ns(STORAGE_GROUP_WAIT_NS);
+	s->group_target = last_appends + s->waiting_appends;
 	/* the uplink's ack or reject never waits */
-	while (s->waiting_appends < last_appends && !s->closing &&
+	while (s->waiting_appends < s->group_target && !s->closing &&
 	       !(s->sync_pending && !s->sync.finished)) {
 		rc = pthread_cond_timedwait(&s->wake, &s->lock, &until);
 		if (rc == ETIMEDOUT)
 			break;
 		storage_check_pthread(rc, "pthread_cond_timedwait");
 	}
+	s->group_target = 0;
 }
 
 /* Contract in storage.h. */
@@ -285,12 +294,15 @@ static void *storage_writer_main(void *arg)
 		struct storage_job *jobs;
 
 		atomic_store(&s->busy_since_ms, 0); /* waiting for work is healthy */
+		/* Under load the next group is on its way: wait for it from now
+		 * on, so that not even its first append has to wake us. After a
+		 * pause (nothing came) a reading is committed at once. */
+		storage_group_wait(s, last_appends);
 		while (!s->head && !s->closing && !s->shrink_due)
 			storage_check_pthread(pthread_cond_wait(&s->wake, &s->lock),
 					      "pthread_cond_wait");
 		atomic_store(&s->busy_since_ms, (uint64_t)clock_mono_ms()); /* never 0 */
-		if (s->head)
-			storage_group_wait(s, last_appends);
+		last_appends = 0;
 		if (!s->head && s->closing)
 			break; /* closing and nothing left */
 		if (!s->head) {

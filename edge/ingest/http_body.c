@@ -1,6 +1,7 @@
 /* http_body.c -- request bodies: gzip decoded while streaming, never past http.max_body. */
 #include "http_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,26 @@ static void http_body_too_large(struct http_request *req)
 	http_body_error(req, MHD_HTTP_CONTENT_TOO_LARGE, msg);
 }
 
+/* The first buffer: HTTP_BODY_MIN_CAP, or less when the request declared
+ * a smaller Content-Length (a small reading then costs a small allocation,
+ * not 16 KiB; a large declared length is never allocated ahead). */
+static size_t http_body_first_cap(struct http_request *req)
+{
+	const char *cl = req->gz ? NULL
+				 : MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+							       MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+	char *end;
+
+	if (!cl)
+		return HTTP_BODY_MIN_CAP;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	if (errno != 0 || end == cl || *end != '\0' || n == 0 || n >= HTTP_BODY_MIN_CAP)
+		return HTTP_BODY_MIN_CAP;
+	return (size_t)n;
+}
+
 /* Makes room for at least one more byte, never past max_body. Returns 0, or
  * -1 when the buffer is at max_body already or memory ran out (error set). */
 static int http_body_room(struct http_request *req, size_t want)
@@ -46,7 +67,7 @@ static int http_body_room(struct http_request *req, size_t want)
 		if (req->cap - req->len >= want)
 			return 0;
 	}
-	cap = req->cap ? req->cap : HTTP_BODY_MIN_CAP;
+	cap = req->cap ? req->cap : http_body_first_cap(req);
 	while (cap - req->len < want && cap < max)
 		cap = cap > max / 2 ? max : cap * 2;
 	if (cap > max)

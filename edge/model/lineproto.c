@@ -195,6 +195,60 @@ int lineproto_buf_string(struct lineproto_buf *b, const char *s, size_t n)
 	return LINEPROTO_OK;
 }
 
+/*
+ * The usual device value (21.5, 7, -3.25) without printf and strtod: if
+ * |v| * 10^k is an integer M < 1e15 for some k <= 6 and M / 10^k gives v
+ * back, then v is the double nearest to the decimal M * 10^-k (the division
+ * rounds correctly, M and 10^k are exact), which has at most 15 significant
+ * digits and lies within half an ulp of v: %.15g prints exactly it, and it
+ * reads back as v. From 1e-3 to 1e15 %g prints no exponent. Returns the
+ * length written into tmp (LINEPROTO_FLOAT_MAX bytes), or 0 to take the
+ * general way.
+ */
+static int lineproto_format_decimal(double v, char *tmp)
+{
+	static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+	double a = fabs(v);
+	char digits[24];
+	uint64_t m = 0;
+	int k, j, lead, nd = 0, n = 0;
+
+	if (!(a >= 1e-3 && a < 1e15))
+		return 0;
+	for (k = 0; k < (int)(sizeof(pow10) / sizeof(pow10[0])); k++) {
+		double scaled = a * pow10[k];
+
+		if (scaled < 1e15 && scaled == floor(scaled) && scaled / pow10[k] == a) {
+			m = (uint64_t)scaled;
+			break;
+		}
+	}
+	if (k == (int)(sizeof(pow10) / sizeof(pow10[0])))
+		return 0;
+	for (; k > 0 && m % 10 == 0; k--)
+		m /= 10; /* %g drops trailing zeros */
+	do {
+		digits[nd++] = (char)('0' + m % 10); /* least significant first */
+		m /= 10;
+	} while (m > 0);
+	lead = nd > k ? nd - k : 0; /* digits before the point */
+	if (v < 0)
+		tmp[n++] = '-';
+	if (lead == 0)
+		tmp[n++] = '0';
+	for (j = 0; j < lead; j++)
+		tmp[n++] = digits[nd - 1 - j];
+	if (k > 0) {
+		tmp[n++] = '.';
+		for (j = nd; j < k; j++)
+			tmp[n++] = '0';
+		for (j = nd - lead - 1; j >= 0; j--)
+			tmp[n++] = digits[j];
+	}
+	tmp[n] = '\0';
+	return n;
+}
+
 int lineproto_format_float(double v, char *out, size_t out_size)
 {
 	static const int precisions[] = {15, 16, 17};
@@ -206,12 +260,13 @@ int lineproto_format_float(double v, char *out, size_t out_size)
 		return LINEPROTO_EINVAL;
 	if (v == 0.0)
 		v = 0.0; /* -0 -> 0, as JavaScript's String(-0) */
-	for (i = 0; i < sizeof(precisions) / sizeof(precisions[0]); i++) {
+	n = lineproto_format_decimal(v, tmp);
+	for (i = 0; n == 0 && i < sizeof(precisions) / sizeof(precisions[0]); i++) {
 		n = snprintf(tmp, sizeof(tmp), "%.*g", precisions[i], v);
 		if (n < 0 || (size_t)n >= sizeof(tmp))
 			return LINEPROTO_EINVAL;
-		if (strtod(tmp, NULL) == v)
-			break;
+		if (strtod(tmp, NULL) != v)
+			n = 0; /* more digits */
 	}
 	/* %.17g always reads back exactly, so the loop ends with a match. */
 	if ((size_t)n >= out_size)

@@ -93,12 +93,13 @@ bench_edge_start() {
 	bench_wait_ready "$EDGE_PID" "$EDGE_PORT" /ping 204 "$t0"
 }
 
-# Start raw_mhd on a fresh port: sets RAW_PID, RAW_PORT, BENCH_START_MS.
+# Start raw_mhd on a fresh port, with its options if any (--turbo): sets
+# RAW_PID, RAW_PORT, BENCH_START_MS.
 bench_raw_start() {
 	local t0
 	RAW_PORT=$(free_port)
 	t0=$EPOCHREALTIME
-	"$RAW_MHD" "$RAW_PORT" &
+	"$RAW_MHD" "$@" "$RAW_PORT" &
 	RAW_PID=$!
 	BENCH_PIDS="$BENCH_PIDS $RAW_PID"
 	bench_wait_ready "$RAW_PID" "$RAW_PORT" / "" "$t0"

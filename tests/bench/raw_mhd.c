@@ -1,10 +1,13 @@
 /* raw_mhd.c -- benchmark baseline: libmicrohttpd answering POST /data with 201, storing nothing. */
 
 /*
- * Usage: raw_mhd PORT
- * Listens on 127.0.0.1:PORT with the same threading flags as edge/http.c,
- * reads each request body whole, answers 201 with an empty body, and exits 0
- * on SIGTERM or SIGINT. Any other path or method gets 404.
+ * Usage: raw_mhd [--turbo] PORT
+ * Listens on 127.0.0.1:PORT with the same threading flags as
+ * edge/ingest/http.c, reads each request body whole, answers 201 with an
+ * empty body, and exits 0 on SIGTERM or SIGINT. Any other path or method
+ * gets 404. --turbo is the machine's ceiling instead: a pool of 2 threads,
+ * each polling its share of the connections with epoll, and MHD_USE_TURBO
+ * (reads and writes tried before asking epoll).
  */
 
 #include <microhttpd.h>
@@ -13,6 +16,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,17 +52,21 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	sigset_t stop;
 	char *end = NULL;
+	const char *arg;
+	bool turbo;
 	long port;
 	int sig = 0;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: raw_mhd PORT\n");
+	turbo = argc == 3 && strcmp(argv[1], "--turbo") == 0;
+	if (argc != 2 && !turbo) {
+		fprintf(stderr, "usage: raw_mhd [--turbo] PORT\n");
 		return 2;
 	}
+	arg = argv[argc - 1];
 	errno = 0;
-	port = strtol(argv[1], &end, 10);
-	if (errno || end == argv[1] || *end || port < 1 || port > 65535) {
-		fprintf(stderr, "raw_mhd: bad port \"%s\"\n", argv[1]);
+	port = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || port < 1 || port > 65535) {
+		fprintf(stderr, "raw_mhd: bad port \"%s\"\n", arg);
 		return 2;
 	}
 	/* the stop signals are taken by sigwait, in every thread */
@@ -74,9 +82,16 @@ int main(int argc, char **argv)
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)port);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     raw_on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
-			     MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
+	if (turbo)
+		d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO |
+					 MHD_USE_ERROR_LOG,
+				     0, NULL, NULL, raw_on_request, NULL, MHD_OPTION_SOCK_ADDR,
+				     &addr, MHD_OPTION_CONNECTION_LIMIT, 1000u,
+				     MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_END);
+	else
+		d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
+				     NULL, raw_on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
+				     MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "raw_mhd: cannot listen on 127.0.0.1:%ld\n", port);
 		MHD_destroy_response(raw_empty);

@@ -43,18 +43,21 @@ CMDS+=("fsync:  dd if=/dev/zero of=\$TMPDIR/probe bs=4096 count=200 oflag=dsync 
 
 # --- single-reading POST /data, 32 connections, durability=full -------------
 WRK="wrk -t2 -c$CONNS -d${SECS}s --latency -s $LUA"
-post_raw() { # one round: appends to $WORK/raw.r "rps p50 p99"; peak RSS
-	bench_raw_start
-	RAW_START+=("$BENCH_START_MS")
-	RAW_IDLE_KB=$(bench_kb "$RAW_PID" VmRSS)
-	RAW_ANON_KB=$(bench_kb "$RAW_PID" RssAnon)
-	$WRK "http://127.0.0.1:$RAW_PORT/data" >"$WORK/raw.wrk"
-	RAW_PEAK_KB=$(bench_kb "$RAW_PID" VmHWM)
+post_raw() { # [--turbo]: one round: appends "rps p50 p99" to $WORK/raw.r (turbo: raw2.r)
+	local out=$WORK/raw${1:+2}
+	bench_raw_start "$@"
+	if [ $# = 0 ]; then
+		RAW_START+=("$BENCH_START_MS")
+		RAW_IDLE_KB=$(bench_kb "$RAW_PID" VmRSS)
+		RAW_ANON_KB=$(bench_kb "$RAW_PID" RssAnon)
+	fi
+	$WRK "http://127.0.0.1:$RAW_PORT/data" >"$out.wrk"
+	[ $# != 0 ] || RAW_PEAK_KB=$(bench_kb "$RAW_PID" VmHWM)
 	bench_raw_stop
-	read -r rps p50 p99 bad n err < <(bench_wrk_numbers "$WORK/raw.wrk")
+	read -r rps p50 p99 bad n err < <(bench_wrk_numbers "$out.wrk")
 	[ "$bad" = 0 ] && [ "$err" = 0 ] && [ "$n" -gt 0 ] ||
-		fail "raw_mhd: $bad non-2xx answers, $err socket errors, $n requests"
-	echo "$rps $p50 $p99" >>"$WORK/raw.r"
+		fail "raw_mhd $*: $bad non-2xx answers, $err socket errors, $n requests"
+	echo "$rps $p50 $p99" >>"$out.r"
 }
 post_edge() { # one round: appends "rps p50 p99 per_commit bytes_per_point idle_kb peak_kb"
 	local w0 w1 idle stored
@@ -81,12 +84,15 @@ post_edge() { # one round: appends "rps p50 p99 per_commit bytes_per_point idle_
 }
 RAW_START=() EDGE_START=()
 : >"$WORK/raw.r"
+: >"$WORK/raw2.r"
 : >"$WORK/edge.r"
 for _ in $(seq "$ROUNDS"); do
 	post_raw
+	post_raw --turbo
 	post_edge
 done
 col() { awk -v c="$1" '{ print $c }' "$2" | bench_median; }
+turbo_rps=$(col 1 "$WORK/raw2.r")
 raw_rps=$(col 1 "$WORK/raw.r") raw_p50=$(col 2 "$WORK/raw.r") raw_p99=$(col 3 "$WORK/raw.r")
 e_rps=$(col 1 "$WORK/edge.r") e_p50=$(col 2 "$WORK/edge.r") e_p99=$(col 3 "$WORK/edge.r")
 e_commit=$(col 4 "$WORK/edge.r") e_bpp=$(col 5 "$WORK/edge.r")
@@ -95,6 +101,9 @@ ceiling=$(awk -v c="$CONNS" -v f="$FSYNC_MS" 'BEGIN { printf "%.0f", c * 1000 / 
 payload=$(sed -n "s/^wrk.body = '\\(.*\\)'\$/\\1/p" "$LUA" | tr -d '\n' | wc -c)
 row "POST /data, 1 reading, $CONNS conns, full: requests/s" "$e_rps" "$raw_rps (raw MHD)" \
 	"$(pct "$e_rps" "$raw_rps")" ">= 50%" "$(ge "$(pct "$e_rps" "$raw_rps" | tr -d %)" 50)"
+row "POST /data vs the 2-thread turbo ceiling" "$e_rps" "$turbo_rps (MHD, 2 threads, epoll, turbo)" \
+	"$(times "$e_rps" "$turbo_rps")" ">= 0.40x" "$(ge "$(awk -v a="$e_rps" -v b="$turbo_rps" \
+	'BEGIN { printf "%.4f", (b > 0 ? a / b : 0) }')" 0.40)"
 row "POST /data p50 latency, ms" "$e_p50" "$raw_p50 (raw MHD)" "$(times "$e_p50" "$raw_p50")" "-" "-"
 row "POST /data p99 latency, ms" "$e_p99" "$raw_p99 (raw MHD)" "$(times "$e_p99" "$raw_p99")" \
 	"<= 10 ms" "$(le "$e_p99" 10)"
@@ -106,6 +115,7 @@ row "POST /data bytes written to disk per point" "$e_bpp" "$payload (JSON body)"
 	"$(times "$e_bpp" "$payload")" "-" "-"
 CMDS+=("post:   $WRK URL/data   (wrk $( (wrk -v 2>&1 || true) | awk 'NR == 1 { print $2 }'); load generator, not measured)")
 CMDS+=("  raw:  $RAW_MHD PORT   (libmicrohttpd, same flags as edge/ingest/http.c, 201 without storing)")
+CMDS+=("  ceiling: $RAW_MHD --turbo PORT   (MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO, MHD_OPTION_THREAD_POOL_SIZE 2, 201 without storing)")
 CMDS+=("  edge: IOT_EDGE_BUFFER_DURABILITY=full IOT_EDGE_UPLINK_URL=http://127.0.0.1:9 $IOT_EDGE -c /dev/null")
 
 # --- 5000-point line-protocol requests into the buffer ----------------------

@@ -197,6 +197,97 @@ static void test_float_formatting(void **state)
 	}
 }
 
+/* What lineproto_format_float() promises, the slow way: the shortest of
+ * %.15g, %.16g and %.17g that reads back as v. */
+static void format_float_reference(double v, char *out, size_t size)
+{
+	static const int precisions[] = {15, 16, 17};
+
+	for (size_t i = 0; i < sizeof(precisions) / sizeof(precisions[0]); i++) {
+		snprintf(out, size, "%.*g", precisions[i], v == 0.0 ? 0.0 : v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+}
+
+static void expect_float_as_printf(double v)
+{
+	char got[LINEPROTO_FLOAT_MAX];
+	char want[LINEPROTO_FLOAT_MAX];
+
+	format_float_reference(v, want, sizeof(want));
+	if (lineproto_format_float(v, got, sizeof(got)) != (int)strlen(want) ||
+	    strcmp(got, want) != 0)
+		fail_msg("%.17g: got %s, want %s", v, got, want);
+}
+
+/* The fast way for short decimals must print what printf does, for
+ * device-like decimals, the edges of its range and arbitrary doubles. */
+static void test_format_float_fast_path_agrees(void **state)
+{
+	static const double edges[] = {
+	    0.001,
+	    0.00099999999999999980,
+	    0.0010000000000000002,
+	    0.1,
+	    0.2,
+	    0.3,
+	    1.1,
+	    7,
+	    21.5,
+	    -3.25,
+	    123456.789,
+	    0.000001,
+	    1e-4,
+	    999999999999999.0,
+	    999999999999999.9,
+	    1e15,
+	    1e15 - 1,
+	    99999999999999.99,
+	    4503599627370495.5,
+	    9007199254740993.0,
+	    2.5e-3,
+	    1234567.891234,
+	    0.123456,
+	    0.1234567,
+	};
+	uint64_t seed = 7;
+	char lit[48];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		expect_float_as_printf(edges[i]);
+		expect_float_as_printf(-edges[i]);
+	}
+	for (int i = 0; i < 200000; i++) {
+		int whole, frac, n = 0;
+		uint64_t bits;
+		double v;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		/* a decimal literal: up to 16 integer and 8 fraction digits */
+		whole = (int)((seed >> 10) % 17);
+		frac = (int)((seed >> 20) % 9);
+		if (seed >> 63)
+			lit[n++] = '-';
+		lit[n++] = (char)('0' + (seed >> 30) % 10);
+		for (int k = 1; k < whole; k++)
+			lit[n++] = (char)('0' + (seed >> (k * 3 % 40)) % 10);
+		if (frac) {
+			lit[n++] = '.';
+			for (int k = 0; k < frac; k++)
+				lit[n++] = (char)('0' + (seed >> (k * 5 % 45 + 3)) % 10);
+		}
+		lit[n] = '\0';
+		expect_float_as_printf(strtod(lit, NULL));
+		/* and an arbitrary finite double */
+		bits = seed ^ (seed >> 29);
+		memcpy(&v, &bits, sizeof(v));
+		if (v == v && v - v == 0)
+			expect_float_as_printf(v);
+	}
+}
+
 static void test_format_float_directly(void **state)
 {
 	char out[LINEPROTO_FLOAT_MAX];
@@ -617,6 +708,7 @@ int main(void)
 	    cmocka_unit_test(test_clock_gets_its_arg),
 	    cmocka_unit_test_setup(test_float_formatting, reset_clock),
 	    cmocka_unit_test_setup(test_format_float_directly, reset_clock),
+	    cmocka_unit_test_setup(test_format_float_fast_path_agrees, reset_clock),
 	    cmocka_unit_test_setup(test_sensor_id_optional, reset_clock),
 	    cmocka_unit_test_setup(test_tag_escaping, reset_clock),
 	    cmocka_unit_test_setup(test_influx_time_range, reset_clock),
