@@ -320,7 +320,6 @@ static void *storage_writer_main(void *arg)
 		}
 		jobs = storage_take_jobs(s);
 		storage_unlock(s);
-		last_appends = 0;
 		last_points = 0;
 		for (const struct storage_job *job = jobs; job; job = job->next) {
 			if (job->kind != STORAGE_JOB_APPEND)
