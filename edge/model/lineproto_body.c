@@ -47,11 +47,14 @@ static const char *lp_line_end(const char *s, const char *end, size_t *newlines)
 	/* Comments, and lines without a quote (most), end at the newline. */
 	if ((s < end && *s == '#') || !memchr(s, '"', (size_t)(nl - s)))
 		return nl;
-	while (s < end) {
+	for (const char *start = s; s < end; s++) {
 		char c = *s;
 
-		if (c == '\\' && s + 1 < end && s[1] != '\n') {
-			s += 2;
+		/* In the fields a backslash escapes the next byte; in the series
+		 * (the parser's rule) a stop right after a backslash is escaped,
+		 * so "a\\ b" is one name there, not "a\" and a space. */
+		if (fields && c == '\\' && s + 1 < end && s[1] != '\n') {
+			s++;
 			continue;
 		}
 		if (c == '\n') {
@@ -59,14 +62,13 @@ static const char *lp_line_end(const char *s, const char *end, size_t *newlines)
 				return s;
 			(*newlines)++;
 		} else if (!fields) {
-			fields = c == ' ';
+			fields = c == ' ' && !(s > start && s[-1] == '\\');
 		} else if (quoted) {
 			quoted = c != '"';
 		} else if (c == '=' && s + 1 < end && s[1] == '"') {
 			quoted = true;
 			s++;
 		}
-		s++;
 	}
 	return end;
 }
