@@ -20,10 +20,13 @@
 #define SIM_BATCH_MAX 10000
 #define SIM_INTERVAL_MAX_S 86400LL
 
+/* The handler may touch only lock-free atomics. */
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "atomic_bool must be lock-free for the signal handler");
+
 static void sim_on_signal(int signo)
 {
 	(void)signo;
-	sim_stop_requested = 1;
+	atomic_store(&sim_stop_requested, true);
 }
 
 static int sim_install_signals(void)

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,8 +64,11 @@ struct sim {
 	int output_errno;
 };
 
-/* Set by SIGINT/SIGTERM; every sender thread stops at its next check. */
-extern volatile sig_atomic_t sim_stop_requested;
+/* Set by SIGINT/SIGTERM; every sender thread stops at its next check. A lock-free
+ * atomic (so both the signal handler and the threads may touch it), not a
+ * volatile sig_atomic_t, which is safe for the handler but a data race between
+ * threads. */
+extern atomic_bool sim_stop_requested;
 
 /*
  * Send every reading the options ask for over opts.connections connections
