@@ -426,13 +426,14 @@ static uint32_t uplink_server_solo(struct uplink *u, int64_t id)
 	if (control > 0) {
 		u->lines[0] = 0;
 		delay = uplink_reject_as(u, 1, u->solo_reason);
-		if (delay == 0)
-			atomic_fetch_add(&u->points_rejected_server, 1);
+		if (delay != 0)
+			return delay; /* not moved: it fails alone once more, then this again */
+		atomic_fetch_add(&u->points_rejected_server, 1);
 		u->server_isolating = false;
 		u->probe_points = 0;
 		u->solo_id = 0;
 		u->solo_failures = 0;
-		return delay;
+		return 0;
 	}
 	if (control < 0) {
 		/* Nothing to compare with yet (the suspect is alone in the buffer):
@@ -478,6 +479,8 @@ static uint32_t uplink_server_fault(struct uplink *u)
 	}
 	uplink_busy(u);
 	if (!influx_ping(u->client, ping, sizeof(ping))) {
+		if (atomic_load(&u->stop))
+			return 0; /* the ping was abandoned: nothing to conclude */
 		log_debug(UPLINK_MODULE, "HTTP %ld and %s: InfluxDB is down or unwell",
 			  u->reply.status, ping);
 		uplink_server_abandon(u, ping);
