@@ -27,7 +27,7 @@ failed_since() { [ "$(curl -sf "$EDGE_URL/status" | jq -r .uplink.requests_faile
 influx_start
 edge_start IOT_EDGE_UPLINK_TIMEOUT=1s
 send 0 2
-influx_stop
+influx_stop TERM
 say "influxd stopped"
 send 3 17
 failed=$(curl -sf "$EDGE_URL/status" | jq -r .uplink.requests_failed)

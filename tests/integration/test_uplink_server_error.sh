@@ -3,7 +3,8 @@
 # bisection (only while /ping works), rejected with the reason once it failed alone 5 times and
 # InfluxDB took another line, and the rest is delivered; an InfluxDB that goes down (/ping
 # fails) in the middle of the bisection stops it; 500 for every line while /ping works, and 500
-# with /ping failing, reject nothing and deliver everything once InfluxDB is well again.
+# with /ping failing, reject nothing and deliver everything once InfluxDB is well again; 503
+# and 504 never start a bisection.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/uplink_lib.sh"
 
@@ -113,5 +114,19 @@ assert_eq 0 "$(status_get .uplink.server_isolations)" "/status: server_isolation
 fake_script '{"then": {"status": 204}}'
 wait_until 60 buffer_empty || fail "the buffer did not drain ($(buffer_count) left)"
 expect_stored 301 330
+edge_stop
+
+# 5. 503 and 504 (unavailable, gateway timeout) say InfluxDB is overloaded or unreachable,
+#    never that a line is at fault: eight in a row, no /ping, no bisection.
+buffer_fill 30 401
+fake_forget
+fake_script '{"answers": [{"status": 503}, {"status": 504}, {"status": 503}, {"status": 504},
+                          {"status": 503}, {"status": 504}, {"status": 503}, {"status": 504}],
+              "then": {"status": 204}}'
+edge_start_fake "${SHORT[@]}"
+wait_until 60 buffer_empty || fail "the buffer did not drain ($(buffer_count) left)"
+assert_eq "30,30,30,30,30,30,30,30,30" "$(request_lines)" "points per write request"
+assert_eq 0 "$(fake_pings)" "GET /ping requests"
+expect_stored 401 430
 edge_stop
 assert_eq 2 "$(rejected_count)" "points in rejected (all rounds)"
