@@ -100,6 +100,7 @@ static void uplink_server_abandon(struct uplink *u, const char *why)
 	u->server_streak = 0;
 	u->solo_id = 0;
 	u->solo_failures = 0;
+	u->solo_control_ok = false;
 }
 
 /* InfluxDB took the window: count it; the caller deletes it. */
@@ -125,6 +126,7 @@ static void uplink_delivered(struct uplink *u)
 		u->server_isolating = false;
 		u->solo_id = 0;
 		u->solo_failures = 0;
+		u->solo_control_ok = false;
 	}
 	u->server_streak = 0;
 	uplink_keep_canary(u);
@@ -389,12 +391,15 @@ out:
 }
 
 /* The single line of the window failed with a 5xx during an isolation
- * (InfluxDB answering /ping). Tried again with a growing wait; after
- * UPLINK_SERVER_SOLO_TRIES failures in a row it is rejected, but only if
- * InfluxDB takes another line right after (uplink_server_control): a server
- * that fails every write never loses a point. Returns the wait. */
+ * (InfluxDB answering /ping). Tried alone again with a growing wait; after
+ * UPLINK_SERVER_SOLO_TRIES - 1 failures in a row InfluxDB is asked to take
+ * another line (uplink_server_control), and only if it does, and the line
+ * then fails alone once more, is it rejected: a server that fails every
+ * write, or that was unwell for a while, never loses a point. Returns the
+ * wait. */
 static uint32_t uplink_server_solo(struct uplink *u, int64_t id)
 {
+	long status = u->reply.status;
 	char head[96];
 	char what[UPLINK_DESCRIBE_SIZE];
 	uint32_t delay;
@@ -404,35 +409,45 @@ static uint32_t uplink_server_solo(struct uplink *u, int64_t id)
 	if (u->solo_id != id) {
 		u->solo_id = id;
 		u->solo_failures = 0;
+		u->solo_control_ok = false;
 	}
 	if (u->solo_failures < UINT32_MAX)
 		u->solo_failures++;
 	snprintf(head, sizeof(head),
-		 "InfluxDB answered %ld to this line alone %" PRIu32 " times: ", u->reply.status,
+		 "InfluxDB answered %ld to this line alone %" PRIu32 " times: ", status,
 		 u->solo_failures);
 	uplink_reason(u, head, u->solo_reason);
 	u->probe_points = 1;
 	u->suspect_last_id = id;
-	delay = uplink_solo_delay(u, u->solo_failures);
-	if (u->solo_failures < UPLINK_SERVER_SOLO_TRIES) {
-		log_info(UPLINK_MODULE,
-			 "InfluxDB answered %ld to point %lld alone (%" PRIu32 " of %d): trying it "
-			 "alone again in %" PRIu32 " ms",
-			 u->reply.status, (long long)id, u->solo_failures, UPLINK_SERVER_SOLO_TRIES,
-			 delay);
-		return delay;
-	}
-	control = uplink_server_control(u);
-	if (control > 0) {
+	if (u->solo_control_ok) {
+		/* Failed alone before and after InfluxDB took another line. */
 		u->lines[0] = 0;
 		delay = uplink_reject_as(u, 1, u->solo_reason);
 		if (delay != 0)
-			return delay; /* not moved: it fails alone once more, then this again */
+			return delay; /* not moved: tried again, and moved then */
 		atomic_fetch_add(&u->points_rejected_server, 1);
 		u->server_isolating = false;
 		u->probe_points = 0;
 		u->solo_id = 0;
 		u->solo_failures = 0;
+		u->solo_control_ok = false;
+		return 0;
+	}
+	delay = uplink_solo_delay(u, u->solo_failures);
+	if (u->solo_failures + 1 < UPLINK_SERVER_SOLO_TRIES) {
+		log_info(UPLINK_MODULE,
+			 "InfluxDB answered %ld to point %lld alone (%" PRIu32 " of %d): trying it "
+			 "alone again in %" PRIu32 " ms",
+			 status, (long long)id, u->solo_failures, UPLINK_SERVER_SOLO_TRIES, delay);
+		return delay;
+	}
+	control = uplink_server_control(u);
+	if (control > 0) {
+		log_info(UPLINK_MODULE,
+			 "InfluxDB answered %ld to point %lld alone %" PRIu32 " times but takes "
+			 "another point: trying it alone once more",
+			 status, (long long)id, u->solo_failures);
+		u->solo_control_ok = true;
 		return 0;
 	}
 	if (control < 0) {

@@ -87,14 +87,15 @@ struct uplink {
 	struct log_limit storage_log;	   /* failed storage calls */
 	struct log_limit reject_log;	   /* points refused for good */
 
-	/* 5xx isolation (forward.c, docs/UPLINK.md "5xx for one line"). */
+	/* 5xx isolation (forward.c; docs/UPLINK.md "A point InfluxDB answers 5xx to"). */
 	uint32_t server_streak;		     /* 5xx in a row on the batch that starts at: */
 	int64_t server_streak_id;	     /* its first line's id */
 	bool server_isolating;		     /* the bisection in progress is for a 5xx */
 	int64_t solo_id;		     /* the line that failed alone, */
 	uint32_t solo_failures;		     /* how often in a row */
+	bool solo_control_ok;		     /* InfluxDB took another line since */
 	char solo_reason[UPLINK_REASON_MAX]; /* its last answer, for `rejected` */
-	struct log_limit server_log;	     /* isolations begun and given up */
+	struct log_limit server_log;	     /* the line of an isolation begun */
 	char canary[UPLINK_CANARY_MAX];	     /* the last line InfluxDB acknowledged, */
 	size_t canary_len;		     /* with its '\n' (0: none yet) */
 };
