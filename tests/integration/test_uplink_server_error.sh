@@ -65,15 +65,17 @@ edge_stop
 
 # 2. The poison is the oldest point and the edge has just started (no line taken yet): the
 #    control is the next point of the buffer, which InfluxDB takes (and gets again with the rest).
+#    The v2 API this time (/ping is the same).
 begin=$SECONDS
 buffer_fill 1 101 poison
 buffer_fill 20 102
 fake_forget
 fake_script '{"then": {"status": 204}, "bad": "type=poison", "bad_style": "v1_500"}'
-edge_start_fake "${SHORT[@]}"
+edge_start_fake "${SHORT[@]}" IOT_EDGE_UPLINK_API=v2 IOT_EDGE_UPLINK_ORG=o IOT_EDGE_UPLINK_BUCKET=b
 wait_until 60 buffer_empty || fail "the buffer did not drain ($(buffer_count) left)"
 say "drained in $((SECONDS - begin)) s"
 assert_eq "21,21,21,11,6,3,2,1,1,1,1,1,1,20" "$(request_lines)" "points per write request"
+assert_eq "[\"/api/v2/write\"]" "$(fake_jq '[.[].path] | unique | tostring')" "the write path"
 assert_eq 2 "$(rejected_count)" "points in rejected (both rounds)"
 assert_eq "InfluxDB answered 500 to this line alone 5 times: Internal Server Error" \
 	"$(reason_of 101)" "the reason stored with point 101"
