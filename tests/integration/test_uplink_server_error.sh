@@ -2,9 +2,9 @@
 # Error table, 5xx rows, against the fake: a line InfluxDB answers 500 to every time is found
 # by bisection (only while /ping works), rejected with the reason once it failed alone 5 times,
 # before and after InfluxDB took another line, and the rest is delivered; an InfluxDB that goes
-# down (/ping fails) in the middle of the bisection stops it; 500 for every line while /ping
-# works, 500 for a while, and 500 with /ping failing, reject nothing and deliver everything
-# once InfluxDB is well again; 503 and 504 never start a bisection.
+# down in the middle of the bisection (/ping fails, or the connection is reset) stops it; 500
+# for every line while /ping works, 500 for a while, and 500 with /ping failing reject nothing
+# and deliver everything once InfluxDB is well again; 503 and 504 never start a bisection.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/uplink_lib.sh"
 
@@ -63,6 +63,25 @@ grep -q 'stopped looking for a line InfluxDB fails on (/ping answered 500)' "$ED
 	fail "no log line for the bisection stopped by the failing /ping"
 edge_stop
 
+# 1b. The connection is reset in the middle of a bisection (InfluxDB gone):
+#    the search stops, the whole batch goes again, and a later search rejects the poison.
+buffer_fill 40 501
+buffer_fill 1 541 poison
+buffer_fill 59 542
+fake_forget
+fake_script '{"answers": [{"status": 204}, {"status": 204}, {"status": 204}, {"status": 204},
+                          {"reset": true}],
+              "then": {"status": 204}, "bad": "type=poison", "bad_style": "v1_500"}'
+edge_start_fake "${SHORT[@]}"
+wait_until 60 buffer_empty || fail "the buffer did not drain ($(buffer_count) left)"
+assert_eq "100,100,100,50,25,100" "$(request_lines | cut -d, -f1-6)" "points per write request, first 6"
+assert_eq "InfluxDB answered 500 to this line alone 5 times: Internal Server Error" \
+	"$(reason_of 541)" "the reason stored with point 541"
+expect_stored 501 600 541
+assert_eq "2 1" "$(status_get '"\(.uplink.server_isolations) \(.uplink.points_rejected_server)"')" \
+	"/status: server_isolations, points_rejected_server"
+edge_stop
+
 # 2. The poison is the oldest point and the edge has just started (no line taken yet): the
 #    control is the next point of the buffer, which InfluxDB takes (and gets again with the rest).
 #    The v2 API this time (/ping is the same).
@@ -76,7 +95,7 @@ wait_until 60 buffer_empty || fail "the buffer did not drain ($(buffer_count) le
 say "drained in $((SECONDS - begin)) s"
 assert_eq "21,21,21,11,6,3,2,1,1,1,1,1,1,20" "$(request_lines)" "points per write request"
 assert_eq "[\"/api/v2/write\"]" "$(fake_jq '[.[].path] | unique | tostring')" "the write path"
-assert_eq 2 "$(rejected_count)" "points in rejected (both rounds)"
+assert_eq 3 "$(rejected_count)" "points in rejected (three rounds)"
 assert_eq "InfluxDB answered 500 to this line alone 5 times: Internal Server Error" \
 	"$(reason_of 101)" "the reason stored with point 101"
 expect_stored 102 121
@@ -93,12 +112,12 @@ wait_until 60 isolation_ended 2 || fail "no two isolations ended without a rejec
 say "two isolations given up in $((SECONDS - begin)) s"
 [ "$(fake_jq '[.[] | select(.lines == 1)] | length')" -ge 10 ] ||
 	fail "the suspects were not tried alone 4 times and the control once"
-assert_eq 2 "$(rejected_count)" "points in rejected (none of this round)"
+assert_eq 3 "$(rejected_count)" "points in rejected (none of this round)"
 assert_eq 30 "$(buffer_count)" "points kept"
 fake_script '{"then": {"status": 204}}'
 wait_until 60 buffer_empty || fail "the buffer did not drain ($(buffer_count) left)"
 expect_stored 201 230
-assert_eq 2 "$(rejected_count)" "points in rejected (none of this round)"
+assert_eq 3 "$(rejected_count)" "points in rejected (none of this round)"
 assert_eq 0 "$(status_get .uplink.points_rejected)" "/status: points_rejected"
 edge_stop
 
@@ -129,7 +148,7 @@ pinged() { [ "$(fake_pings)" -ge "$1" ]; }
 wait_until 60 pinged 4 || fail "no four pings"
 say "four pings failed in $((SECONDS - begin)) s"
 assert_eq "[30]" "$(fake_jq '[.[].lines] | unique | tostring')" "every request carried all 30 points"
-assert_eq 2 "$(rejected_count)" "points in rejected (none of this round)"
+assert_eq 3 "$(rejected_count)" "points in rejected (none of this round)"
 assert_eq 0 "$(status_get .uplink.server_isolations)" "/status: server_isolations"
 fake_script '{"then": {"status": 204}}'
 wait_until 60 buffer_empty || fail "the buffer did not drain ($(buffer_count) left)"
@@ -149,4 +168,4 @@ assert_eq "30,30,30,30,30,30,30,30,30" "$(request_lines)" "points per write requ
 assert_eq 0 "$(fake_pings)" "GET /ping requests"
 expect_stored 401 430
 edge_stop
-assert_eq 2 "$(rejected_count)" "points in rejected (all rounds)"
+assert_eq 3 "$(rejected_count)" "points in rejected (all rounds)"
