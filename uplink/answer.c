@@ -116,6 +116,12 @@ enum uplink_error_class uplink_answer_classify(long status, bool timed_out, bool
 	return UPLINK_ERROR_OTHER;
 }
 
+/* Contract in answer.h. */
+bool uplink_answer_server_fault(long status)
+{
+	return status >= 500 && status <= 599 && status != 503 && status != 504;
+}
+
 /* Append one byte to out (keeping room for the NUL); control bytes become spaces. */
 static void answer_put(char *out, size_t size, size_t *n, unsigned char ch)
 {

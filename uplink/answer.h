@@ -30,6 +30,14 @@ int64_t uplink_answer_retry_after(const char *value, size_t len, time_t now);
 enum uplink_error_class uplink_answer_classify(long status, bool timed_out, bool has_retry_after,
 					       const char *body);
 
+/* Can a write answered with `status` have failed because of its lines, so
+ * that the batch is worth bisecting once InfluxDB still answers /ping? True
+ * for 5xx except 503 and 504: InfluxDB 1.x answers 500 when a line makes it
+ * panic (200 tags in 1.6), while 503 (unavailable, overloaded: InfluxDB says
+ * to come back later) and 504 (a proxy's gateway timeout: InfluxDB slow or
+ * unreachable) mean the server, never a line. Any thread. */
+bool uplink_answer_server_fault(long status);
+
 /* InfluxDB's message from an answer body of `len` bytes. When cJSON parses
  * the body as a JSON object with a string member "message" (2.x) or "error"
  * (1.x, 3.x), the message is that string as cJSON decodes it (surrogate

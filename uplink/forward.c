@@ -12,6 +12,8 @@
 
 #define UPLINK_DESCRIBE_SIZE 512       /* a failure for a log line */
 #define UPLINK_RETRY_AFTER_MIN_MS 1000 /* "Retry-After: 0" must not make a busy loop */
+#define UPLINK_SERVER_STREAK 3	       /* 5xx in a row on one batch before it is bisected */
+#define UPLINK_SERVER_SOLO_TRIES 5     /* 5xx to one line alone before it may be rejected */
 
 /* Remember the last failure for uplink_get_stats(). */
 static void uplink_set_error(struct uplink *u, enum uplink_error_class cls, const char *text)
@@ -62,6 +64,45 @@ static void uplink_describe(const struct uplink *u, char *out, size_t size)
 		out[0] = '\0';
 }
 
+/* Keep a copy of the last line of the window InfluxDB just took: the control
+ * request of a 5xx isolation (uplink_server_control). A line too long for
+ * the copy leaves the one before. */
+static void uplink_keep_canary(struct uplink *u)
+{
+	const struct storage_batch *b = &u->batch;
+	const struct uplink_window *w = &u->win;
+	size_t start;
+	size_t end;
+
+	if (b->offsets == NULL || w->count == 0)
+		return;
+	start = b->offsets[w->first + w->count - 1];
+	end = (size_t)(w->text - b->text) + w->len;
+	if (end <= start || end - start > sizeof(u->canary))
+		return;
+	memcpy(u->canary, b->text + start, end - start);
+	u->canary_len = end - start;
+}
+
+/* End a 5xx isolation, and the count of 5xx in a row, without rejecting
+ * anything: InfluxDB answered in a way that points at itself (`why`). */
+static void uplink_server_abandon(struct uplink *u, const char *why)
+{
+	if (u->server_isolating) {
+		/* At most one line per isolation, and those begin minutes apart. */
+		u->probe_points = 0;
+		log_info(UPLINK_MODULE,
+			 "stopped looking for a line InfluxDB fails on (%s): InfluxDB itself is "
+			 "failing, every point is kept",
+			 why);
+	}
+	u->server_isolating = false;
+	u->server_streak = 0;
+	u->solo_id = 0;
+	u->solo_failures = 0;
+	u->solo_control_ok = false;
+}
+
 /* InfluxDB took the window: count it; the caller deletes it. */
 static void uplink_delivered(struct uplink *u)
 {
@@ -80,8 +121,15 @@ static void uplink_delivered(struct uplink *u)
 	u->attempt = 0;
 	log_limit_reset(&u->auth_log);
 	u->db_create_tried = false;
-	if (u->probe_points > 0 && w->last_id >= u->suspect_last_id)
+	if (u->probe_points > 0 && w->last_id >= u->suspect_last_id) {
 		u->probe_points = 0;
+		u->server_isolating = false;
+		u->solo_id = 0;
+		u->solo_failures = 0;
+		u->solo_control_ok = false;
+	}
+	u->server_streak = 0;
+	uplink_keep_canary(u);
 	log_debug(
 	    UPLINK_MODULE,
 	    "sent %zu points (%zu bytes, %zu on the wire%s, up to id %lld): HTTP %ld in %u ms",
@@ -89,15 +137,13 @@ static void uplink_delivered(struct uplink *u)
 	    (long long)w->last_id, u->reply.status, u->reply.elapsed_ms);
 }
 
-/* Move lines u->lines[0..n) of the window to `rejected` with InfluxDB's
- * message. Returns the wait (0: read again now). */
-static uint32_t uplink_reject(struct uplink *u, size_t n)
+/* Move lines u->lines[0..n) of the window to `rejected` with `reason`.
+ * Returns the wait (0: read again now). */
+static uint32_t uplink_reject_as(struct uplink *u, size_t n, const char *reason)
 {
 	const struct storage_batch *b = &u->batch;
 	size_t first = u->win.first;
-	char reason[UPLINK_REASON_MAX];
 	uint64_t unlogged;
-	int len;
 	int rc;
 
 	if (b->ids == NULL)
@@ -105,13 +151,6 @@ static uint32_t uplink_reject(struct uplink *u, size_t n)
 					     STORAGE_ERR_INVALID);
 	for (size_t i = 0; i < n; i++)
 		u->line_ids[i] = b->ids[first + u->lines[i]];
-	/* InfluxDB's message may be long: the start of it is enough, cut at a
-	 * character boundary. */
-	len = snprintf(reason, sizeof(reason), "HTTP %ld: %s", u->reply.status, u->message);
-	if (len < 0)
-		reason[0] = '\0';
-	if (len >= (int)sizeof(reason))
-		reason[text_utf8_cut(reason, strlen(reason))] = '\0';
 	rc = storage_reject(u->storage, u->line_ids, n, reason);
 	if (rc != STORAGE_OK)
 		return uplink_storage_failed(u, "refused points could not be moved to `rejected`",
@@ -125,6 +164,30 @@ static uint32_t uplink_reject(struct uplink *u, size_t n)
 			 "(%s)",
 			 unlogged, reason);
 	return 0;
+}
+
+/* "<head><InfluxDB's message>" cut to fit UPLINK_REASON_MAX at a character
+ * boundary (the start of a long message is enough) into reason[]. */
+static void uplink_reason(const struct uplink *u, const char *head, char *reason)
+{
+	int len = snprintf(reason, UPLINK_REASON_MAX, "%s%s", head, u->message);
+
+	if (len < 0)
+		reason[0] = '\0';
+	if (len >= UPLINK_REASON_MAX)
+		reason[text_utf8_cut(reason, strlen(reason))] = '\0';
+}
+
+/* Move lines u->lines[0..n) of the window to `rejected` with InfluxDB's
+ * message, "HTTP <status>: <message>". Returns the wait. */
+static uint32_t uplink_reject(struct uplink *u, size_t n)
+{
+	char head[32];
+	char reason[UPLINK_REASON_MAX];
+
+	snprintf(head, sizeof(head), "HTTP %ld: ", u->reply.status);
+	uplink_reason(u, head, reason);
+	return uplink_reject_as(u, n, reason);
 }
 
 /* 400/422 "the lines are at fault": reject the lines InfluxDB names, or the
@@ -273,6 +336,191 @@ static uint32_t uplink_keep(struct uplink *u, enum uplink_error_class cls)
 	return delay;
 }
 
+/* The wait before line number `k` (1, 2, ...) of a 5xx isolation is tried
+ * alone again: retry_initial * 2^(k-1), at most retry_max. No jitter: the
+ * point is to spread the tries over time. */
+static uint32_t uplink_solo_delay(const struct uplink *u, uint32_t k)
+{
+	uint64_t ms = u->opt.retry_initial_ms;
+
+	for (uint32_t i = 1; i < k && ms < u->opt.retry_max_ms; i++)
+		ms *= 2;
+	return ms < u->opt.retry_max_ms ? (uint32_t)ms : u->opt.retry_max_ms;
+}
+
+/* The control of a 5xx isolation: does InfluxDB take a write of a line
+ * other than the suspect now? Sends the last line InfluxDB acknowledged
+ * (uplink_keep_canary), or when there is none yet the line after the suspect
+ * in the buffer. Either stays where it is: written twice, InfluxDB keeps one
+ * (identical point, same timestamp). Returns 1 when InfluxDB answered 2xx, 0
+ * when it did not (u->reply and u->message hold its answer), -1 when there
+ * is no other line to send or the request was abandoned for stop. */
+static int uplink_server_control(struct uplink *u)
+{
+	struct storage_batch next = {0};
+	struct influx_reply *r = &u->reply;
+	const char *text = u->canary;
+	size_t len = u->canary_len;
+	int ret = -1;
+	int rc;
+
+	if (len == 0) {
+		rc = storage_read_batch(u->storage, 2, SIZE_MAX, &next);
+		if (rc != STORAGE_OK || next.count < 2 || next.offsets == NULL)
+			goto out;
+		text = next.text + next.offsets[1];
+		len = next.len - next.offsets[1];
+	}
+	uplink_busy(u);
+	rc = influx_write(u->client, text, len, r);
+	atomic_fetch_add(&u->bytes_raw, r->raw_bytes);
+	atomic_fetch_add(&u->bytes_sent, r->sent_bytes);
+	if (rc != 0 && r->aborted)
+		goto out;
+	if (r->status >= 200 && r->status <= 299) {
+		atomic_fetch_add(&u->requests_ok, 1);
+		ret = 1;
+		goto out;
+	}
+	atomic_fetch_add(&u->requests_failed, 1);
+	uplink_answer_message(r->body, r->body_len, u->message, sizeof(u->message));
+	ret = 0;
+out:
+	storage_batch_free(&next);
+	return ret;
+}
+
+/* The single line of the window failed with a 5xx during an isolation
+ * (InfluxDB answering /ping). Tried alone again with a growing wait; after
+ * UPLINK_SERVER_SOLO_TRIES - 1 failures in a row InfluxDB is asked to take
+ * another line (uplink_server_control), and only if it does, and the line
+ * then fails alone once more, is it rejected: a server that fails every
+ * write, or that was unwell for a while, never loses a point. Returns the
+ * wait. */
+static uint32_t uplink_server_solo(struct uplink *u, int64_t id)
+{
+	long status = u->reply.status;
+	char head[96];
+	char what[UPLINK_DESCRIBE_SIZE];
+	uint32_t delay;
+	int control;
+	int n;
+
+	if (u->solo_id != id) {
+		u->solo_id = id;
+		u->solo_failures = 0;
+		u->solo_control_ok = false;
+	}
+	if (u->solo_failures < UINT32_MAX)
+		u->solo_failures++;
+	snprintf(head, sizeof(head),
+		 "InfluxDB answered %ld to this line alone %" PRIu32 " times: ", status,
+		 u->solo_failures);
+	uplink_reason(u, head, u->solo_reason);
+	u->probe_points = 1;
+	u->suspect_last_id = id;
+	if (u->solo_control_ok) {
+		/* Failed alone before and after InfluxDB took another line. */
+		u->lines[0] = 0;
+		delay = uplink_reject_as(u, 1, u->solo_reason);
+		if (delay != 0)
+			return delay; /* not moved: tried again, and moved then */
+		atomic_fetch_add(&u->points_rejected_server, 1);
+		u->server_isolating = false;
+		u->probe_points = 0;
+		u->solo_id = 0;
+		u->solo_failures = 0;
+		u->solo_control_ok = false;
+		return 0;
+	}
+	delay = uplink_solo_delay(u, u->solo_failures);
+	if (u->solo_failures + 1 < UPLINK_SERVER_SOLO_TRIES) {
+		log_info(UPLINK_MODULE,
+			 "InfluxDB answered %ld to point %lld alone (%" PRIu32 " of %d): trying it "
+			 "alone again in %" PRIu32 " ms",
+			 status, (long long)id, u->solo_failures, UPLINK_SERVER_SOLO_TRIES, delay);
+		return delay;
+	}
+	control = uplink_server_control(u);
+	if (control > 0) {
+		log_info(UPLINK_MODULE,
+			 "InfluxDB answered %ld to point %lld alone %" PRIu32 " times but takes "
+			 "another point: trying it alone once more",
+			 status, (long long)id, u->solo_failures);
+		u->solo_control_ok = true;
+		return 0;
+	}
+	if (control < 0) {
+		/* Nothing to compare with yet (the suspect is alone in the buffer):
+		 * it waits, and is tried again with the control later. */
+		log_info(UPLINK_MODULE,
+			 "point %lld failed alone %" PRIu32 " times, but no other point can show "
+			 "that InfluxDB takes writes: kept, tried again in %" PRIu32 " ms",
+			 (long long)id, u->solo_failures, delay);
+		return delay;
+	}
+	n = snprintf(what, sizeof(what), "another point failed too, ");
+	if (n > 0 && (size_t)n < sizeof(what))
+		uplink_describe(u, what + n, sizeof(what) - (size_t)n);
+	uplink_server_abandon(u, what);
+	return uplink_keep(u, UPLINK_ERROR_SERVER);
+}
+
+/* A 5xx that may come from the lines (uplink_answer_server_fault). The
+ * first UPLINK_SERVER_STREAK - 1 in a row on a batch are kept as any 5xx;
+ * then, if InfluxDB answers /ping, the batch is bisected as for a 400, down
+ * to a single line (uplink_server_solo). Should /ping fail, at any step,
+ * InfluxDB is down or unwell: the isolation ends and everything is kept.
+ * Returns the wait. */
+static uint32_t uplink_server_fault(struct uplink *u)
+{
+	const struct storage_batch *b = &u->batch;
+	const struct uplink_window *w = &u->win;
+	char ping[UPLINK_DESCRIBE_SIZE];
+	int64_t id;
+
+	if (b->ids == NULL || b->offsets == NULL)
+		return uplink_keep(u, UPLINK_ERROR_SERVER);
+	id = b->ids[w->first];
+	if (!u->server_isolating) {
+		if (id != u->server_streak_id) {
+			u->server_streak_id = id;
+			u->server_streak = 0;
+		}
+		if (u->server_streak < UINT32_MAX)
+			u->server_streak++;
+		if (u->server_streak < UPLINK_SERVER_STREAK)
+			return uplink_keep(u, UPLINK_ERROR_SERVER);
+	}
+	uplink_busy(u);
+	if (!influx_ping(u->client, ping, sizeof(ping))) {
+		if (atomic_load(&u->stop))
+			return 0; /* the ping was abandoned: nothing to conclude */
+		log_debug(UPLINK_MODULE, "HTTP %ld and %s: InfluxDB is down or unwell",
+			  u->reply.status, ping);
+		uplink_server_abandon(u, ping);
+		return uplink_keep(u, UPLINK_ERROR_SERVER);
+	}
+	if (!u->server_isolating) {
+		u->server_isolating = true;
+		u->server_streak = 0;
+		atomic_fetch_add(&u->server_isolations, 1);
+		if (log_limit(&u->server_log, UPLINK_LOG_EVERY_MS, 1))
+			log_warn(UPLINK_MODULE,
+				 "InfluxDB answered HTTP %ld %d times in a row to %zu points (%s) "
+				 "while %s: sending them in halves to find a point it fails on",
+				 u->reply.status, UPLINK_SERVER_STREAK, w->count, u->message, ping);
+	}
+	if (w->count > 1) {
+		u->probe_points = (w->count + 1) / 2;
+		u->suspect_last_id = w->last_id;
+		log_debug(UPLINK_MODULE, "HTTP %ld for %zu points: next %zu alone", u->reply.status,
+			  w->count, u->probe_points);
+		return 0;
+	}
+	return uplink_server_solo(u, id);
+}
+
 /* Contract in uplink_internal.h. */
 uint32_t uplink_forward(struct uplink *u, bool *delivered)
 {
@@ -310,6 +558,10 @@ uint32_t uplink_forward(struct uplink *u, bool *delivered)
 		influx_disable_gzip(u->client);
 		return 0;
 	}
+	if (uplink_answer_server_fault(r->status))
+		return uplink_server_fault(u);
+	/* Any other failure says nothing against a line: a 5xx isolation ends. */
+	uplink_server_abandon(u, what);
 	switch (cls) {
 	case UPLINK_ERROR_BAD_DATA:
 		return uplink_isolate(u);

@@ -18,6 +18,7 @@
 
 #define INFLUX_MODULE "uplink"
 #define INFLUX_CONNECT_TIMEOUT_MAX_MS 10000L
+#define INFLUX_PING_TIMEOUT_MAX_MS 5000L /* a /ping slower than this: InfluxDB is not well */
 #define INFLUX_USER_AGENT "iot-edge/" IOT_EDGE_VERSION
 
 /* Set one option unless an earlier one failed; `rc` keeps the first error. */
@@ -35,11 +36,14 @@ struct influx {
 	struct curl_slist *query_headers; /* Content-Type form-urlencoded, no Expect */
 	char *write_url;		  /* v1 or v2 write URL, precision=ns */
 	char *query_url;		  /* <url>/query */
+	char *ping_url;			  /* <url>/ping */
 	char *create_body;		  /* q=CREATE%20DATABASE%20%22<db>%22 */
 	struct uplink_gzip *gz;		  /* NULL: gzip off */
 	influx_abort_fn *abort_fn;
 	void *abort_arg;
-	struct influx_reply *reply; /* being filled by the request in flight */
+	struct influx_reply *reply;	/* being filled by the request in flight */
+	struct influx_reply ping_reply; /* influx_ping()'s own: the caller's reply stays */
+	long timeout_ms;		/* CURLOPT_TIMEOUT_MS of writes */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -193,7 +197,8 @@ static int influx_build_strings(struct influx *c, const struct uplink_options *o
 	if (base == NULL)
 		return -1;
 	c->query_url = influx_join(base, "/query", "");
-	if (c->query_url == NULL || influx_build_write_url(c, base, o) != 0)
+	c->ping_url = influx_join(base, "/ping", "");
+	if (c->query_url == NULL || c->ping_url == NULL || influx_build_write_url(c, base, o) != 0)
 		goto out;
 	if (o->api == UPLINK_API_V1 && influx_build_create_body(c, o->database) != 0)
 		goto out;
@@ -213,6 +218,7 @@ static CURLcode influx_setup_handle(struct influx *c, const struct uplink_option
 	CURLcode rc = CURLE_OK;
 	CURL *h = c->curl;
 
+	c->timeout_ms = timeout;
 	INFLUX_SETOPT(rc, h, CURLOPT_NOSIGNAL, 1L);
 	INFLUX_SETOPT(rc, h, CURLOPT_ERRORBUFFER, c->errbuf);
 	INFLUX_SETOPT(rc, h, CURLOPT_WRITEFUNCTION, influx_on_body);
@@ -361,6 +367,7 @@ void influx_destroy(struct influx *c)
 	curl_slist_free_all(c->query_headers);
 	free(c->write_url);
 	free(c->query_url);
+	free(c->ping_url);
 	free(c->create_body);
 	uplink_gzip_destroy(c->gz);
 	if (c->curl_global)
@@ -368,7 +375,8 @@ void influx_destroy(struct influx *c)
 	free(c);
 }
 
-/* One POST on the shared handle. Returns 0 when an HTTP answer arrived. */
+/* One POST of `body` on the shared handle, or a GET of `url` when body is
+ * NULL. Returns 0 when an HTTP answer arrived. */
 static int influx_post(struct influx *c, const char *url, struct curl_slist *headers,
 		       const void *body, size_t len, struct influx_reply *r)
 {
@@ -389,8 +397,19 @@ static int influx_post(struct influx *c, const char *url, struct curl_slist *hea
 
 	INFLUX_SETOPT(rc, c->curl, CURLOPT_URL, url);
 	INFLUX_SETOPT(rc, c->curl, CURLOPT_HTTPHEADER, headers);
-	INFLUX_SETOPT(rc, c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	INFLUX_SETOPT(rc, c->curl, CURLOPT_POSTFIELDS, body);
+	if (body != NULL) {
+		INFLUX_SETOPT(rc, c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+		INFLUX_SETOPT(rc, c->curl, CURLOPT_POST, 1L);
+		INFLUX_SETOPT(rc, c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		INFLUX_SETOPT(rc, c->curl, CURLOPT_POSTFIELDS, body);
+	} else {
+		/* influx_ping(): a GET, within its own shorter timeout. */
+		long t = c->timeout_ms < INFLUX_PING_TIMEOUT_MAX_MS ? c->timeout_ms
+								    : INFLUX_PING_TIMEOUT_MAX_MS;
+
+		INFLUX_SETOPT(rc, c->curl, CURLOPT_TIMEOUT_MS, t);
+		INFLUX_SETOPT(rc, c->curl, CURLOPT_HTTPGET, 1L);
+	}
 	if (rc == CURLE_OK)
 		rc = curl_easy_perform(c->curl);
 	c->reply = NULL;
@@ -448,6 +467,24 @@ int influx_create_database(struct influx *c, struct influx_reply *reply)
 	}
 	return influx_post(c, c->query_url, c->query_headers, c->create_body,
 			   strlen(c->create_body), reply);
+}
+
+/* Contract in influx.h: true when /ping answered 2xx. Client's thread. */
+bool influx_ping(struct influx *c, char *why, size_t size)
+{
+	struct influx_reply *r = &c->ping_reply;
+	int rc = influx_post(c, c->ping_url, c->write_headers, NULL, 0, r);
+
+	if (rc == 0 && r->status >= 200 && r->status <= 299) {
+		snprintf(why, size, "/ping answered %ld", r->status);
+		return true;
+	}
+	if (rc != 0)
+		snprintf(why, size, "/ping: %s: %s", r->timed_out ? "timeout" : "no answer",
+			 r->error);
+	else
+		snprintf(why, size, "/ping answered %ld", r->status);
+	return false;
 }
 
 /* Contract in influx.h. Client's thread. */

@@ -72,6 +72,14 @@ int influx_write(struct influx *c, const char *body, size_t len, struct influx_r
  * 200 and an "error" member in the body. Same thread rules as influx_write(). */
 int influx_create_database(struct influx *c, struct influx_reply *reply);
 
+/* GET <url>/ping (1.x and 2.x answer 204, 3.x 200), with the client's
+ * credentials, within the smaller of the timeout and 5 s: is InfluxDB up and
+ * answering? Returns true for a 2xx; writes "/ping answered 204" or why not
+ * ("/ping: timeout: ...", "/ping answered 500") to why[size] (the caller's).
+ * Leaves every influx_reply of the caller as it was. Same thread rules as
+ * influx_write(). */
+bool influx_ping(struct influx *c, char *why, size_t size);
+
 /* Send every later body uncompressed (the server answered 415 to gzip).
  * Same thread rules as influx_write(). */
 void influx_disable_gzip(struct influx *c);

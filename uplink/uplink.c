@@ -532,6 +532,8 @@ void uplink_get_stats(struct uplink *u, struct uplink_stats *out)
 	out->auth_failed = atomic_load(&u->auth_failed);
 	out->batch_points = atomic_load(&u->batch_points_now);
 	out->batch_bytes = atomic_load(&u->batch_bytes_now);
+	out->server_isolations = atomic_load(&u->server_isolations);
+	out->points_rejected_server = atomic_load(&u->points_rejected_server);
 	rc = pthread_mutex_lock(&u->error_lock);
 	if (rc == 0) {
 		memcpy(out->last_error, u->last_error, sizeof(out->last_error));

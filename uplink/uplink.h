@@ -70,6 +70,8 @@ struct uplink_stats {
 	int auth_failed;			 /* 1 while InfluxDB refuses the credentials */
 	uint64_t batch_points;			 /* the batch size now (lowered by 413) */
 	uint64_t batch_bytes;
+	uint64_t server_isolations; /* 5xx batches bisected to find the line InfluxDB fails on */
+	uint64_t points_rejected_server; /* of points_rejected: failed alone with 5xx */
 };
 
 /* Copy the options (strings too) and start the forwarder thread, which reads

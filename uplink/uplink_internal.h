@@ -16,6 +16,7 @@
 #define UPLINK_MODULE "uplink"
 #define UPLINK_LOG_EVERY_MS 60000 /* repeated failure lines: at most one a minute */
 #define UPLINK_REASON_MAX 512	  /* bytes of InfluxDB's message stored per rejected line */
+#define UPLINK_CANARY_MAX 4096	  /* the last acknowledged line is kept if at most this long */
 
 /* The part of u->batch that one request carries: lines [first, first + count). */
 struct uplink_window {
@@ -58,6 +59,8 @@ struct uplink {
 	atomic_int auth_failed;
 	atomic_uint_least64_t batch_points_now;
 	atomic_uint_least64_t batch_bytes_now;
+	atomic_uint_least64_t server_isolations;
+	atomic_uint_least64_t points_rejected_server;
 	pthread_mutex_t error_lock; /* guards last_error */
 	bool error_lock_ready;
 	char last_error[UPLINK_LAST_ERROR_SIZE];
@@ -83,6 +86,18 @@ struct uplink {
 	struct log_limit auth_log;	   /* authentication errors; reset by a 2xx */
 	struct log_limit storage_log;	   /* failed storage calls */
 	struct log_limit reject_log;	   /* points refused for good */
+
+	/* 5xx isolation (forward.c; docs/UPLINK.md "A point InfluxDB answers 5xx to"). */
+	uint32_t server_streak;		     /* 5xx in a row on the batch that starts at: */
+	int64_t server_streak_id;	     /* its first line's id */
+	bool server_isolating;		     /* the bisection in progress is for a 5xx */
+	int64_t solo_id;		     /* the line that failed alone, */
+	uint32_t solo_failures;		     /* how often in a row */
+	bool solo_control_ok;		     /* InfluxDB took another line since */
+	char solo_reason[UPLINK_REASON_MAX]; /* its last answer, for `rejected` */
+	struct log_limit server_log;	     /* the line of an isolation begun */
+	char canary[UPLINK_CANARY_MAX];	     /* the last line InfluxDB acknowledged, */
+	size_t canary_len;		     /* with its '\n' (0: none yet) */
 };
 
 /* The forwarder starts a step of work now (for uplink_heartbeat_ms()). */

@@ -261,6 +261,12 @@ static void metrics_uplink(struct metrics_out *o, const struct status_snapshot *
 		    "Failed requests since the last success.", (double)u->consecutive_failures);
 	metrics_one(o, "uplink_splits_total", "counter", "413 answers that halved the batch size.",
 		    (double)u->splits);
+	metrics_one(o, "uplink_server_isolations_total", "counter",
+		    "Batches answered 5xx while /ping worked, bisected to find a failing point.",
+		    (double)u->server_isolations);
+	metrics_one(o, "uplink_rejected_server_points_total", "counter",
+		    "Of the rejected points: failed alone with 5xx while InfluxDB took others.",
+		    (double)u->points_rejected_server);
 	metrics_one(o, "uplink_raw_bytes_total", "counter",
 		    "Line-protocol bytes put into requests, before gzip.", (double)u->bytes_raw);
 	metrics_one(o, "uplink_sent_bytes_total", "counter", "Request body bytes sent, after gzip.",

@@ -98,6 +98,8 @@ static void add_uplink(cJSON *root, const struct status_snapshot *s)
 	cJSON_AddNumberToObject(o, "retries", (double)u->retries);
 	cJSON_AddNumberToObject(o, "consecutive_failures", (double)u->consecutive_failures);
 	cJSON_AddNumberToObject(o, "splits", (double)u->splits);
+	cJSON_AddNumberToObject(o, "server_isolations", (double)u->server_isolations);
+	cJSON_AddNumberToObject(o, "points_rejected_server", (double)u->points_rejected_server);
 	cJSON_AddNumberToObject(o, "bytes_raw", (double)u->bytes_raw);
 	cJSON_AddNumberToObject(o, "bytes_sent", (double)u->bytes_sent);
 	cJSON_AddNumberToObject(o, "batch_points", (double)u->batch_points);

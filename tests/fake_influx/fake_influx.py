@@ -19,7 +19,11 @@ The script (replaceable while running with POST /_fake/script):
       "bad_style": "v1_conflict",# ... with: v1_conflict (1.x partial write, no line named),
                                  #   v1_parse (1.x "unable to parse '<line>'"),
                                  #   v2_line (2.x {"line": N} naming the first; nothing stored),
-                                 #   v3_lines (3.x "line_number" for every refused line)
+                                 #   v3_lines (3.x "line_number" for every refused line),
+                                 #   v1_500 (500 "Internal Server Error" for the whole request,
+                                 #   nothing stored: InfluxDB 1.6 on a point with 200 tags)
+      "ping_answers": [ANSWER, ...], # used in order by GET /ping, then:
+      "ping": ANSWER,            # the answer to GET /ping (default 204); "close"/"hang" work
       "query": ANSWER            # the answer to /query (CREATE DATABASE)
     }
     ANSWER = {"status": 204, "headers": {"Retry-After": "2"}, "body": "...",
@@ -33,7 +37,8 @@ A 2xx answer stores the request's lines (the good ones when "bad" refuses
 some; InfluxDB 1.x writes the good lines of a partial write too). Each line
 of --log is one JSON object per request: seq, t (time.time()), path, query,
 encoding, auth, raw_len, len, lines, port (the client's, to see keep-alive),
-status (0 for hang/reset/close) and stored (lines stored). Each write
+status (0 for hang/reset/close) and stored (lines stored); GET /ping is
+logged apart, one {"t", "status"} object a line in <log>.pings. Each write
 request also appends its arrival time to <log>.arrivals as it comes in, before
 any delay or hang. With --tls-cert/--tls-key it speaks HTTPS.
 """
@@ -55,7 +60,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATE = {"script": {}, "next": 0, "seq": 0}
+STATE = {"script": {}, "next": 0, "seq": 0, "next_ping": 0}
 ARGS = None
 
 
@@ -63,6 +68,7 @@ def load_script(script):
     with LOCK:
         STATE["script"] = script
         STATE["next"] = 0
+        STATE["next_ping"] = 0
 
 
 def next_answer():
@@ -74,6 +80,16 @@ def next_answer():
             STATE["next"] += 1
             return answer
         return script.get("then", {"status": 204})
+
+
+def next_ping_answer():
+    with LOCK:
+        script = STATE["script"]
+        answers = script.get("ping_answers", [])
+        if STATE["next_ping"] < len(answers):
+            STATE["next_ping"] += 1
+            return answers[STATE["next_ping"] - 1]
+        return script.get("ping", {"status": 204})
 
 
 def record(entry, lines):
@@ -98,6 +114,8 @@ def bad_answer(style, lines, bad_idx):
         return 400, {"code": "invalid", "line": first,
                      "message": "failed to parse line protocol: error parsing line %d (1-based): "
                                 "invalid field value" % first}, []
+    if style == "v1_500":
+        return 500, "Internal Server Error", []
     if style == "v3_lines":
         data = [{"original_line": lines[i], "line_number": i + 1,
                  "error_message": "invalid column type for column 'value'"} for i in bad_idx]
@@ -194,7 +212,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path.startswith("/ping"):
-            self.answer(204)
+            answer = next_ping_answer()
+            status = 0 if answer.get("hang") or answer.get("close") else int(answer.get("status", 204))
+            with LOCK, open(ARGS.log + ".pings", "a", encoding="utf-8") as f:
+                f.write(json.dumps({"t": time.time(), "status": status}) + "\n")
+            if answer.get("hang"):
+                self.hang(float(answer.get("hang_max", 120)))
+            elif answer.get("close"):
+                self.close_connection = True
+            else:
+                self.answer(status, answer.get("body", ""))
         else:
             self.answer(404, {"error": "not found"})
 
@@ -252,7 +279,7 @@ def main():
     ARGS = p.parse_args()
     with open(ARGS.script, encoding="utf-8") as f:
         load_script(json.load(f))
-    for path in (ARGS.log, ARGS.log + ".arrivals", ARGS.store):
+    for path in (ARGS.log, ARGS.log + ".arrivals", ARGS.log + ".pings", ARGS.store):
         open(path, "w", encoding="utf-8").close()
     server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
     server.daemon_threads = True

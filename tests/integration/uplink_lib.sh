@@ -40,7 +40,10 @@ fake_arrivals() { wc -l <"$FAKE_LOG.arrivals" | tr -d ' '; }
 fake_arrived() { [ "$(fake_arrivals)" -ge "$1" ]; }
 
 # Empty the fake's request log and store between rounds of a test.
-fake_forget() { : >"$FAKE_LOG"; : >"$FAKE_LOG.arrivals"; : >"$FAKE_STORE"; }
+fake_forget() { : >"$FAKE_LOG"; : >"$FAKE_LOG.arrivals"; : >"$FAKE_LOG.pings"; : >"$FAKE_STORE"; }
+
+# GET /ping requests the fake received.
+fake_pings() { wc -l <"$FAKE_LOG.pings" | tr -d ' '; }
 
 # Seconds between write request $1 and $2 (1-based, in arrival order), 3 decimals.
 fake_gap() { fake_jq "[.[] | select(.path != \"/query\") | .t] | sort | (.[$2 - 1] - .[$1 - 1]) * 1000 | round / 1000"; }

@@ -124,6 +124,22 @@ static void test_classify_table(void **state)
 	}
 }
 
+/* Which answers may come from the lines (a 5xx isolation may follow) and
+ * which always mean the server (never bisected). */
+static void test_server_fault(void **state)
+{
+	static const long lines[] = {500, 501, 502, 505, 507, 599};
+	static const long server[] = {0, 200, 204, 400, 404, 413, 429, 499, 503, 504, 600};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (!uplink_answer_server_fault(lines[i]))
+			fail_msg("HTTP %ld should be worth a bisection", lines[i]);
+	for (size_t i = 0; i < sizeof(server) / sizeof(server[0]); i++)
+		if (uplink_answer_server_fault(server[i]))
+			fail_msg("HTTP %ld must never be bisected", server[i]);
+}
+
 static void test_class_names(void **state)
 {
 	(void)state;
@@ -408,6 +424,7 @@ int main(void)
 	    cmocka_unit_test(test_retry_after_garbage),
 	    cmocka_unit_test(test_retry_after_date),
 	    cmocka_unit_test(test_classify_table),
+	    cmocka_unit_test(test_server_fault),
 	    cmocka_unit_test(test_class_names),
 	    cmocka_unit_test(test_message_json),
 	    cmocka_unit_test(test_message_escapes),
