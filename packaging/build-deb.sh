@@ -57,6 +57,13 @@ cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr
 case "$arch" in
 "$(dpkg --print-architecture)")
 	say "native build for $arch"
+	if [ "$arch" = armhf ]; then
+		# On the Pi itself (Raspberry Pi OS, 32-bit): the flags and libatomic
+		# of packaging/toolchain-armhf.cmake, with the system's own startup
+		# files and libgcc, which are ARMv6 there (not tried here: no Pi).
+		native_cflags="-marm -march=armv6+fp -mfpu=vfp -mfloat-abi=hard -D_FILE_OFFSET_BITS=64"
+		cmake_args+=(-DCMAKE_C_STANDARD_LIBRARIES=-latomic)
+	fi
 	;;
 amd64)
 	say "amd64 packages are built on amd64 machines"
@@ -83,7 +90,7 @@ esac
 # Debian's build flags for the target: -O2, fortify, stack protector, relro, bindnow, PIE.
 export DEB_HOST_ARCH=$arch
 export DEB_BUILD_MAINT_OPTIONS=hardening=+all
-cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS) ${native_cflags:-}"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
 
 mkdir -p "$dir"
