@@ -5,8 +5,14 @@
 . "$(dirname "$0")/lib_pi.sh"
 . "$(dirname "$0")/lib_deb.sh"
 pi_need arm-linux-gnueabihf-gcc qemu-arm-static dpkg-deb lintian cpack readelf ar
-pi_check_deb armhf
 dir=$PI_WORK/armhf
+# CMake keeps the flags of a build folder's first configure: one made before
+# the ARMv6 flags (packaging/toolchain-armhf.cmake) would keep ARMv7 code.
+if [ -f "$dir/CMakeCache.txt" ] && ! grep -q '^CMAKE_C_FLAGS:.*-march=armv6+fp' "$dir/CMakeCache.txt"; then
+	pi_say "$dir was configured without the ARMv6 flags: building it anew"
+	rm -rf --one-file-system "$dir"
+fi
+pi_check_deb armhf
 
 # attr FILE TAG: the value readelf -A gives for TAG ("" when absent).
 attr() { readelf -A "$1" | sed -n "s/^ *$2: //p" | head -n 1; }
