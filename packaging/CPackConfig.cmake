@@ -71,14 +71,14 @@ ships iot-sim, a device simulator and load generator.")
 # present, else adduser (lintian wants the Depends either way), and enable the
 # unit with deb-systemd-helper, the Debian way. A build against a sysroot
 # (armhf, see toolchain-armhf.cmake) cannot run dpkg-shlibdeps: it states the
-# list that shlibdeps gives for amd64 and arm64.
+# list that shlibdeps gives for the multiarch armhf build.
 option(IOT_EDGE_DEB_SHLIBDEPS "compute the .deb's Depends with dpkg-shlibdeps" ON)
 if(IOT_EDGE_DEB_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "adduser, libc6 (>= 2.34), libcjson1 (>= 1.7.13), libcurl4 (>= 7.16.2), libinih1 (>= 41), libmicrohttpd12 (>= 0.9.50), libsqlite3-0 (>= 3.20.0), libsystemd0, zlib1g (>= 1:1.2.0)")
+      "adduser, libatomic1 (>= 4.8), libc6 (>= 2.34), libcjson1 (>= 1.7.13), libcurl4 (>= 7.16.2), libinih1 (>= 41), libmicrohttpd12 (>= 0.9.50), libsqlite3-0 (>= 3.20.0), libsystemd0, zlib1g (>= 1:1.2.0)")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "sqlite3")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -6,9 +6,10 @@
 #              cross from amd64 (see packaging/toolchain-*.cmake)
 #   BUILD_DIR  a fresh or earlier build directory of this script
 #   --test     run the unit tests (under qemu for arm64/armhf) before packaging
-# Prints the path of the .deb on its last line. armhf is best effort: without
-# the :armhf -dev packages it builds against a debootstrapped armhf sysroot
-# ($PI_CACHE_DIR/sysroot-armhf, made on first use).
+# Prints the path of the .deb on its last line. armhf is built for ARMv6 (Pi
+# Zero/1, see packaging/toolchain-armhf.cmake) against the :armhf -dev
+# packages (./dev deps test); without them, against a debootstrapped armhf
+# sysroot ($PI_CACHE_DIR/sysroot-armhf, made on first use).
 set -euo pipefail
 
 arch=${1:?usage: build-deb.sh amd64|arm64|armhf BUILD_DIR [--test]}
@@ -30,6 +31,14 @@ armhf_sysroot()
 	fi
 	mkdir -p "$cache"
 	rm -rf "$root.tmp"
+	# debootstrap's second stage runs armhf programs in a chroot: through
+	# qemu-arm-static by binfmt_misc, else "Exec format error".
+	if [ "$(head -n 1 /proc/sys/fs/binfmt_misc/qemu-arm 2>/dev/null)" != enabled ]; then
+		update-binfmts --enable qemu-arm || {
+			say "cannot enable the qemu-arm binfmt (update-binfmts --enable qemu-arm)"
+			return 1
+		}
+	fi
 	say "debootstrap --arch=armhf sysroot with the -dev packages (a few minutes; log: $cache/sysroot-armhf.log)"
 	if ! debootstrap --arch=armhf --variant=minbase \
 		--include=libc6-dev,libsqlite3-dev,libcurl4-openssl-dev,libmicrohttpd-dev,libcjson-dev,libinih-dev,libcmocka-dev,zlib1g-dev,libsystemd-dev \
@@ -48,6 +57,13 @@ cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr
 case "$arch" in
 "$(dpkg --print-architecture)")
 	say "native build for $arch"
+	if [ "$arch" = armhf ]; then
+		# On the Pi itself (Raspberry Pi OS, 32-bit): the flags and libatomic
+		# of packaging/toolchain-armhf.cmake, with the system's own startup
+		# files and libgcc, which are ARMv6 there (not tried here: no Pi).
+		native_cflags="-marm -march=armv6+fp -mfpu=vfp -mfloat-abi=hard -D_FILE_OFFSET_BITS=64"
+		cmake_args+=(-DCMAKE_C_STANDARD_LIBRARIES=-latomic)
+	fi
 	;;
 amd64)
 	say "amd64 packages are built on amd64 machines"
@@ -74,7 +90,7 @@ esac
 # Debian's build flags for the target: -O2, fortify, stack protector, relro, bindnow, PIE.
 export DEB_HOST_ARCH=$arch
 export DEB_BUILD_MAINT_OPTIONS=hardening=+all
-cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS) ${native_cflags:-}"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
 
 mkdir -p "$dir"

@@ -70,7 +70,10 @@ pi_check_deb() {
 	local depends
 	depends=$(dpkg-deb -f "$deb" Depends)
 	pi_say "Depends: $depends"
-	for lib in libc6 libsqlite3-0 libcurl4 libmicrohttpd12 libcjson1 libinih1 zlib1g libsystemd0 adduser; do
+	local libs=(libc6 libsqlite3-0 libcurl4 libmicrohttpd12 libcjson1 libinih1 zlib1g libsystemd0 adduser)
+	# ARMv6 has no 64-bit atomic instructions: libatomic (toolchain-armhf.cmake)
+	[ "$arch" != armhf ] || libs+=(libatomic1)
+	for lib in "${libs[@]}"; do
 		[[ ", $depends," == *", $lib"[\ ,]* ]] || pi_fail "Depends lacks $lib"
 	done
 	pi_ok "conffile, maintainer scripts, Depends"

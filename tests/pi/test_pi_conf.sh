@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_pi_conf.sh -- packaging/iot-edge.conf and iot-edge.conf.5 list exactly the keys and defaults of `iot-edge --help`, and the file is valid.
+# test_pi_conf.sh -- packaging/iot-edge.conf and iot-edge.conf.5 list exactly the keys and defaults of `iot-edge --help`, the file is valid, and so is the Pi guide's small-Pi configuration.
 . "$(dirname "$0")/lib_pi.sh"
 : "${IOT_EDGE:?set IOT_EDGE to the built iot-edge}"
 pi_need man
@@ -44,3 +44,17 @@ for page in iot-edge.8 iot-edge.conf.5 iot-sim.1; do
 	[ -z "$warnings" ] || pi_fail "man $page: $warnings"
 done
 pi_ok "man pages render without warnings"
+
+# 5. The small Pi configuration of docs/RASPBERRY_PI.md: valid, in effect,
+#    and shown on that page as it is.
+small=$PI_SRC/tests/pi/small-pi.conf
+"$IOT_EDGE" -n -c "$small" >"$PI_TMP/small" || pi_fail "iot-edge -n rejects tests/pi/small-pi.conf"
+for line in 'max_connections = 32' 'flush_interval = 5000ms'; do
+	grep -qx "$line" "$PI_TMP/small" || pi_fail "iot-edge -n -c tests/pi/small-pi.conf does not say $line"
+done
+awk '/^<!-- tests\/pi\/small-pi.conf -->$/ { on = 1; next }
+	on && /^```ini$/ { inside = 1; next }
+	inside && /^```$/ { exit }
+	inside' "$PI_SRC/docs/RASPBERRY_PI.md" >"$PI_TMP/small-doc"
+diff -u "$small" "$PI_TMP/small-doc" || pi_fail "docs/RASPBERRY_PI.md does not show tests/pi/small-pi.conf as it is"
+pi_ok "tests/pi/small-pi.conf: accepted by iot-edge -n, and docs/RASPBERRY_PI.md shows it as it is"

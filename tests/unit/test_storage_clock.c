@@ -12,9 +12,16 @@
 #define SECOND_NS 1000000000LL
 
 /* The link wraps statvfs (-Wl,--wrap=statvfs): the free space storage sees is
- * fake_avail when set, and every call is counted. */
-int __real_statvfs(const char *path, struct statvfs *buf);
-int __wrap_statvfs(const char *path, struct statvfs *buf);
+ * fake_avail when set, and every call is counted. On a 32-bit target built
+ * with _FILE_OFFSET_BITS=64 (armhf), <sys/statvfs.h> renames the call to
+ * statvfs64, so the link wraps that one there (--wrap=statvfs64 too). */
+#if defined(__USE_FILE_OFFSET64) && __SIZEOF_LONG__ == 4
+#define STATVFS_SYMBOL "statvfs64"
+#else
+#define STATVFS_SYMBOL "statvfs"
+#endif
+int __real_statvfs(const char *path, struct statvfs *buf) __asm__("__real_" STATVFS_SYMBOL);
+int __wrap_statvfs(const char *path, struct statvfs *buf) __asm__("__wrap_" STATVFS_SYMBOL);
 
 static _Atomic int64_t fake_avail; /* bytes; 0: the real figure */
 static atomic_int statvfs_calls;
