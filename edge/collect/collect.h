@@ -44,6 +44,7 @@ struct collect_sources {
 	void *figures_arg;
 	const char *buffer_path; /* its filesystem's free space is reported */
 	int unsigned_ok;	 /* exec output may hold 12u fields (the uplink speaks v2) */
+	const char *tags; /* added to every point: the edge's name tag, then [tags]; NULL: none */
 };
 
 struct collect;

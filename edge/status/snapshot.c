@@ -153,6 +153,7 @@ struct status_snapshot *status_snapshot_take(struct status_sources *src, struct 
 		return NULL;
 	snapshot_counters(src, srv, s);
 	s->version = IOT_EDGE_VERSION;
+	s->edge_name = src->config ? src->config->edge_name : NULL;
 	s->uptime_s = (double)(clock_mono_ms() - src->started_ms) / 1e3;
 	if (src->config) {
 		status_config_take(&s->config, src->config);
