@@ -30,6 +30,7 @@ struct collect_edge_figures {
 	uint64_t points_received; /* acknowledged by the HTTP server */
 	uint64_t points_stored, points_sent, points_rejected, points_dropped;
 	bool uplink_ok;
+	bool uplink_auth_failed; /* InfluxDB refuses the credentials */
 	uint64_t uplink_consecutive_failures;
 };
 

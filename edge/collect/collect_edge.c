@@ -89,7 +89,7 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	bool have_disk = edge_disk_free(src->buffer_path, &disk) == 0;
 	bool have_written = edge_write_bytes(&written) == 0;
 
-	struct point_field f[16];
+	struct point_field f[20];
 	size_t n = 0;
 #define EDGE_INT(k, v)                                                                             \
 	f[n++] = (struct point_field){.key = k, .value = (double)(v), .integer = true}
@@ -103,6 +103,8 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	EDGE_INT("points_dropped", e.points_dropped);
 	EDGE_INT("uplink_ok", e.uplink_ok);
 	EDGE_INT("uplink_consecutive_failures", e.uplink_consecutive_failures);
+	/* /status's uplink state as a number: 0 ok, 1 failing, 2 authentication failed. */
+	EDGE_INT("uplink_state", e.uplink_auth_failed ? 2 : e.uplink_ok ? 0 : 1);
 	if (have_rss)
 		EDGE_INT("rss_bytes", rss);
 	if (have_load)

@@ -115,6 +115,7 @@ ACCESS_TEXT(collect_sysfs_root)
 ACCESS_ENUM(log_level)
 ACCESS_TEXT(edge_name)
 ACCESS_TEXT(edge_tag)
+ACCESS_BOOL(edge_tag_all_points)
 
 /* The typed part of a row: its kind, its field, and its checks. */
 #define TEXT(f, check) .type = KEY_STRING, .as.text = {ref_##f, get_##f, check}
@@ -207,6 +208,9 @@ static const struct config_key keys[] = {
      .help = "this edge's name, a tag of its own points (empty: the host name)"},
     {"edge", "tag", "host", 0, TEXT(edge_tag, NULL),
      .help = "the tag key the name is written under (iot_edge and the collectors' points)"},
+    {"edge", "tag_all_points", "false", 0, BOOLEAN(edge_tag_all_points),
+     .help = "the name tag on the points received over HTTP and UDP too (false: those get "
+	     "[tags] only, the seed format stays as it was)"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -266,7 +266,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		struct udp_options udo = {.listen = cfg->udp_listen,
 					  .max_line = (size_t)cfg->http_max_line,
 					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
-					  .tags = cfg->global_tags};
+					  .tags = cfg->edge_tag_all_points ? collect_tags
+									   : cfg->global_tags};
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
@@ -284,7 +285,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
 	    .token = cfg->http_token,
 	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
-	    .tags = cfg->global_tags,
+	    .tags = cfg->edge_tag_all_points ? collect_tags : cfg->global_tags,
 	    .page = status_page,
 	    .page_arg = &status_sources,
 	};

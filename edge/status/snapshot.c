@@ -190,6 +190,7 @@ void status_snapshot_edge_figures(const struct status_snapshot *s, struct collec
 	    .points_rejected = s->uplink.points_rejected,
 	    .points_dropped = s->buffer.dropped_total,
 	    .uplink_ok = s->uplink.consecutive_failures == 0 && !s->uplink.auth_failed,
+	    .uplink_auth_failed = s->uplink.auth_failed,
 	    .uplink_consecutive_failures = s->uplink.consecutive_failures,
 	};
 }
