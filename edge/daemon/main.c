@@ -58,7 +58,11 @@ static void usage(FILE *out)
 		     "the keys type, enabled, interval, measurement, tags, path, scale, offset,\n"
 		     "field, command, shell and timeout (see iot-edge.conf(5)); the environment\n"
 		     "sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
-		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n");
+		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n"
+		     "\n"
+		     "Tags added to every point are the free keys of the [tags] section (key =\n"
+		     "value; the environment sets them as IOT_EDGE_TAGS_<KEY>, e.g.\n"
+		     "IOT_EDGE_TAGS_SITE=farm); a point that has the tag keeps its own value.\n");
 }
 
 /* Settings each in their own range that do not fit together (or with a
