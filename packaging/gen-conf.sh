@@ -70,7 +70,23 @@ gen_conf() {
 		printf '; environment: %s\n' "$env"
 		printf ';%s = %s\n' "$key" "$def"
 	done < <(keys)
+	gen_tags
 	gen_collectors
+}
+
+# [tags] is a section of free keys, not keys of the table: a commented example.
+gen_tags() {
+	cat <<-'EOF'
+
+		; Tags added to every point the edge forwards (Telegraf's global_tags), so
+		; the readings of several sites stay apart in one InfluxDB: each key = value
+		; is one tag. A point that already has that tag keeps its own value. The
+		; environment sets them as IOT_EDGE_TAGS_<KEY> (the key in lower case). No
+		; [tags]: points are stored exactly as sent. See iot-edge.conf(5).
+		;
+		; [tags]
+		; site = barn
+	EOF
 }
 
 # Collectors are repeatable sections, not keys of the table: commented examples.

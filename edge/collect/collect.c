@@ -393,7 +393,8 @@ int collect_start(const struct collect_config *list, size_t n, const char *sysfs
 		log_error(COLLECT_MOD, "out of memory");
 		goto fail;
 	}
-	if (ingest_create(sources->storage, COLLECT_MOD, &c->ingest) != 0)
+	if (ingest_create(sources->storage, COLLECT_MOD, &c->ingest) != 0 ||
+	    ingest_set_tags(c->ingest, sources->tags) != 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		if (!list[i].enabled)

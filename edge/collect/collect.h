@@ -30,6 +30,7 @@ struct collect_edge_figures {
 	uint64_t points_received; /* acknowledged by the HTTP server */
 	uint64_t points_stored, points_sent, points_rejected, points_dropped;
 	bool uplink_ok;
+	bool uplink_auth_failed; /* InfluxDB refuses the credentials */
 	uint64_t uplink_consecutive_failures;
 };
 
@@ -44,6 +45,7 @@ struct collect_sources {
 	void *figures_arg;
 	const char *buffer_path; /* its filesystem's free space is reported */
 	int unsigned_ok;	 /* exec output may hold 12u fields (the uplink speaks v2) */
+	const char *tags; /* added to every point: the edge's name tag, then [tags]; NULL: none */
 };
 
 struct collect;

@@ -28,6 +28,28 @@ static int edge_rss(double *out)
 	return rc;
 }
 
+/* Bytes this process has caused to be written to storage (write_bytes of
+ * /proc/self/io: the buffer's commits, WAL and checkpoints). */
+static int edge_write_bytes(double *out)
+{
+	char line[128];
+	unsigned long long n = 0;
+	FILE *f = fopen("/proc/self/io", "r");
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "write_bytes: %llu", &n) == 1) {
+			*out = (double)n;
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
 /* Free bytes for unprivileged users on the filesystem of the buffer file. */
 static int edge_disk_free(const char *buffer_path, double *out)
 {
@@ -54,7 +76,7 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 {
 	const struct collect_sources *src = &it->owner->src;
 	struct collect_edge_figures e = {0};
-	double rss = 0, load[1] = {0}, disk = 0;
+	double rss = 0, load[1] = {0}, disk = 0, written = 0;
 	double age = 0;
 
 	if (src->figures)
@@ -65,8 +87,9 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	bool have_rss = edge_rss(&rss) == 0;
 	bool have_load = getloadavg(load, 1) == 1;
 	bool have_disk = edge_disk_free(src->buffer_path, &disk) == 0;
+	bool have_written = edge_write_bytes(&written) == 0;
 
-	struct point_field f[16];
+	struct point_field f[20];
 	size_t n = 0;
 #define EDGE_INT(k, v)                                                                             \
 	f[n++] = (struct point_field){.key = k, .value = (double)(v), .integer = true}
@@ -80,12 +103,16 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	EDGE_INT("points_dropped", e.points_dropped);
 	EDGE_INT("uplink_ok", e.uplink_ok);
 	EDGE_INT("uplink_consecutive_failures", e.uplink_consecutive_failures);
+	/* /status's uplink state as a number: 0 ok, 1 failing, 2 authentication failed. */
+	EDGE_INT("uplink_state", e.uplink_auth_failed ? 2 : e.uplink_ok ? 0 : 1);
 	if (have_rss)
 		EDGE_INT("rss_bytes", rss);
 	if (have_load)
 		f[n++] = (struct point_field){.key = "load1", .value = load[0]};
 	if (have_disk)
 		EDGE_INT("disk_free_bytes", disk);
+	if (have_written)
+		EDGE_INT("disk_write_bytes", written);
 	EDGE_INT("collector_errors", collect_errors_total(it->owner));
 #undef EDGE_INT
 

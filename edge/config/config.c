@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "tags_config.h"
 
 enum key_type {
 	KEY_STRING,
@@ -112,6 +113,9 @@ ACCESS_NUMBER(uplink_retry_max_ms)
 ACCESS_NUMBER(uplink_timeout_ms)
 ACCESS_TEXT(collect_sysfs_root)
 ACCESS_ENUM(log_level)
+ACCESS_TEXT(edge_name)
+ACCESS_TEXT(edge_tag)
+ACCESS_BOOL(edge_tag_all_points)
 
 /* The typed part of a row: its kind, its field, and its checks. */
 #define TEXT(f, check) .type = KEY_STRING, .as.text = {ref_##f, get_##f, check}
@@ -200,6 +204,13 @@ static const struct config_key keys[] = {
      .help = "collectors read their files below this directory (a test tree instead of /)"},
     {"log", "level", "info", KEY_RELOADABLE, CHOICE(log_level, "debug|info|warn|error"),
      .help = "the least important messages logged"},
+    {"edge", "name", "", 0, TEXT(edge_name, NULL),
+     .help = "this edge's name, a tag of its own points (empty: the host name)"},
+    {"edge", "tag", "host", 0, TEXT(edge_tag, NULL),
+     .help = "the tag key the name is written under (iot_edge and the collectors' points)"},
+    {"edge", "tag_all_points", "false", 0, BOOLEAN(edge_tag_all_points),
+     .help = "the name tag on the points received over HTTP and UDP too (false: those get "
+	     "[tags] only, the seed format stays as it was)"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -440,6 +451,8 @@ void config_cleanup(struct edge_config *c)
 		}
 	}
 	collect_config_free(&c->collectors);
+	free(c->global_tags);
+	c->global_tags = NULL;
 }
 
 /* Word `index` of "a|b|c": `*len` bytes at the result. */
@@ -480,6 +493,7 @@ void config_print(const struct edge_config *c, FILE *out)
 		value_print(c, i, out);
 		fputc('\n', out);
 	}
+	tags_config_print(c, out);
 	collect_config_print(&c->collectors, out);
 }
 

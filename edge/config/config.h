@@ -52,6 +52,10 @@ struct edge_config {
 	unsigned log_level;	  /* 0 debug ... 3 error; SIGHUP stores it atomically */
 	char *collect_sysfs_root; /* collectors read files below this */
 	struct collect_config_list collectors; /* [collector.NAME] sections */
+	char *edge_name;	  /* [edge] name; the host name once tags_config_finish() ran */
+	char *edge_tag;		  /* [edge] tag: the key the name is written under */
+	bool edge_tag_all_points; /* the name tag on network points too */
+	char *global_tags;	  /* [tags]: "key=value,key=value", NULL or "" for none */
 };
 
 /* Set every key to its default. Strings are malloc'd: config_cleanup(). */

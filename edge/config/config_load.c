@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tags_config.h"
+
 /* What the INI callbacks need: where to apply, where to complain, which line we are on. */
 struct file_ctx {
 	struct edge_config *config;
@@ -46,6 +48,14 @@ static int file_handle_key(void *user, const char *section, const char *name, co
 		return 1;
 	}
 
+	if (strcmp(section, "tags") == 0) {
+		if (tags_config_set(&ctx->config->global_tags, name, value, &why) != 0) {
+			fprintf(ctx->errors, "%s:%d: [tags] %s: \"%s\": %s\n", ctx->path, ctx->line,
+				name, value, why);
+			ctx->problems++;
+		}
+		return 1;
+	}
 	if (k < 0) {
 		fprintf(ctx->errors, "%s:%d: [%s] %s: unknown key\n", ctx->path, ctx->line, section,
 			name);
@@ -124,6 +134,31 @@ static int env_collector(struct edge_config *c, const char *var, FILE *errors)
 	return 0;
 }
 
+/* IOT_EDGE_TAGS_<KEY>=value: `key = value` in [tags] (the key in lower
+ * case). Returns the number of problems (printed). */
+static int env_tag(struct edge_config *c, const char *var, FILE *errors)
+{
+	const char *rest = var + strlen("IOT_EDGE_TAGS_");
+	size_t len = strcspn(rest, "=");
+	char key[96];
+	const char *why = NULL;
+
+	if (len == 0 || len >= sizeof(key) || rest[len] != '=') {
+		fprintf(errors, "environment: %.*s: unknown setting\n", (int)strcspn(var, "="),
+			var);
+		return 1;
+	}
+	for (size_t i = 0; i < len; i++)
+		key[i] = (char)tolower((unsigned char)rest[i]);
+	key[len] = '\0';
+	if (tags_config_set(&c->global_tags, key, rest + len + 1, &why) != 0) {
+		fprintf(errors, "environment: %.*s: \"%s\": %s\n", (int)len + 14, var,
+			rest + len + 1, why);
+		return 1;
+	}
+	return 0;
+}
+
 int config_load_env(struct edge_config *c, FILE *errors)
 {
 	extern char **environ;
@@ -149,6 +184,10 @@ int config_load_env(struct edge_config *c, FILE *errors)
 			continue;
 		if (strncmp(*env, "IOT_EDGE_COLLECTOR_", 19) == 0) {
 			problems += env_collector(c, *env, errors);
+			continue;
+		}
+		if (strncmp(*env, "IOT_EDGE_TAGS_", 14) == 0) {
+			problems += env_tag(c, *env, errors);
 			continue;
 		}
 		size_t len = strcspn(*env, "=");

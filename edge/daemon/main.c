@@ -21,6 +21,7 @@
 #include "status.h"
 #include "status_cli.h"
 #include "storage.h"
+#include "tags_config.h"
 #include "udp.h"
 #include "uplink.h"
 #include "watchdog.h"
@@ -57,7 +58,11 @@ static void usage(FILE *out)
 		     "the keys type, enabled, interval, measurement, tags, path, scale, offset,\n"
 		     "field, command, shell and timeout (see iot-edge.conf(5)); the environment\n"
 		     "sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
-		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n");
+		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n"
+		     "\n"
+		     "Tags added to every point are the free keys of the [tags] section (key =\n"
+		     "value; the environment sets them as IOT_EDGE_TAGS_<KEY>, e.g.\n"
+		     "IOT_EDGE_TAGS_SITE=farm); a point that has the tag keeps its own value.\n");
 }
 
 /* Settings each in their own range that do not fit together (or with a
@@ -89,6 +94,8 @@ static int load_config(struct edge_config *cfg, const char *path, bool path_give
 	if (path_given || access(path, F_OK) == 0)
 		problems += config_load_file(cfg, path, stderr);
 	problems += config_load_env(cfg, stderr);
+	if (problems == 0)
+		problems += tags_config_finish(cfg, stderr);
 	if (problems == 0)
 		problems += check_limits(cfg, stderr);
 	return problems;
@@ -209,6 +216,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct watchdog wd;
 	struct status_sources status_sources = {0}; /* read by GET /status until http_stop() */
 	int status = EXIT_FAILURE;
+	char *collect_tags = tags_config_collect(cfg); /* the name tag, then [tags] */
 
 	struct storage_options so = {
 	    .path = cfg->buffer_path,
@@ -221,6 +229,10 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 			       ? STORAGE_FULL_DROP_OLDEST
 			       : STORAGE_FULL_REJECT_NEW,
 	};
+	if (!collect_tags) {
+		log_error(MOD, "out of memory");
+		goto out;
+	}
 	int rc = storage_open(&so, &storage);
 	if (rc != STORAGE_OK) {
 		log_error(MOD, "cannot open the buffer %s: %s", cfg->buffer_path,
@@ -257,7 +269,9 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	if (cfg->udp_listen && *cfg->udp_listen) {
 		struct udp_options udo = {.listen = cfg->udp_listen,
 					  .max_line = (size_t)cfg->http_max_line,
-					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2};
+					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+					  .tags = cfg->edge_tag_all_points ? collect_tags
+									   : cfg->global_tags};
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
@@ -275,6 +289,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
 	    .token = cfg->http_token,
 	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+	    .tags = cfg->edge_tag_all_points ? collect_tags : cfg->global_tags,
 	    .page = status_page,
 	    .page_arg = &status_sources,
 	};
@@ -287,6 +302,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .figures_arg = &status_sources,
 	    .buffer_path = cfg->buffer_path,
 	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+	    .tags = collect_tags,
 	};
 	if (collect_start(cfg->collectors.items, cfg->collectors.n, cfg->collect_sysfs_root, &cs,
 			  &collect) != 0)
@@ -295,8 +311,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	status_set_collect(&status_sources, collect);
 
 	/* Where the points go is the uplink's start-up line (without credentials). */
-	log_info(MOD, "iot-edge %s ready: buffer %s (durability %s), %zu collector%s",
-		 IOT_EDGE_VERSION, cfg->buffer_path,
+	log_info(MOD, "iot-edge %s ready: edge %s, buffer %s (durability %s), %zu collector%s",
+		 IOT_EDGE_VERSION, cfg->edge_name, cfg->buffer_path,
 		 cfg->buffer_durability == CONFIG_DURABILITY_FULL ? "full" : "normal",
 		 collect_count(collect), collect_count(collect) == 1 ? "" : "s");
 
@@ -347,6 +363,7 @@ out:
 	udp_stop(udp);
 	uplink_stop(uplink);
 	storage_close(storage);
+	free(collect_tags);
 	if (status == EXIT_SUCCESS)
 		log_info(MOD, "stopped cleanly");
 	return status;

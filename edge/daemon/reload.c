@@ -63,6 +63,9 @@ int reload_changed_keys(const struct edge_config *running, const struct edge_con
 		}
 	}
 	collect_config_diff(&running->collectors, &fresh->collectors, reload_collector_changed, &l);
+	if (strcmp(running->global_tags ? running->global_tags : "",
+		   fresh->global_tags ? fresh->global_tags : "") != 0)
+		reload_list_add(&l, "tags", "*", NULL);
 	return l.count;
 }
 

@@ -309,7 +309,8 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 		srv->token_len = strlen(srv->token);
 	}
 	pthread_mutex_init(&srv->conns_lock, NULL);
-	if (ingest_create(s, HTTP_LOG, &srv->ingest) != 0 || http_conn_start(srv) != 0) {
+	if (ingest_create(s, HTTP_LOG, &srv->ingest) != 0 ||
+	    ingest_set_tags(srv->ingest, options->tags) != 0 || http_conn_start(srv) != 0) {
 		http_stop(srv);
 		return -1;
 	}

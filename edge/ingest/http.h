@@ -44,6 +44,7 @@ struct http_options {
 					   this, is closed; 0: 30 s */
 	const char *token;		/* NULL or "": no authentication; copied, never logged */
 	int unsigned_ok;		/* accept 12u line-protocol fields (the uplink speaks v2) */
+	const char *tags;		/* added to every point ([tags]); NULL: none */
 	http_page_fn *page;		/* other GET pages; NULL: none */
 	void *page_arg;
 };

@@ -7,9 +7,11 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "log.h"
+#include "point.h"
 
 /* A "not stored" line at most this often per door. */
 #define INGEST_WARN_EVERY_MS 10000
@@ -26,6 +28,7 @@ struct ingest {
 	bool stopping;
 
 	struct log_limit warned; /* the "not stored" warning's rate limit */
+	char *tags;		 /* NULL: none; else added to every point (ingest_set_tags) */
 };
 
 /* One accepted hand-off: storage's done argument. */
@@ -56,6 +59,46 @@ int ingest_create(struct storage *s, const char *tag, struct ingest **out)
 	pthread_cond_init(&in->idle, NULL);
 	*out = in;
 	return 0;
+}
+
+int ingest_set_tags(struct ingest *in, const char *tags)
+{
+	const char *why;
+	char *copy = NULL;
+
+	if (tags && *tags) {
+		if (point_tags_check(tags, &why) != 0) {
+			log_error(in->tag, "tags \"%s\": %s", tags, why);
+			return -1;
+		}
+		copy = strdup(tags);
+		if (!copy) {
+			log_error(in->tag, "out of memory");
+			return -1;
+		}
+	}
+	free(in->tags);
+	in->tags = copy;
+	return 0;
+}
+
+/* text[0..len) with the door's tags added: a new malloc'd text in *out and
+ * its length in *out_len. Returns STORAGE_OK, or STORAGE_ERR_NOMEM /
+ * STORAGE_ERR_INVALID (text not canonical); text is not touched. */
+static int ingest_tagged(const struct ingest *in, const char *text, size_t len, char **out,
+			 size_t *out_len)
+{
+	struct lineproto_buf b;
+	int rc;
+
+	lineproto_buf_init(&b, SIZE_MAX - 1);
+	rc = point_tags_add(text, len, in->tags, &b);
+	if (rc != LINEPROTO_OK) {
+		lineproto_buf_free(&b);
+		return rc == LINEPROTO_ENOMEM ? STORAGE_ERR_NOMEM : STORAGE_ERR_INVALID;
+	}
+	*out = lineproto_buf_steal(&b, out_len);
+	return *out ? STORAGE_OK : STORAGE_ERR_INVALID;
 }
 
 void ingest_warn_not_stored(struct ingest *in, size_t points, int result)
@@ -104,10 +147,20 @@ int ingest_submit(struct ingest *in, char *text, size_t len, size_t points, inge
 		free(job);
 		return STORAGE_ERR_CLOSED;
 	}
-	rc = storage_append(in->storage, text, len, points, ingest_committed, job);
+	/* With tags, storage takes the tagged copy and the original is ours to
+	 * free once accepted; refused, the caller keeps the original. */
+	char *stored = text;
+	size_t stored_len = len;
+	rc = in->tags ? ingest_tagged(in, text, len, &stored, &stored_len) : STORAGE_OK;
+	if (rc == STORAGE_OK)
+		rc = storage_append(in->storage, stored, stored_len, points, ingest_committed, job);
 	if (rc != STORAGE_OK) {
+		if (stored != text)
+			free(stored);
 		free(job);
 		ingest_settle(in);
+	} else if (stored != text) {
+		free(text);
 	}
 	return rc;
 }
@@ -135,6 +188,7 @@ void ingest_destroy(struct ingest *in)
 		return;
 	pthread_cond_destroy(&in->idle);
 	pthread_mutex_destroy(&in->lock);
+	free(in->tags);
 	free(in);
 }
 

@@ -37,6 +37,16 @@ typedef void ingest_done_fn(void *arg, int result, size_t points);
  * thread, before the producer starts. */
 int ingest_create(struct storage *s, const char *tag, struct ingest **out);
 
+/* Add the tags of `tags` ("key=value,key=value", the [tags] section and,
+ * for the collectors, the edge's name tag) to every point handed to this
+ * door from now on, in the canonical text before it is stored, so the
+ * buffer holds what is forwarded; a point that has one of those keys keeps
+ * its own value (Telegraf's global_tags). NULL or "": none, the text is
+ * stored byte for byte as handed over. Copied. Returns 0, or -1 (a list
+ * point_tags_check() refuses, out of memory; logged). Main thread, before
+ * the producer starts. */
+int ingest_set_tags(struct ingest *in, const char *tags);
+
 /* Hand `text` -- `len` bytes of canonical line protocol, exactly `points`
  * lines each ending in '\n', as the parser counted them -- to storage for
  * the next group commit. Returns STORAGE_OK (the text is storage's, done

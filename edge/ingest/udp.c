@@ -179,7 +179,8 @@ int udp_start(const struct udp_options *options, struct storage *s, struct udp_l
 	u->stop_fd = -1;
 	u->max_line = options->max_line;
 	u->unsigned_ok = options->unsigned_ok;
-	if (ingest_create(s, UDP_LOG, &u->ingest) != 0)
+	if (ingest_create(s, UDP_LOG, &u->ingest) != 0 ||
+	    ingest_set_tags(u->ingest, options->tags) != 0)
 		goto fail;
 	u->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (u->stop_fd < 0) {

@@ -13,6 +13,7 @@ struct udp_options {
 	const char *listen; /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
 	size_t max_line;    /* longer lines are refused (counted); 0: no limit */
 	int unsigned_ok;    /* accept 12u fields (the uplink speaks v2) */
+	const char *tags;   /* added to every point ([tags]); NULL: none */
 };
 
 /* What the listener did since it started, see udp_get_stats(). */

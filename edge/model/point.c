@@ -303,10 +303,54 @@ static struct collect_span collect_scan(const char *s, size_t n, size_t *pos, bo
 	return sp;
 }
 
+/* True if the canonical line s[0..n) has a tag whose key is lit[0..lit_n). */
+static bool collect_line_has(const char *s, size_t n, const char *lit, size_t lit_n)
+{
+	struct collect_span key;
+	size_t pos = 0;
+
+	collect_scan(s, n, &pos, false);
+	while (pos < n && s[pos] == ',') {
+		pos++;
+		key = collect_scan(s, n, &pos, true);
+		if (pos >= n || s[pos] != '=')
+			return false;
+		pos++;
+		collect_scan(s, n, &pos, true);
+		if (collect_key_is(key, lit, lit_n))
+			return true;
+	}
+	return false;
+}
+
+/* Appends the configured tags the line s[0..n) does not have to raw. */
+static int collect_raw_missing_tags(struct lineproto_buf *raw, const char *extra, const char *s,
+				    size_t n)
+{
+	struct collect_kv kv;
+	const char *why;
+	const char *pos = extra;
+	int rc;
+
+	for (;;) {
+		rc = collect_tags_next(&pos, &kv, &why);
+		if (rc == 0)
+			return LINEPROTO_OK;
+		if (rc < 0)
+			return LINEPROTO_EINVAL;
+		if (collect_line_has(s, n, kv.key, kv.key_len))
+			continue;
+		rc = collect_raw_tag(raw, kv.key, kv.key_len, kv.value, kv.value_len);
+		if (rc != LINEPROTO_OK)
+			return rc;
+	}
+}
+
 /* Rewrites one canonical line s[0..n) (no '\n') with the configured tags
- * merged in (they win a clash) and appends it, canonical, to out. */
-static int collect_merge_line(const char *s, size_t n, const char *extra, int unsigned_ok,
-			      struct lineproto_buf *raw, struct lineproto_buf *out)
+ * merged in and appends it, canonical, to out. extra_wins: a configured tag
+ * replaces the line's own one of the same key; else the line keeps its own. */
+static int collect_merge_line(const char *s, size_t n, const char *extra, bool extra_wins,
+			      int unsigned_ok, struct lineproto_buf *raw, struct lineproto_buf *out)
 {
 	struct collect_span key, value;
 	size_t pos = 0;
@@ -322,14 +366,15 @@ static int collect_merge_line(const char *s, size_t n, const char *extra, int un
 			return LINEPROTO_EINVAL;
 		pos++;
 		value = collect_scan(s, n, &pos, true);
-		if (collect_tags_has(extra, key, true))
+		if (extra_wins && collect_tags_has(extra, key, true))
 			continue;
 		rc = lineproto_buf_putc(raw, ',');
 		if (rc == LINEPROTO_OK)
 			rc = lineproto_buf_append(raw, key.s, (size_t)(value.s + value.n - key.s));
 	}
 	if (rc == LINEPROTO_OK)
-		rc = collect_raw_extra_tags(raw, extra);
+		rc = extra_wins ? collect_raw_extra_tags(raw, extra)
+				: collect_raw_missing_tags(raw, extra, s, n);
 	if (rc == LINEPROTO_OK)
 		rc = lineproto_buf_append(raw, s + pos, n - pos);
 	if (rc == LINEPROTO_OK)
@@ -369,7 +414,7 @@ int point_lines(const char *text, size_t len, const struct lineproto_parse_optio
 		const char *nl = memchr(line, '\n', parsed.len - pos);
 		size_t n = (size_t)(nl - line);
 
-		rc = collect_merge_line(line, n, extra, po.unsigned_ok, &raw, out);
+		rc = collect_merge_line(line, n, extra, true, po.unsigned_ok, &raw, out);
 		pos += n + 1;
 	}
 out:
@@ -378,6 +423,37 @@ out:
 		out->data[mark] = '\0';
 	}
 	lineproto_buf_free(&parsed);
+	lineproto_buf_free(&raw);
+	return rc;
+}
+
+int point_tags_add(const char *text, size_t len, const char *tags, struct lineproto_buf *out)
+{
+	struct lineproto_buf raw;
+	const char *why;
+	size_t mark = out->len;
+	size_t pos = 0;
+	int rc = LINEPROTO_OK;
+
+	if (point_tags_check(tags, &why) != 0)
+		return LINEPROTO_EINVAL;
+	lineproto_buf_init(&raw, out->max);
+	while (rc == LINEPROTO_OK && pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+
+		if (!nl) {
+			rc = LINEPROTO_EINVAL;
+			break;
+		}
+		/* The text was canonical already: 12u fields were accepted then. */
+		rc = collect_merge_line(line, (size_t)(nl - line), tags, false, 1, &raw, out);
+		pos += (size_t)(nl - line) + 1;
+	}
+	if (rc != LINEPROTO_OK && out->data) {
+		out->len = mark;
+		out->data[mark] = '\0';
+	}
 	lineproto_buf_free(&raw);
 	return rc;
 }

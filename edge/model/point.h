@@ -44,4 +44,13 @@ int point_lines(const char *text, size_t len, const struct lineproto_parse_optio
 		const char *extra_tags, int64_t ts_ns, struct lineproto_buf *out,
 		struct lineproto_report *report);
 
+/* Append text[0..len) -- canonical lines, each ending in '\n' -- to `out`
+ * with the tags of `tags` ("key=value,...", checked by point_tags_check())
+ * added to every line that does not have that key already (the line keeps
+ * its own value, as Telegraf's global_tags), each line canonical again (tags
+ * sorted). Returns LINEPROTO_OK, or LINEPROTO_EINVAL (a list the check
+ * refuses, text that is not canonical lines), _ENOMEM or _ETOOBIG; on
+ * failure `out` is unchanged. Any thread. */
+int point_tags_add(const char *text, size_t len, const char *tags, struct lineproto_buf *out);
+
 #endif

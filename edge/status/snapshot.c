@@ -153,6 +153,7 @@ struct status_snapshot *status_snapshot_take(struct status_sources *src, struct 
 		return NULL;
 	snapshot_counters(src, srv, s);
 	s->version = IOT_EDGE_VERSION;
+	s->edge_name = src->config ? src->config->edge_name : NULL;
 	s->uptime_s = (double)(clock_mono_ms() - src->started_ms) / 1e3;
 	if (src->config) {
 		status_config_take(&s->config, src->config);
@@ -189,6 +190,7 @@ void status_snapshot_edge_figures(const struct status_snapshot *s, struct collec
 	    .points_rejected = s->uplink.points_rejected,
 	    .points_dropped = s->buffer.dropped_total,
 	    .uplink_ok = s->uplink.consecutive_failures == 0 && !s->uplink.auth_failed,
+	    .uplink_auth_failed = s->uplink.auth_failed,
 	    .uplink_consecutive_failures = s->uplink.consecutive_failures,
 	};
 }

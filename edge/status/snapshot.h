@@ -65,7 +65,8 @@ struct status_config_summary {
 /* Everything /status and /metrics show. Zeroed means nothing known: no
  * config, no UDP listener, no collectors, no times, no drain estimate. */
 struct status_snapshot {
-	const char *version; /* static; NULL is shown as "" */
+	const char *version;   /* static; NULL is shown as "" */
+	const char *edge_name; /* [edge] name, the running config's; NULL: not shown */
 	double uptime_s;
 	bool has_config;
 	struct status_config_summary config;

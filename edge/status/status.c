@@ -140,6 +140,8 @@ cJSON *status_document(const struct status_snapshot *s)
 		return NULL;
 	add_ingest(root, s);
 	cJSON_AddStringToObject(root, "version", s->version ? s->version : "");
+	if (s->edge_name)
+		cJSON_AddStringToObject(root, "edge", s->edge_name);
 	cJSON_AddNumberToObject(root, "uptime_s", s->uptime_s);
 	if (s->has_config)
 		status_add_config(root, &s->config);

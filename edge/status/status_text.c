@@ -242,5 +242,8 @@ int status_text_print(const cJSON *status, FILE *out)
 	st_ingest_line(status, out);
 	st_uplink_line(status, out);
 	st_collector_lines(status, out);
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(status, "edge")))
+		fprintf(out, "edge:       %s (iot-edge %s)\n", st_str(status, "edge"),
+			st_str(status, "version"));
 	return status_text_exit(status);
 }

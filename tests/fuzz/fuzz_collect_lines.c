@@ -1,4 +1,5 @@
-/* fuzz_collect_lines.c -- libFuzzer: command output + extra tags -> point_lines() invariants. */
+/* fuzz_collect_lines.c -- libFuzzer: command output + extra tags -> point_lines() and
+ * point_tags_add() invariants. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,51 @@ static void fuzz_check(const struct lineproto_buf *merged, const struct lineprot
 	lineproto_buf_free(&esc);
 }
 
+/* True if a[0..an) and b[0..bn) are the same text (NULL data: empty). */
+static int fuzz_same(const char *a, size_t an, const char *b, size_t bn)
+{
+	return an == bn && (an == 0 || memcmp(a, b, an) == 0);
+}
+
+/* point_tags_add() (a line's own tag wins): the same number of lines; over
+ * lines that carry every tag already (merged) it changes nothing; and the
+ * extra-wins merge of what it made is the merge of the plain lines. */
+static void fuzz_check_added(const struct lineproto_buf *plain, const struct lineproto_buf *merged,
+			     const char *tags, const struct lineproto_parse_options *po)
+{
+	struct lineproto_parse_options o = *po;
+	struct lineproto_buf added, same, remerged;
+	struct lineproto_report r;
+	size_t i, n_plain = 0, n_added = 0;
+
+	o.max_line = 0;
+	o.max_points = 0;
+	lineproto_buf_init(&added, (size_t)1 << 26);
+	lineproto_buf_init(&same, (size_t)1 << 26);
+	lineproto_buf_init(&remerged, (size_t)1 << 26);
+	if (point_tags_add(plain->data ? plain->data : "", plain->len, tags, &added) !=
+	    LINEPROTO_OK)
+		fuzz_die("point_tags_add refused canonical lines", plain->data, plain->len);
+	for (i = 0; i < plain->len; i++)
+		n_plain += plain->data[i] == '\n';
+	for (i = 0; i < added.len; i++)
+		n_added += added.data[i] == '\n';
+	if (n_plain != n_added)
+		fuzz_die("point_tags_add changed the number of lines", added.data, added.len);
+	if (point_tags_add(merged->data ? merged->data : "", merged->len, tags, &same) !=
+		LINEPROTO_OK ||
+	    !fuzz_same(same.data, same.len, merged->data, merged->len))
+		fuzz_die("point_tags_add changed lines that have every tag", merged->data,
+			 merged->len);
+	if (point_lines(added.data ? added.data : "", added.len, &o, tags, 7, &remerged, &r) !=
+		LINEPROTO_OK ||
+	    r.bad_lines != 0 || !fuzz_same(remerged.data, remerged.len, merged->data, merged->len))
+		fuzz_die("merging what point_tags_add made differs", added.data, added.len);
+	lineproto_buf_free(&added);
+	lineproto_buf_free(&same);
+	lineproto_buf_free(&remerged);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lineproto_parse_options o;
@@ -182,6 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    rm.first_bad != rp.first_bad || strcmp(rm.errors, rp.errors) != 0)
 		fuzz_die("reports differ with and without tags", rm.errors, rm.errors_len);
 	fuzz_check(&merged, &plain, tags, rm.points);
+	fuzz_check_added(&plain, &merged, tags, &o);
 	/* Merging again changes nothing (merged lines may pass max_line). */
 	if (merged.len > 0) {
 		o.max_line = 0;

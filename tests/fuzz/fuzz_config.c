@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "tags_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -47,6 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (problems < 0) {
 		fprintf(stderr, "invariant broken: negative problem count\n");
 		abort();
+	}
+	/* What the daemon does next: the name and [tags] checked together. */
+	if (problems == 0 && tags_config_finish(&cfg, fuzz_null) == 0) {
+		char *tags = tags_config_collect(&cfg);
+		free(tags);
 	}
 	config_print(&cfg, fuzz_null);
 	config_cleanup(&cfg);

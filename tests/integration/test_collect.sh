@@ -41,11 +41,14 @@ trap collect_cleanup EXIT
 cat >"$WORK/script.sh" <<'SH'
 #!/bin/sh
 echo "exec_m,src=a value=1.5"
-echo "exec_m,src=b value=2.5"
+echo "exec_m,src=b,host=meter value=2.5"
 SH
 chmod +x "$WORK/script.sh"
 
+# The edge's name is a tag of every collector point (a point's own host stays).
 cat >"$WORK/edge.conf" <<EOF
+[edge]
+name = pi-test
 [collect]
 sysfs_root = $ROOT
 [collector.cpu_temp]
@@ -110,15 +113,15 @@ assert_eq 1 "$(grep -c 'warn \[collect\] adc: ' "$EDGE_LOG")" "adc problems logg
 
 expected() {
 	cat <<-EOF
-		cpu_temp type=cpu-thermal,zone=thermal_zone0 6
-		cpu_temp type=gpu-thermal,zone=thermal_zone1 6
-		w1_temp device=28-00000000000c,site=lab 6
-		hwmon path=/sys/class/hwmon/hwmon0/temp1_input 6
-		adc path=/sys/bus/iio/devices/iio:device0/in_voltage0_raw 6
-		exec_m site=lab,src=a 6
-		exec_m site=lab,src=b 6
-		exec_fail src=f 6
-		iot_edge  6
+		cpu_temp host=pi-test,type=cpu-thermal,zone=thermal_zone0 6
+		cpu_temp host=pi-test,type=gpu-thermal,zone=thermal_zone1 6
+		w1_temp device=28-00000000000c,host=pi-test,site=lab 6
+		hwmon host=pi-test,path=/sys/class/hwmon/hwmon0/temp1_input 6
+		adc host=pi-test,path=/sys/bus/iio/devices/iio:device0/in_voltage0_raw 6
+		exec_m host=meter,site=lab,src=b 6
+		exec_m host=pi-test,site=lab,src=a 6
+		exec_fail host=pi-test,src=f 6
+		iot_edge host=pi-test 6
 	EOF
 }
 actual() {
@@ -159,12 +162,13 @@ done
 # The edge collector's own figures.
 cols=$(influx_query 'SELECT * FROM iot_edge LIMIT 1' | jq -r '.results[0].series[0].columns | join(",")')
 for f in buffer_points buffer_bytes buffer_oldest_age_s points_received points_stored points_sent \
-	points_rejected points_dropped uplink_ok uplink_consecutive_failures rss_bytes load1 \
-	disk_free_bytes collector_errors; do
+	points_rejected points_dropped uplink_ok uplink_consecutive_failures uplink_state rss_bytes \
+	load1 disk_free_bytes disk_write_bytes collector_errors; do
 	case ",$cols," in *",$f,"*) ;; *) fail "iot_edge has no field $f ($cols)" ;; esac
 done
 assert_eq 300 "$(value iot_edge points_received)" "iot_edge points_received"
 assert_eq 1 "$(value iot_edge uplink_ok)" "iot_edge uplink_ok"
+assert_eq 0 "$(value iot_edge uplink_state)" "iot_edge uplink_state (0: ok)"
 
 # Counters in /status: skipped w1 readings, the failing and the hung commands.
 read -r runs skipped < <(curl -sf "$EDGE_URL/status" |

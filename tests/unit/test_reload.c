@@ -61,6 +61,24 @@ static void test_changed_keys_in_table_order(void **state)
 	config_cleanup(&b);
 }
 
+/* [tags] is no row of the table: a change of it is named too. */
+static void test_tags_need_a_restart(void **state)
+{
+	struct edge_config a, b;
+	char list[256];
+
+	(void)state;
+	load(&a, "[tags]\nsite = farm\n");
+	load(&b, "[tags]\nsite = barn\n[edge]\nname = pi-7\n");
+	assert_int_equal(reload_changed_keys(&a, &b, list, sizeof(list)), 2);
+	assert_string_equal(list, "edge.name, tags.*");
+	config_cleanup(&b);
+	load(&b, "[tags]\nsite = farm\n");
+	assert_int_equal(reload_changed_keys(&a, &b, list, sizeof(list)), 0);
+	config_cleanup(&a);
+	config_cleanup(&b);
+}
+
 static void test_list_that_does_not_fit(void **state)
 {
 	struct edge_config a, b;
@@ -237,6 +255,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_same_config_no_change),
 	    cmocka_unit_test(test_changed_keys_in_table_order),
+	    cmocka_unit_test(test_tags_need_a_restart),
 	    cmocka_unit_test(test_list_that_does_not_fit),
 	    cmocka_unit_test(test_secrets_compared_in_full),
 	    cmocka_unit_test(test_apply_takes_the_log_level_only),

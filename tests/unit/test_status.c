@@ -438,6 +438,22 @@ static void test_text_ok(void **state)
 	free(text);
 }
 
+/* The edge's name, when /status has one, is the last line. */
+static void test_text_edge_name(void **state)
+{
+	int rc = -1;
+	char *text = print_doc("{\"edge\":\"pi-7\",\"version\":\"1.2\",\"uptime_s\":5,"
+			       "\"buffer\":{\"points\":0},\"uplink\":{\"state\":\"ok\"}}",
+			       &rc);
+	const char *last = strstr(text, "collectors: none\n");
+
+	(void)state;
+	assert_int_equal(rc, STATUS_CLI_OK);
+	assert_non_null(last);
+	assert_string_equal(last, "collectors: none\nedge:       pi-7 (iot-edge 1.2)\n");
+	free(text);
+}
+
 static void test_text_auth_failed(void **state)
 {
 	int rc = -1;
@@ -493,6 +509,7 @@ int main(void)
 	    cmocka_unit_test(test_snapshot_take),
 	    cmocka_unit_test(test_text_failing),
 	    cmocka_unit_test(test_text_ok),
+	    cmocka_unit_test(test_text_edge_name),
 	    cmocka_unit_test(test_text_auth_failed),
 	    cmocka_unit_test(test_text_numbers),
 	};
