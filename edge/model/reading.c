@@ -312,7 +312,8 @@ static void reading_fail_json(struct reading_ctx *ctx, const char *body, size_t 
 
 /* Both entry points: general objects allowed or not. */
 static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_fn, void *clock_arg,
-			 struct reading_points *out, char *err, size_t err_size, int general)
+			 const struct reading_limits *limits, struct reading_points *out, char *err,
+			 size_t err_size, int general)
 {
 	struct reading_ctx ctx;
 	const char *end = NULL;
@@ -326,6 +327,9 @@ static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_f
 	ctx.err = err;
 	ctx.err_size = err_size;
 	ctx.general = general;
+	ctx.max_tags = limits && limits->max_tags ? limits->max_tags : LINEPROTO_MAX_TAGS_DEFAULT;
+	ctx.max_fields =
+	    limits && limits->max_fields ? limits->max_fields : LINEPROTO_MAX_FIELDS_DEFAULT;
 	lineproto_buf_init(&ctx.buf, READING_TEXT_MAX);
 	if (err && err_size > 0)
 		err[0] = '\0';
@@ -381,11 +385,18 @@ out:
 int reading_parse_seed_json(const char *body, size_t len, reading_clock_fn *clock_fn,
 			    void *clock_arg, struct reading_points *out, char *err, size_t err_size)
 {
-	return reading_parse(body, len, clock_fn, clock_arg, out, err, err_size, 0);
+	return reading_parse(body, len, clock_fn, clock_arg, NULL, out, err, err_size, 0);
 }
 
 int reading_parse_json(const char *body, size_t len, reading_clock_fn *clock_fn, void *clock_arg,
 		       struct reading_points *out, char *err, size_t err_size)
 {
-	return reading_parse(body, len, clock_fn, clock_arg, out, err, err_size, 1);
+	return reading_parse(body, len, clock_fn, clock_arg, NULL, out, err, err_size, 1);
+}
+
+int reading_parse_json_limits(const char *body, size_t len, reading_clock_fn *clock_fn,
+			      void *clock_arg, const struct reading_limits *limits,
+			      struct reading_points *out, char *err, size_t err_size)
+{
+	return reading_parse(body, len, clock_fn, clock_arg, limits, out, err, err_size, 1);
 }
