@@ -257,7 +257,9 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	if (cfg->udp_listen && *cfg->udp_listen) {
 		struct udp_options udo = {.listen = cfg->udp_listen,
 					  .max_line = (size_t)cfg->http_max_line,
-					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2};
+					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+					  .max_tags = (size_t)cfg->http_max_tags,
+					  .max_fields = (size_t)cfg->http_max_fields};
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
@@ -272,6 +274,10 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .max_points = (size_t)cfg->http_max_points,
 	    .max_line = (size_t)cfg->http_max_line,
 	    .max_connections = (unsigned)cfg->http_max_connections,
+	    .max_connections_per_ip = (unsigned)cfg->http_max_connections_per_ip,
+	    .max_inflight = (size_t)cfg->http_max_inflight,
+	    .max_tags = (size_t)cfg->http_max_tags,
+	    .max_fields = (size_t)cfg->http_max_fields,
 	    .connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
 	    .token = cfg->http_token,
 	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,

@@ -30,6 +30,26 @@ static void http_body_too_large(struct http_request *req)
 	http_body_error(req, MHD_HTTP_CONTENT_TOO_LARGE, msg);
 }
 
+int http_body_reserve(struct http_request *req, size_t n)
+{
+	struct http_server *srv = req->server;
+	size_t held = atomic_load(&srv->inflight);
+	char msg[160];
+
+	do {
+		if (n > srv->max_inflight || held > srv->max_inflight - n) {
+			snprintf(msg, sizeof(msg),
+				 "busy: request bodies in flight would pass %zu bytes "
+				 "(http.max_inflight); retry later",
+				 srv->max_inflight);
+			http_body_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
+			return -1;
+		}
+	} while (!atomic_compare_exchange_weak(&srv->inflight, &held, held + n));
+	req->reserved += n;
+	return 0;
+}
+
 /* The first buffer: HTTP_BODY_MIN_CAP, or less when the request declared
  * a smaller Content-Length (a small reading then costs a small allocation,
  * not 16 KiB; a large declared length is never allocated ahead). */
@@ -72,6 +92,8 @@ static int http_body_room(struct http_request *req, size_t want)
 		cap = cap > max / 2 ? max : cap * 2;
 	if (cap > max)
 		cap = max;
+	if (http_body_reserve(req, cap - req->cap) != 0)
+		return -1;
 	grown = realloc(req->body, cap);
 	if (!grown) {
 		http_body_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
@@ -96,6 +118,8 @@ unsigned http_body_begin(struct http_request *req)
 			 "Content-Encoding %.40s is not supported (use gzip or none)", enc);
 		return MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
 	}
+	if (http_body_reserve(req, HTTP_BODY_GZ_COST) != 0)
+		return MHD_HTTP_SERVICE_UNAVAILABLE; /* the message is in error_text */
 	req->gz = calloc(1, sizeof(*req->gz));
 	if (!req->gz || inflateInit2(req->gz, 16 + MAX_WBITS) != Z_OK) {
 		free(req->gz);
@@ -200,4 +224,8 @@ void http_body_free(struct http_request *req)
 	req->body = NULL;
 	req->len = 0;
 	req->cap = 0;
+	if (req->reserved) {
+		atomic_fetch_sub(&req->server->inflight, req->reserved);
+		req->reserved = 0;
+	}
 }

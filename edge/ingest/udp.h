@@ -10,9 +10,10 @@
 struct udp_listener;
 
 struct udp_options {
-	const char *listen; /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
-	size_t max_line;    /* longer lines are refused (counted); 0: no limit */
-	int unsigned_ok;    /* accept 12u fields (the uplink speaks v2) */
+	const char *listen;	     /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
+	size_t max_line;	     /* longer lines are refused (counted); 0: no limit */
+	int unsigned_ok;	     /* accept 12u fields (the uplink speaks v2) */
+	size_t max_tags, max_fields; /* per point; 0: the model's defaults */
 };
 
 /* What the listener did since it started, see udp_get_stats(). */
