@@ -99,6 +99,7 @@ int lineproto_parse(const char *body, size_t len, const struct lineproto_parse_o
 	const char *end = body + len;
 	struct lineproto_parser parser;
 	struct lineproto_types types;
+	struct lineproto_conflict conflict;
 	char why[256];
 	size_t line = 1;
 	int rc = LINEPROTO_OK;
@@ -129,11 +130,19 @@ int lineproto_parse(const char *body, size_t len, const struct lineproto_parse_o
 
 			rc = lineproto_parser_line(&parser, s, n, out);
 			if (rc == LINEPROTO_OK) {
-				rc = lineproto_types_check(&types, &parser, out, mark, line);
+				rc = lineproto_types_check(&types, &parser, out, mark, line,
+							   &conflict);
 				if (rc != LINEPROTO_OK && out->data) {
 					out->len = mark;
 					out->data[mark] = '\0';
 				}
+				if (rc == LINEPROTO_EINVAL)
+					snprintf(
+					    why, sizeof(why),
+					    "field \"%s\" is %s here but %s in line %zu of this "
+					    "request (InfluxDB refuses a field type conflict)",
+					    conflict.key, conflict.type, conflict.first_type,
+					    conflict.first_line);
 			}
 			if (rc == LINEPROTO_EINVAL) {
 				lp_report(report, line, why);

@@ -96,10 +96,11 @@ void lineproto_types_free(struct lineproto_types *t);
 
 /* The line just parsed by p was appended to out at `mark` (line number
  * `line` of the body): returns LINEPROTO_OK and records its fields' types,
- * LINEPROTO_EINVAL (message in p->why, nothing recorded) when a field has
- * another type than in an earlier line of the same series, or _ENOMEM. */
+ * LINEPROTO_EINVAL (*c filled, nothing recorded) when a field has another
+ * type than in an earlier line of the same series, or _ENOMEM. */
 int lineproto_types_check(struct lineproto_types *t, struct lineproto_parser *p,
-			  const struct lineproto_buf *out, size_t mark, size_t line);
+			  const struct lineproto_buf *out, size_t mark, size_t line,
+			  struct lineproto_conflict *c);
 
 /* --- lineproto_number.c: pure functions, any thread --- */
 

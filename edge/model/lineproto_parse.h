@@ -67,6 +67,23 @@ struct lineproto_report {
 	char errors[LINEPROTO_ERRORS_MAX];
 };
 
+/* A field that two lines of one text give two types (InfluxDB refuses the
+ * later one): see lineproto_find_conflict(). */
+struct lineproto_conflict {
+	size_t line;		       /* the later line (from 1) */
+	size_t first_line;	       /* the earlier line that set the field's type */
+	const char *type, *first_type; /* "a float", "an integer", "an unsigned integer",
+					  "a boolean", "a string" (static) */
+	char key[48];		       /* the field key, quoted for a message */
+};
+
+/* Looks for the first field type conflict (same series, same field key,
+ * another type than an earlier line) in canonical text: lines that
+ * lineproto_parse() or the reading model wrote, each with its timestamp.
+ * Returns 0 (none), 1 with *c filled, or LINEPROTO_ENOMEM. Linear in len.
+ * Any thread. */
+int lineproto_find_conflict(const char *text, size_t len, struct lineproto_conflict *c);
+
 /* Parses "n", "ns", "u", "us", "ms", "s", "m", "h" (v1) or "ns", "us", "ms",
  * "s" (v2); NULL or "" means ns. Returns 0 with *ns_per_unit set, or -1 for
  * any other name. Any thread. */

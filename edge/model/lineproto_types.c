@@ -2,6 +2,7 @@
  */
 #include "lineproto_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,9 +109,9 @@ static int lineproto_types_grow(struct lineproto_types *t, const char *base)
 }
 
 int lineproto_types_check(struct lineproto_types *t, struct lineproto_parser *p,
-			  const struct lineproto_buf *out, size_t mark, size_t line)
+			  const struct lineproto_buf *out, size_t mark, size_t line,
+			  struct lineproto_conflict *c)
 {
-	char q[LINEPROTO_QUOTE_MAX + 4];
 	const char *base = out->data;
 	size_t series_len = p->measurement.n;
 	size_t off;
@@ -145,13 +146,14 @@ int lineproto_types_check(struct lineproto_types *t, struct lineproto_parser *p,
 			if (t->cap == 0)
 				continue;
 			s = lineproto_type_find(t, base, hash, mark, series_len, key_off, f->key.n);
-			if (s->line && s->type != type)
-				return lineproto_parser_fail(
-				    p,
-				    "field \"%s\" is %s here but %s in line %u of this request "
-				    "(InfluxDB refuses a field type conflict)",
-				    lineproto_quote(f->key, q), lineproto_type_names[type],
-				    lineproto_type_names[s->type], (unsigned)s->line);
+			if (s->line && s->type != type) {
+				c->line = line;
+				c->first_line = s->line;
+				c->type = lineproto_type_names[type];
+				c->first_type = lineproto_type_names[s->type];
+				lineproto_quote(f->key, c->key);
+				return LINEPROTO_EINVAL;
+			}
 			if (pass == 1 && s->line == 0) {
 				*s = (struct lineproto_type_slot){
 				    .hash = hash,
@@ -167,4 +169,46 @@ int lineproto_types_check(struct lineproto_types *t, struct lineproto_parser *p,
 		}
 	}
 	return LINEPROTO_OK;
+}
+
+int lineproto_find_conflict(const char *text, size_t len, struct lineproto_conflict *c)
+{
+	struct lineproto_parse_options o = {.precision_ns = LINEPROTO_NS,
+					    .max_tags = SIZE_MAX,
+					    .max_fields = SIZE_MAX,
+					    .unsigned_ok = 1};
+	struct lineproto_parser p;
+	struct lineproto_types t;
+	struct lineproto_buf again;
+	size_t pos = 0;
+	size_t line = 1;
+	int rc = 0;
+
+	lineproto_parser_init(&p, &o, NULL, 0);
+	lineproto_types_init(&t);
+	lineproto_buf_init(&again, SIZE_MAX / 2);
+	while (pos < len) {
+		const char *s = text + pos;
+		const char *nl = memchr(s, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - s) : len - pos;
+		size_t mark = again.len;
+		int r = lineproto_parser_line(&p, s, n, &again);
+
+		if (r == LINEPROTO_OK)
+			r = lineproto_types_check(&t, &p, &again, mark, line, c);
+		if (r == LINEPROTO_EINVAL && c->line == line) {
+			rc = 1;
+			break;
+		}
+		if (r == LINEPROTO_ENOMEM) {
+			rc = LINEPROTO_ENOMEM;
+			break;
+		}
+		pos += n + 1;
+		line++;
+	}
+	lineproto_buf_free(&again);
+	lineproto_types_free(&t);
+	lineproto_parser_free(&p);
+	return rc;
 }

@@ -310,6 +310,27 @@ static void reading_fail_json(struct reading_ctx *ctx, const char *body, size_t 
 	free(copy);
 }
 
+/* A field two elements give two types (InfluxDB would refuse the later
+ * one): the whole body is refused, naming both. Returns 0 or -1. */
+static int reading_conflicts(struct reading_ctx *ctx)
+{
+	struct lineproto_conflict c;
+	int rc;
+
+	if (!ctx->general || ctx->count < 2)
+		return 0;
+	rc = lineproto_find_conflict(ctx->buf.data, ctx->buf.len, &c);
+	if (rc == 0)
+		return 0;
+	if (rc != 1)
+		return reading_fail(ctx, "out of memory");
+	ctx->index = c.line - 1;
+	return reading_fail(ctx,
+			    "field \"%s\" is %s here but %s in element %zu of this request "
+			    "(InfluxDB refuses a field type conflict)",
+			    c.key, c.type, c.first_type, c.first_line - 1);
+}
+
 /* Both entry points: general objects allowed or not. */
 static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_fn, void *clock_arg,
 			 const struct reading_limits *limits, struct reading_points *out, char *err,
@@ -371,7 +392,7 @@ static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_f
 		reading_fail(&ctx, "\\u0000 is not allowed in a string (byte %zu)", at);
 		goto out;
 	}
-	if (reading_root(&ctx, root))
+	if (reading_root(&ctx, root) || reading_conflicts(&ctx))
 		goto out;
 	out->text = lineproto_buf_steal(&ctx.buf, &out->len);
 	out->count = ctx.count;

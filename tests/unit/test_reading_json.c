@@ -166,6 +166,28 @@ static void test_point_limits(void **state)
 	}
 }
 
+/* Two elements giving one field two types: the body is refused, naming both;
+ * another series or another key is no conflict. */
+static void test_type_conflict(void **state)
+{
+	(void)state;
+	expect_err(
+	    "[{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":1},"
+	    "{\"measurement\":\"m\",\"tags\":{\"t\":\"a\"},\"fields\":{\"v\":\"s\"},\"ts\":2},"
+	    "{\"measurement\":\"m\",\"fields\":{\"w\":true,\"v\":\"s\"},\"ts\":3}]",
+	    "element 2: field \"v\" is a string here but a float in element 0 of this "
+	    "request (InfluxDB refuses a field type conflict)");
+	expect_err("[{\"type\":\"temp\",\"value\":1,\"ts\":\"2017-03-11T15:00:53Z\"},"
+		   "{\"measurement\":\"data\",\"tags\":{\"type\":\"temp\"},\"fields\":{\"value\":"
+		   "false},\"ts\":2}]",
+		   "element 1: field \"value\" is a boolean here but a float in element 0 of this "
+		   "request (InfluxDB refuses a field type conflict)");
+	expect_lines("[{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":1},"
+		     "{\"measurement\":\"m\",\"tags\":{\"t\":\"a\"},\"fields\":{\"v\":\"s\"},"
+		     "\"ts\":2}]",
+		     "m v=1 1000000000\nm,t=a v=\"s\" 2000000000\n", 2);
+}
+
 static void test_general_object(void **state)
 {
 	(void)state;
@@ -357,6 +379,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_general_errors, reset_clock),
 	    cmocka_unit_test_setup(test_parsed_in_place_within_len, reset_clock),
 	    cmocka_unit_test_setup(test_many_fields_linear, reset_clock),
+	    cmocka_unit_test_setup(test_type_conflict, reset_clock),
 	    cmocka_unit_test_setup(test_point_limits, reset_clock),
 	};
 
