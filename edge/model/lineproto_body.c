@@ -129,7 +129,7 @@ int lineproto_parse(const char *body, size_t len, const struct lineproto_parse_o
 			size_t mark = out->len;
 
 			rc = lineproto_parser_line(&parser, s, n, out);
-			if (rc == LINEPROTO_OK) {
+			if (rc == LINEPROTO_OK && !o->no_type_check) {
 				rc = lineproto_types_check(&types, &parser, out, mark, line,
 							   &conflict);
 				if (rc != LINEPROTO_OK && out->data) {

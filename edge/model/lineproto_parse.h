@@ -51,6 +51,7 @@ struct lineproto_parse_options {
 	int unsigned_ok;	   /* accept 12u fields (InfluxDB 2.x); else refuse them */
 	size_t max_tags;   /* more tags in a point: refused; 0: LINEPROTO_MAX_TAGS_DEFAULT */
 	size_t max_fields; /* as max_tags for fields; 0: LINEPROTO_MAX_FIELDS_DEFAULT */
+	int no_type_check; /* lineproto_parse(): do not refuse field type conflicts */
 };
 
 /* Room for the first error messages of a body; later ones are only counted. */
@@ -110,7 +111,8 @@ int lineproto_parse_line(const char *s, size_t n, const struct lineproto_parse_o
  * lineproto_parse_line()) and every invalid one is counted and described in
  * `report` with its line number. A line that gives a field (same series,
  * same key) another type than an earlier stored line of the same body is
- * refused too, naming that line (InfluxDB refuses such a point). Linear in
+ * refused too, naming that line (InfluxDB refuses such a point), unless
+ * o->no_type_check. Linear in
  * the body (hashing), whatever it holds. Returns LINEPROTO_OK (even when lines were
  * refused); LINEPROTO_ETOOMANY when more than o->max_points lines are valid
  * (stops there; `out` is then incomplete); LINEPROTO_ENOMEM or
