@@ -87,6 +87,7 @@ ACCESS_NUMBER(http_max_connections_per_ip)
 ACCESS_NUMBER(http_max_inflight)
 ACCESS_NUMBER(http_max_tags)
 ACCESS_NUMBER(http_max_fields)
+ACCESS_NUMBER(http_threads)
 ACCESS_NUMBER(http_connection_timeout_ms)
 ACCESS_TEXT(http_token)
 ACCESS_TEXT(udp_listen)
@@ -155,6 +156,8 @@ static const struct config_key keys[] = {
 	     "answer 500)"},
     {"http", "max_fields", "1024", 0, NUMBER(KEY_UINT, http_max_fields, 1, 1000000),
      .help = "most fields in one point (HTTP, UDP); more get 400"},
+    {"http", "threads", "2", 0, NUMBER(KEY_UINT, http_threads, 1, 64),
+     .help = "libmicrohttpd worker threads; a large body being parsed holds only its own"},
     {"http", "connection_timeout", "30s", 0,
      NUMBER(KEY_DURATION, http_connection_timeout_ms, 1000, HOUR_MS),
      .help = "an idle or too slow client connection is closed"},

@@ -278,6 +278,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .max_inflight = (size_t)cfg->http_max_inflight,
 	    .max_tags = (size_t)cfg->http_max_tags,
 	    .max_fields = (size_t)cfg->http_max_fields,
+	    .threads = (unsigned)cfg->http_threads,
 	    .connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
 	    .token = cfg->http_token,
 	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,

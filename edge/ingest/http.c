@@ -14,12 +14,12 @@
 
 #define HTTP_DEFAULT_CONNECTIONS 1000u
 #define HTTP_DEFAULT_TIMEOUT_MS 30000u
-/* libmicrohttpd's worker threads. Each polls its share of the connections
- * and runs their handlers: a request being parsed (at most http.max_body,
- * linear in it) holds one worker, the others go on answering. Four: a Pi
- * has four cores, and more would only add parse memory (one body's parse
- * at a time per worker). */
-#define HTTP_THREADS 4u
+/* libmicrohttpd's worker threads when http_options.threads is 0. Each
+ * polls its share of the connections and runs their handlers: a request
+ * being parsed (at most http.max_body, linear in it) holds one worker, the
+ * others go on answering. More workers cost CPU per small request (fewer
+ * events per poll() each): ~5 % per doubling (docs/PERFORMANCE.md). */
+#define HTTP_DEFAULT_THREADS 2u
 
 /* The per-endpoint counters are indexed by enum http_endpoint. */
 _Static_assert(HTTP_EP_DATA == (int)HTTP_STATS_DATA && HTTP_EP_WRITE_V1 == (int)HTTP_STATS_WRITE &&
@@ -345,7 +345,7 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	 * each time, two epoll_ctl calls per request (-2 us of CPU per request
 	 * with poll, docs/PERFORMANCE.md). */
 	flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	/* ... in each of HTTP_THREADS workers. */
+	/* ... in each worker of the pool. */
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	timeout_s = (srv->timeout_ms + 999) / 1000;
@@ -356,7 +356,8 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	    timeout_s, MHD_OPTION_CONNECTION_LIMIT,
 	    options->max_connections ? options->max_connections : HTTP_DEFAULT_CONNECTIONS,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, options->max_connections_per_ip,
-	    MHD_OPTION_THREAD_POOL_SIZE, HTTP_THREADS, MHD_OPTION_END);
+	    MHD_OPTION_THREAD_POOL_SIZE, options->threads ? options->threads : HTTP_DEFAULT_THREADS,
+	    MHD_OPTION_END);
 	if (!srv->daemon) {
 		log_error(HTTP_LOG, "cannot listen on %s (address in use or not available)",
 			  options->listen);

@@ -44,6 +44,7 @@ struct http_options {
 	size_t max_inflight;		 /* request body bytes held at once, all requests; more
 					    get 503; 0: no limit; at least max_body + 48 KiB */
 	size_t max_tags, max_fields;	/* per point; 0: the model's defaults (lineproto_parse.h) */
+	unsigned threads;		/* libmicrohttpd worker threads; 0: 2 */
 	unsigned connection_timeout_ms; /* idle connection, or a request body slower than
 					   this, is closed; 0: 30 s */
 	const char *token;		/* NULL or "": no authentication; copied, never logged */
@@ -52,8 +53,8 @@ struct http_options {
 	void *page_arg;
 };
 
-/* Listen and serve on libmicrohttpd's own threads (a pool of HTTP_THREADS,
- * so one large body never holds the others up); requests are answered only
+/* Listen and serve on libmicrohttpd's own threads (a pool of
+ * options->threads: one large body holds only its worker); requests are answered only
  * after storage has committed their points. `s` must outlive the server.
  * Returns 0 and *out, or -1 (logged: bad address, port in use). Main thread. */
 int http_start(const struct http_options *options, struct storage *s, struct http_server **out);
