@@ -149,8 +149,8 @@ static const struct config_key keys[] = {
      .help = "most client connections at once from one address, so one host cannot take them all"},
     {"http", "max_inflight", "32MiB", 0,
      NUMBER(KEY_SIZE, http_max_inflight, 1ull << 20, 4ull << 30),
-     .help = "most request body bytes held at once, all clients together; beyond it 503 and "
-	     "Retry-After"},
+     .help = "most request body bytes held at once, all clients together (at least max_body); "
+	     "beyond it 503 and Retry-After"},
     {"http", "max_tags", "64", 0, NUMBER(KEY_UINT, http_max_tags, 1, 100000),
      .help = "most tags in one point (HTTP, UDP); InfluxDB 1.x chokes on many (200 make 1.6 "
 	     "answer 500)"},
