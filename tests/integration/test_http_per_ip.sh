@@ -7,7 +7,7 @@
 HOSTILE="$(dirname "$0")/http_hostile.py"
 edge_start IOT_EDGE_HTTP_MAX_CONNECTIONS=20 IOT_EDGE_HTTP_MAX_CONNECTIONS_PER_IP=8 \
 	IOT_EDGE_HTTP_CONNECTION_TIMEOUT=60s
-python3 "$HOSTILE" hog "$EDGE_PORT" 20 8 >"$WORK/hog.txt" &
+python3 "$HOSTILE" hog "$EDGE_PORT" 20 4 >"$WORK/hog.txt" &
 hog=$!
 wait_until 10 grep -q '^hog:' "$WORK/hog.txt" || fail "the hog did not connect"
 cat "$WORK/hog.txt"
