@@ -84,6 +84,11 @@ ACCESS_NUMBER(http_max_body)
 ACCESS_NUMBER(http_max_points)
 ACCESS_NUMBER(http_max_line)
 ACCESS_NUMBER(http_max_connections)
+ACCESS_NUMBER(http_max_connections_per_ip)
+ACCESS_NUMBER(http_max_inflight)
+ACCESS_NUMBER(http_max_tags)
+ACCESS_NUMBER(http_max_fields)
+ACCESS_NUMBER(http_threads)
 ACCESS_NUMBER(http_connection_timeout_ms)
 ACCESS_TEXT(http_token)
 ACCESS_TEXT(udp_listen)
@@ -143,6 +148,20 @@ static const struct config_key keys[] = {
      .help = "longest line-protocol line accepted"},
     {"http", "max_connections", "1000", 0, NUMBER(KEY_UINT, http_max_connections, 1, 100000),
      .help = "most client connections at once"},
+    {"http", "max_connections_per_ip", "64", 0,
+     NUMBER(KEY_UINT, http_max_connections_per_ip, 1, 100000),
+     .help = "most client connections at once from one address, so one host cannot take them all"},
+    {"http", "max_inflight", "32MiB", 0,
+     NUMBER(KEY_SIZE, http_max_inflight, 1ull << 20, 4ull << 30),
+     .help = "most request body bytes held at once, all clients together (at least max_body); "
+	     "beyond it 503 and Retry-After"},
+    {"http", "max_tags", "64", 0, NUMBER(KEY_UINT, http_max_tags, 1, 100000),
+     .help = "most tags in one point (HTTP, UDP); InfluxDB 1.x chokes on many (200 make 1.6 "
+	     "answer 500)"},
+    {"http", "max_fields", "1024", 0, NUMBER(KEY_UINT, http_max_fields, 1, 1000000),
+     .help = "most fields in one point (HTTP, UDP); more get 400"},
+    {"http", "threads", "2", 0, NUMBER(KEY_UINT, http_threads, 1, 64),
+     .help = "libmicrohttpd worker threads; a large body being parsed holds only its own"},
     {"http", "connection_timeout", "30s", 0,
      NUMBER(KEY_DURATION, http_connection_timeout_ms, 1000, HOUR_MS),
      .help = "an idle or too slow client connection is closed"},

@@ -22,6 +22,11 @@ struct edge_config {
 	uint64_t http_max_points; /* per request */
 	uint64_t http_max_line;	  /* bytes in one line-protocol line */
 	uint64_t http_max_connections;
+	uint64_t http_max_connections_per_ip;
+	uint64_t http_max_inflight; /* request body bytes held at once */
+	uint64_t http_max_tags;	    /* per point */
+	uint64_t http_max_fields;   /* per point */
+	uint64_t http_threads;	    /* libmicrohttpd's worker pool */
 	uint64_t http_connection_timeout_ms;
 	char *http_token; /* "": ingest needs no authentication */
 	char *udp_listen; /* "": no UDP listener */

@@ -270,6 +270,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		struct udp_options udo = {.listen = cfg->udp_listen,
 					  .max_line = (size_t)cfg->http_max_line,
 					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+					  .max_tags = (size_t)cfg->http_max_tags,
+					  .max_fields = (size_t)cfg->http_max_fields,
 					  .tags = cfg->edge_tag_all_points ? collect_tags
 									   : cfg->global_tags};
 		if (udp_start(&udo, storage, &udp) != 0)
@@ -286,6 +288,11 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .max_points = (size_t)cfg->http_max_points,
 	    .max_line = (size_t)cfg->http_max_line,
 	    .max_connections = (unsigned)cfg->http_max_connections,
+	    .max_connections_per_ip = (unsigned)cfg->http_max_connections_per_ip,
+	    .max_inflight = (size_t)cfg->http_max_inflight,
+	    .max_tags = (size_t)cfg->http_max_tags,
+	    .max_fields = (size_t)cfg->http_max_fields,
+	    .threads = (unsigned)cfg->http_threads,
 	    .connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
 	    .token = cfg->http_token,
 	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,

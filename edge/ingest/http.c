@@ -14,6 +14,12 @@
 
 #define HTTP_DEFAULT_CONNECTIONS 1000u
 #define HTTP_DEFAULT_TIMEOUT_MS 30000u
+/* libmicrohttpd's worker threads when http_options.threads is 0. Each
+ * polls its share of the connections and runs their handlers: a request
+ * being parsed (at most http.max_body, linear in it) holds one worker, the
+ * others go on answering. More workers cost CPU per small request (fewer
+ * events per poll() each): ~5 % per doubling (docs/PERFORMANCE.md). */
+#define HTTP_DEFAULT_THREADS 2u
 
 /* The per-endpoint counters are indexed by enum http_endpoint. */
 _Static_assert(HTTP_EP_DATA == (int)HTTP_STATS_DATA && HTTP_EP_WRITE_V1 == (int)HTTP_STATS_WRITE &&
@@ -202,13 +208,20 @@ static enum MHD_Result http_route(struct http_server *srv, struct MHD_Connection
 /* The whole body is in: answer a problem met on the way, or parse and store. */
 static enum MHD_Result http_body_done(struct http_request *req)
 {
+	enum MHD_Result ret;
+
 	http_body_end(req);
 	if (req->error)
-		return http_fail(req->server, req->conn, req->endpoint, req->error, req->error_text,
-				 NULL, NULL);
-	if (req->endpoint == HTTP_EP_DATA)
-		return http_data_submit(req);
-	return http_write_submit(req);
+		ret = http_fail(req->server, req->conn, req->endpoint, req->error, req->error_text,
+				NULL, NULL);
+	else if (req->endpoint == HTTP_EP_DATA)
+		ret = http_data_submit(req);
+	else
+		ret = http_write_submit(req);
+	/* Parsed (the points are a copy): the body's budget is free for others
+	 * while this request waits for its commit. */
+	http_body_free(req);
+	return ret;
 }
 
 static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -295,6 +308,12 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	srv->max_body = options->max_body;
 	srv->max_points = options->max_points;
 	srv->max_line = options->max_line;
+	srv->max_tags = options->max_tags;
+	srv->max_fields = options->max_fields;
+	/* One request of max_body, gzip'd, always fits. */
+	srv->max_inflight = options->max_inflight ? options->max_inflight : SIZE_MAX;
+	if (srv->max_inflight < options->max_body + HTTP_BODY_GZ_COST)
+		srv->max_inflight = options->max_body + HTTP_BODY_GZ_COST;
 	srv->unsigned_ok = options->unsigned_ok;
 	srv->timeout_ms = options->connection_timeout_ms ? options->connection_timeout_ms
 							 : HTTP_DEFAULT_TIMEOUT_MS;
@@ -320,13 +339,14 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	if (srv->max_points_is_queue)
 		srv->max_points = queue;
 
-	/* One internal thread polls every connection: a slow client holds a
+	/* Internal threads poll the connections: a slow client holds a
 	 * connection slot (bounded, timed out), never a thread. poll(), not
 	 * epoll: every request is suspended until its commit, and with epoll
 	 * libmicrohttpd takes the socket out of the epoll set and puts it back
 	 * each time, two epoll_ctl calls per request (-2 us of CPU per request
 	 * with poll, docs/PERFORMANCE.md). */
 	flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	/* ... in each worker of the pool. */
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	timeout_s = (srv->timeout_ms + 999) / 1000;
@@ -336,6 +356,8 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	    MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, srv, MHD_OPTION_CONNECTION_TIMEOUT,
 	    timeout_s, MHD_OPTION_CONNECTION_LIMIT,
 	    options->max_connections ? options->max_connections : HTTP_DEFAULT_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, options->max_connections_per_ip,
+	    MHD_OPTION_THREAD_POOL_SIZE, options->threads ? options->threads : HTTP_DEFAULT_THREADS,
 	    MHD_OPTION_END);
 	if (!srv->daemon) {
 		log_error(HTTP_LOG, "cannot listen on %s (address in use or not available)",

@@ -34,12 +34,17 @@ typedef enum http_page_result http_page_fn(void *arg, struct http_server *srv, c
 					   bool fill, struct http_page *out);
 
 struct http_options {
-	const char *listen;		/* "HOST:PORT", "[V6]:PORT" or ":PORT" */
-	size_t max_body;		/* larger request bodies (after gzip decoding) get 413 */
-	size_t max_points;		/* more points in one request get 413; 0 (or more than
-					   storage_max_append_points()): the write queue's size */
-	size_t max_line;		/* longer line-protocol lines are refused; 0: no limit */
-	unsigned max_connections;	/* client connections at once; 0: 1000 */
+	const char *listen;		 /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
+	size_t max_body;		 /* larger request bodies (after gzip decoding) get 413 */
+	size_t max_points;		 /* more points in one request get 413; 0 (or more than
+					    storage_max_append_points()): the write queue's size */
+	size_t max_line;		 /* longer line-protocol lines are refused; 0: no limit */
+	unsigned max_connections;	 /* client connections at once; 0: 1000 */
+	unsigned max_connections_per_ip; /* from one address at once; 0: no limit */
+	size_t max_inflight;		 /* request body bytes held at once, all requests; more
+					    get 503; 0: no limit; at least max_body + 48 KiB */
+	size_t max_tags, max_fields;	/* per point; 0: the model's defaults (lineproto_parse.h) */
+	unsigned threads;		/* libmicrohttpd worker threads; 0: 2 */
 	unsigned connection_timeout_ms; /* idle connection, or a request body slower than
 					   this, is closed; 0: 30 s */
 	const char *token;		/* NULL or "": no authentication; copied, never logged */
@@ -49,7 +54,8 @@ struct http_options {
 	void *page_arg;
 };
 
-/* Listen and serve on libmicrohttpd's own thread; requests are answered only
+/* Listen and serve on libmicrohttpd's own threads (a pool of
+ * options->threads: one large body holds only its worker); requests are answered only
  * after storage has committed their points. `s` must outlive the server.
  * Returns 0 and *out, or -1 (logged: bad address, port in use). Main thread. */
 int http_start(const struct http_options *options, struct storage *s, struct http_server **out);

@@ -30,10 +30,29 @@ static void http_body_too_large(struct http_request *req)
 	http_body_error(req, MHD_HTTP_CONTENT_TOO_LARGE, msg);
 }
 
-/* The first buffer: HTTP_BODY_MIN_CAP, or less when the request declared
- * a smaller Content-Length (a small reading then costs a small allocation,
- * not 16 KiB; a large declared length is never allocated ahead). */
-static size_t http_body_first_cap(struct http_request *req)
+int http_body_reserve(struct http_request *req, size_t n)
+{
+	struct http_server *srv = req->server;
+	size_t held = atomic_load(&srv->inflight);
+	char msg[160];
+
+	do {
+		if (n > srv->max_inflight || held > srv->max_inflight - n) {
+			snprintf(msg, sizeof(msg),
+				 "busy: request bodies in flight would pass %zu bytes "
+				 "(http.max_inflight); retry later",
+				 srv->max_inflight);
+			http_body_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
+			return -1;
+		}
+	} while (!atomic_compare_exchange_weak(&srv->inflight, &held, held + n));
+	req->reserved += n;
+	return 0;
+}
+
+/* The Content-Length of a body sent as is, 0 when absent, invalid or the
+ * body is gzip'd (its decoded size is unknown). */
+static size_t http_body_declared(struct http_request *req)
 {
 	const char *cl = req->gz ? NULL
 				 : MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
@@ -42,12 +61,22 @@ static size_t http_body_first_cap(struct http_request *req)
 	char *end;
 
 	if (!cl)
-		return HTTP_BODY_MIN_CAP;
+		return 0;
 	errno = 0;
 	n = strtoull(cl, &end, 10);
-	if (errno != 0 || end == cl || *end != '\0' || n == 0 || n >= HTTP_BODY_MIN_CAP)
-		return HTTP_BODY_MIN_CAP;
+	if (errno != 0 || end == cl || *end != '\0' || n > SIZE_MAX)
+		return 0;
 	return (size_t)n;
+}
+
+/* The first buffer: HTTP_BODY_MIN_CAP, or less when the request declared
+ * a smaller Content-Length (a small reading then costs a small allocation,
+ * not 16 KiB; a large declared length is never allocated ahead). */
+static size_t http_body_first_cap(struct http_request *req)
+{
+	size_t n = http_body_declared(req);
+
+	return n == 0 || n >= HTTP_BODY_MIN_CAP ? HTTP_BODY_MIN_CAP : n;
 }
 
 /* Makes room for at least one more byte, never past max_body. Returns 0, or
@@ -55,6 +84,7 @@ static size_t http_body_first_cap(struct http_request *req)
 static int http_body_room(struct http_request *req, size_t want)
 {
 	size_t max = req->server->max_body;
+	size_t held;
 	size_t cap;
 	char *grown;
 
@@ -72,6 +102,11 @@ static int http_body_room(struct http_request *req, size_t want)
 		cap = cap > max / 2 ? max : cap * 2;
 	if (cap > max)
 		cap = max;
+	/* What the budget already holds for the body (a declared length is
+	 * reserved at the start), without the decoder's share. */
+	held = req->reserved - (req->gz ? HTTP_BODY_GZ_COST : 0);
+	if (cap > held && http_body_reserve(req, cap - held) != 0)
+		return -1;
 	grown = realloc(req->body, cap);
 	if (!grown) {
 		http_body_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
@@ -88,14 +123,26 @@ unsigned http_body_begin(struct http_request *req)
 						      MHD_HTTP_HEADER_CONTENT_ENCODING);
 
 	/* The buffer grows with the data that really arrives: a client that
-	 * only announces a big Content-Length costs nothing. */
-	if (!enc || !*enc || strcasecmp(enc, "identity") == 0)
+	 * only announces a big Content-Length costs no memory. The body budget
+	 * is taken for the whole declared length at once, though: bodies that
+	 * each got a part of it and wait for more could otherwise starve each
+	 * other, all ending 503. Past the budget the body is read and dropped,
+	 * then answered 503 (an answer before the body is read would make the
+	 * client's kernel reset the connection, the answer with it). */
+	if (!enc || !*enc || strcasecmp(enc, "identity") == 0) {
+		size_t n = http_body_declared(req);
+
+		if (n > 0 && n <= req->server->max_body)
+			(void)http_body_reserve(req, n); /* on failure req->error is set */
 		return 0;
+	}
 	if (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0) {
 		snprintf(req->error_text, sizeof(req->error_text),
 			 "Content-Encoding %.40s is not supported (use gzip or none)", enc);
 		return MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
 	}
+	if (http_body_reserve(req, HTTP_BODY_GZ_COST) != 0)
+		return 0; /* req->error is set: the body is dropped, then answered 503 */
 	req->gz = calloc(1, sizeof(*req->gz));
 	if (!req->gz || inflateInit2(req->gz, 16 + MAX_WBITS) != Z_OK) {
 		free(req->gz);
@@ -200,4 +247,8 @@ void http_body_free(struct http_request *req)
 	req->body = NULL;
 	req->len = 0;
 	req->cap = 0;
+	if (req->reserved) {
+		atomic_fetch_sub(&req->server->inflight, req->reserved);
+		req->reserved = 0;
+	}
 }

@@ -37,10 +37,11 @@ enum MHD_Result http_data_submit(struct http_request *req)
 	struct http_server *srv = req->server;
 	struct reading_points pts;
 	enum MHD_Result ret;
+	struct reading_limits lim = {.max_tags = srv->max_tags, .max_fields = srv->max_fields};
 	char err[256];
 
-	if (reading_parse_json(req->body ? req->body : "", req->len, ingest_receipt_ns, NULL, &pts,
-			       err, sizeof(err)) != 0)
+	if (reading_parse_json_limits(req->body ? req->body : "", req->len, ingest_receipt_ns, NULL,
+				      &lim, &pts, err, sizeof(err)) != 0)
 		return http_fail(srv, req->conn, req->endpoint, MHD_HTTP_BAD_REQUEST, err, NULL,
 				 NULL);
 	if (pts.count > srv->max_points) {

@@ -30,6 +30,11 @@ struct http_server {
 	size_t max_points;
 	bool max_points_is_queue;
 	size_t max_line;
+	size_t max_tags, max_fields; /* per point, handed to the parsers */
+	/* Request body bytes held by all requests together (buffers and gzip
+	 * state), and the most they may hold (http.max_inflight). */
+	atomic_size_t inflight;
+	size_t max_inflight;
 	unsigned timeout_ms;
 	int unsigned_ok;
 	char *token; /* NULL: no authentication */
@@ -74,9 +79,10 @@ struct http_request {
 	/* The body, decoded, at most server->max_body bytes. */
 	char *body;
 	size_t len, cap;
-	z_stream *gz;	/* Content-Encoding: gzip, else NULL */
-	bool gz_ended;	/* the last gzip member ended */
-	unsigned error; /* a problem met while receiving, answered at the end */
+	size_t reserved; /* bytes of server->inflight this request holds */
+	z_stream *gz;	 /* Content-Encoding: gzip, else NULL */
+	bool gz_ended;	 /* the last gzip member ended */
+	unsigned error;	 /* a problem met while receiving, answered at the end */
 	char error_text[160];
 
 	/* After the parse. */
@@ -125,6 +131,10 @@ void http_settle(struct http_request *req);
 
 /* --- http_body.c: receiving the body (MHD thread) --- */
 
+/* What a gzip decoder holds, counted in the body budget (zlib: a 32 KiB
+ * window and ~7 KiB of state). */
+#define HTTP_BODY_GZ_COST (48u << 10)
+
 /* Checks Content-Encoding and sets up gzip decoding. Returns 0, or the
  * status to answer (415, 500) with a message in req->error_text. */
 unsigned http_body_begin(struct http_request *req);
@@ -137,7 +147,13 @@ void http_body_feed(struct http_request *req, const char *data, size_t size);
 /* The body is complete: a gzip body must have ended. Sets req->error. */
 void http_body_end(struct http_request *req);
 
-/* Frees the body and the decoder. Safe on a request that never began one. */
+/* Takes `n` bytes of the server's body budget for `req`. Returns 0, or -1
+ * (nothing taken) with req->error set to 503 when http.max_inflight would be
+ * passed. Any MHD thread. */
+int http_body_reserve(struct http_request *req, size_t n);
+
+/* Frees the body and the decoder and gives their budget back. Safe on a
+ * request that never began one. */
 void http_body_free(struct http_request *req);
 
 /* --- http_conn.c: the slow-loris guard --- */

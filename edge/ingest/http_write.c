@@ -104,6 +104,8 @@ enum MHD_Result http_write_submit(struct http_request *req)
 	    .max_points = srv->max_points,
 	    .clock = ingest_receipt_ns,
 	    .unsigned_ok = srv->unsigned_ok,
+	    .max_tags = srv->max_tags,
+	    .max_fields = srv->max_fields,
 	};
 	struct lineproto_report report;
 	struct lineproto_buf out;

@@ -31,6 +31,7 @@ struct udp_listener {
 	struct ingest *ingest; /* the door each datagram's points go through */
 	size_t max_line;
 	int unsigned_ok;
+	size_t max_tags, max_fields;
 	pthread_t thread;
 	bool thread_started;
 	atomic_bool stopping;
@@ -56,6 +57,8 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len)
 	    .max_line = u->max_line,
 	    .clock = ingest_receipt_ns,
 	    .unsigned_ok = u->unsigned_ok,
+	    .max_tags = u->max_tags,
+	    .max_fields = u->max_fields,
 	};
 	struct lineproto_report report;
 	struct lineproto_buf out;
@@ -179,6 +182,8 @@ int udp_start(const struct udp_options *options, struct storage *s, struct udp_l
 	u->stop_fd = -1;
 	u->max_line = options->max_line;
 	u->unsigned_ok = options->unsigned_ok;
+	u->max_tags = options->max_tags;
+	u->max_fields = options->max_fields;
 	if (ingest_create(s, UDP_LOG, &u->ingest) != 0 ||
 	    ingest_set_tags(u->ingest, options->tags) != 0)
 		goto fail;

@@ -10,10 +10,11 @@
 struct udp_listener;
 
 struct udp_options {
-	const char *listen; /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
-	size_t max_line;    /* longer lines are refused (counted); 0: no limit */
-	int unsigned_ok;    /* accept 12u fields (the uplink speaks v2) */
-	const char *tags;   /* added to every point ([tags]); NULL: none */
+	const char *listen;	     /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
+	size_t max_line;	     /* longer lines are refused (counted); 0: no limit */
+	int unsigned_ok;	     /* accept 12u fields (the uplink speaks v2) */
+	size_t max_tags, max_fields; /* per point; 0: the model's defaults */
+	const char *tags;	     /* added to every point ([tags]); NULL: none */
 };
 
 /* What the listener did since it started, see udp_get_stats(). */

@@ -98,12 +98,15 @@ int lineproto_parse(const char *body, size_t len, const struct lineproto_parse_o
 	const char *p = body;
 	const char *end = body + len;
 	struct lineproto_parser parser;
+	struct lineproto_types types;
+	struct lineproto_conflict conflict;
 	char why[256];
 	size_t line = 1;
 	int rc = LINEPROTO_OK;
 
 	memset(report, 0, sizeof(*report));
 	lineproto_parser_init(&parser, o, why, sizeof(why));
+	lineproto_types_init(&types);
 	while (p < end) {
 		size_t newlines = 0;
 		const char *s = p;
@@ -123,7 +126,24 @@ int lineproto_parse(const char *body, size_t len, const struct lineproto_parse_o
 				 o->max_line);
 			lp_report(report, line, why);
 		} else {
+			size_t mark = out->len;
+
 			rc = lineproto_parser_line(&parser, s, n, out);
+			if (rc == LINEPROTO_OK && !o->no_type_check) {
+				rc = lineproto_types_check(&types, &parser, out, mark, line,
+							   &conflict);
+				if (rc != LINEPROTO_OK && out->data) {
+					out->len = mark;
+					out->data[mark] = '\0';
+				}
+				if (rc == LINEPROTO_EINVAL)
+					snprintf(
+					    why, sizeof(why),
+					    "field \"%s\" is %s here but %s in line %zu of this "
+					    "request (InfluxDB refuses a field type conflict)",
+					    conflict.key, conflict.type, conflict.first_type,
+					    conflict.first_line);
+			}
 			if (rc == LINEPROTO_EINVAL) {
 				lp_report(report, line, why);
 				rc = LINEPROTO_OK;
@@ -138,6 +158,7 @@ int lineproto_parse(const char *body, size_t len, const struct lineproto_parse_o
 		p = e < end ? e + 1 : end;
 	}
 out:
+	lineproto_types_free(&types);
 	lineproto_parser_free(&parser);
 	return rc;
 }

@@ -78,6 +78,30 @@ int lineproto_parser_line(struct lineproto_parser *p, const char *s, size_t n,
 /* Frees the parser's arrays. */
 void lineproto_parser_free(struct lineproto_parser *p);
 
+/* --- lineproto_types.c: the field types seen so far in one body --- */
+
+struct lineproto_type_slot;
+
+/* (series, field key) -> type and the line that set it, for one body. */
+struct lineproto_types {
+	struct lineproto_type_slot *slots;
+	size_t cap, used;
+};
+
+/* An empty table; allocates nothing. */
+void lineproto_types_init(struct lineproto_types *t);
+
+/* Frees the table. */
+void lineproto_types_free(struct lineproto_types *t);
+
+/* The line just parsed by p was appended to out at `mark` (line number
+ * `line` of the body): returns LINEPROTO_OK and records its fields' types,
+ * LINEPROTO_EINVAL (*c filled, nothing recorded) when a field has another
+ * type than in an earlier line of the same series, or _ENOMEM. */
+int lineproto_types_check(struct lineproto_types *t, struct lineproto_parser *p,
+			  const struct lineproto_buf *out, size_t mark, size_t line,
+			  struct lineproto_conflict *c);
+
 /* --- lineproto_number.c: pure functions, any thread --- */
 
 /* Classifies and checks a field value that is not a string (boolean,

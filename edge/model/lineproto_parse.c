@@ -162,6 +162,16 @@ static int lp_order_cmp(const void *a, const void *b, void *fields)
 	return lp_name_cmp(fa->key, fb->key);
 }
 
+static size_t lp_max_tags(const struct lineproto_parse_options *o)
+{
+	return o->max_tags ? o->max_tags : LINEPROTO_MAX_TAGS_DEFAULT;
+}
+
+static size_t lp_max_fields(const struct lineproto_parse_options *o)
+{
+	return o->max_fields ? o->max_fields : LINEPROTO_MAX_FIELDS_DEFAULT;
+}
+
 /* measurement[,tag=value...] up to the first unescaped space. */
 static int lp_parse_series(struct lp_parser *p)
 {
@@ -171,9 +181,13 @@ static int lp_parse_series(struct lp_parser *p)
 	if (p->measurement.n == 0)
 		return lp_fail(p, "missing measurement name");
 	while (lp_peek(p) == ',') {
-		struct lp_tag *tags = lp_room(p->tags, &p->tags_cap, p->ntags, sizeof(*tags));
+		struct lp_tag *tags;
 		struct lp_tag *t;
 
+		if (p->ntags >= lp_max_tags(p->o))
+			return lp_fail(p, "more than %zu tags in one point (http.max_tags)",
+				       lp_max_tags(p->o));
+		tags = lp_room(p->tags, &p->tags_cap, p->ntags, sizeof(*tags));
 		if (!tags)
 			return LINEPROTO_ENOMEM;
 		p->tags = tags;
@@ -198,6 +212,11 @@ static int lp_parse_series(struct lp_parser *p)
 	}
 	if (lp_peek(p) != ' ')
 		return lp_fail(p, "missing fields (expected a space and field=value)");
+	if (p->pos > LINEPROTO_SERIES_MAX)
+		return lp_fail(p,
+			       "series key (measurement and tags) is %zu bytes, more than %u "
+			       "(InfluxDB's limit)",
+			       p->pos, LINEPROTO_SERIES_MAX);
 	return LINEPROTO_OK;
 }
 
@@ -224,6 +243,11 @@ static int lp_string_value(struct lp_parser *p, struct lp_field *f)
 	f->raw.s = p->s + start;
 	f->raw.n = p->pos - start;
 	f->is_string = true;
+	if (f->raw.n - 2 > LINEPROTO_STRING_MAX)
+		return lp_fail(p,
+			       "field \"%s\": the string is %zu bytes, more than %u (InfluxDB's "
+			       "limit)",
+			       lp_quote(f->key, q), f->raw.n - 2, LINEPROTO_STRING_MAX);
 	return LINEPROTO_OK;
 }
 
@@ -288,10 +312,13 @@ static int lp_parse_fields(struct lp_parser *p)
 	int rc;
 
 	for (;;) {
-		struct lp_field *fields =
-		    lp_room(p->fields, &p->fields_cap, p->nfields, sizeof(*fields));
+		struct lp_field *fields;
 		struct lp_field *f;
 
+		if (p->nfields >= lp_max_fields(p->o))
+			return lp_fail(p, "more than %zu fields in one point (http.max_fields)",
+				       lp_max_fields(p->o));
+		fields = lp_room(p->fields, &p->fields_cap, p->nfields, sizeof(*fields));
 		if (!fields)
 			return LINEPROTO_ENOMEM;
 		p->fields = fields;

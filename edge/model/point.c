@@ -400,6 +400,10 @@ int point_lines(const char *text, size_t len, const struct lineproto_parse_optio
 	po.precision_ns = LINEPROTO_NS;
 	po.clock = collect_lines_clock;
 	po.clock_arg = &ts_ns;
+	/* Command output is not checked for type conflicts: the configured tags
+	 * may join two series after the parse (a conflict meets InfluxDB's own
+	 * refusal, which the uplink isolates line by line). */
+	po.no_type_check = 1;
 	if (point_tags_check(extra, &why) != 0) {
 		rc = LINEPROTO_EINVAL;
 		goto out;

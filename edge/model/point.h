@@ -38,7 +38,8 @@ int point_build(struct lineproto_buf *out, const char *measurement, const char *
  * unsigned_ok from `o`) and append every valid line, canonical, with
  * `extra_tags` added (the extra tag wins a clash) and, for a line without a
  * timestamp, ts_ns. Refused lines are counted and described in `report`
- * exactly as lineproto_parse() does. Returns as lineproto_parse(). Any
+ * exactly as lineproto_parse() does. Field type conflicts are not checked
+ * (o->no_type_check is set). Returns as lineproto_parse(). Any
  * thread. */
 int point_lines(const char *text, size_t len, const struct lineproto_parse_options *o,
 		const char *extra_tags, int64_t ts_ns, struct lineproto_buf *out,

@@ -310,9 +310,31 @@ static void reading_fail_json(struct reading_ctx *ctx, const char *body, size_t 
 	free(copy);
 }
 
+/* A field two elements give two types (InfluxDB would refuse the later
+ * one): the whole body is refused, naming both. Returns 0 or -1. */
+static int reading_conflicts(struct reading_ctx *ctx)
+{
+	struct lineproto_conflict c;
+	int rc;
+
+	if (!ctx->general || ctx->count < 2)
+		return 0;
+	rc = lineproto_find_conflict(ctx->buf.data, ctx->buf.len, &c);
+	if (rc == 0)
+		return 0;
+	if (rc != 1)
+		return reading_fail(ctx, "out of memory");
+	ctx->index = c.line - 1;
+	return reading_fail(ctx,
+			    "field \"%s\" is %s here but %s in element %zu of this request "
+			    "(InfluxDB refuses a field type conflict)",
+			    c.key, c.type, c.first_type, c.first_line - 1);
+}
+
 /* Both entry points: general objects allowed or not. */
 static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_fn, void *clock_arg,
-			 struct reading_points *out, char *err, size_t err_size, int general)
+			 const struct reading_limits *limits, struct reading_points *out, char *err,
+			 size_t err_size, int general)
 {
 	struct reading_ctx ctx;
 	const char *end = NULL;
@@ -326,6 +348,9 @@ static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_f
 	ctx.err = err;
 	ctx.err_size = err_size;
 	ctx.general = general;
+	ctx.max_tags = limits && limits->max_tags ? limits->max_tags : LINEPROTO_MAX_TAGS_DEFAULT;
+	ctx.max_fields =
+	    limits && limits->max_fields ? limits->max_fields : LINEPROTO_MAX_FIELDS_DEFAULT;
 	lineproto_buf_init(&ctx.buf, READING_TEXT_MAX);
 	if (err && err_size > 0)
 		err[0] = '\0';
@@ -367,7 +392,7 @@ static int reading_parse(const char *body, size_t len, reading_clock_fn *clock_f
 		reading_fail(&ctx, "\\u0000 is not allowed in a string (byte %zu)", at);
 		goto out;
 	}
-	if (reading_root(&ctx, root))
+	if (reading_root(&ctx, root) || reading_conflicts(&ctx))
 		goto out;
 	out->text = lineproto_buf_steal(&ctx.buf, &out->len);
 	out->count = ctx.count;
@@ -381,11 +406,18 @@ out:
 int reading_parse_seed_json(const char *body, size_t len, reading_clock_fn *clock_fn,
 			    void *clock_arg, struct reading_points *out, char *err, size_t err_size)
 {
-	return reading_parse(body, len, clock_fn, clock_arg, out, err, err_size, 0);
+	return reading_parse(body, len, clock_fn, clock_arg, NULL, out, err, err_size, 0);
 }
 
 int reading_parse_json(const char *body, size_t len, reading_clock_fn *clock_fn, void *clock_arg,
 		       struct reading_points *out, char *err, size_t err_size)
 {
-	return reading_parse(body, len, clock_fn, clock_arg, out, err, err_size, 1);
+	return reading_parse(body, len, clock_fn, clock_arg, NULL, out, err, err_size, 1);
+}
+
+int reading_parse_json_limits(const char *body, size_t len, reading_clock_fn *clock_fn,
+			      void *clock_arg, const struct reading_limits *limits,
+			      struct reading_points *out, char *err, size_t err_size)
+{
+	return reading_parse(body, len, clock_fn, clock_arg, limits, out, err, err_size, 1);
 }

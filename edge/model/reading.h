@@ -45,4 +45,18 @@ int reading_parse_seed_json(const char *body, size_t len, reading_clock_fn *cloc
 int reading_parse_json(const char *body, size_t len, reading_clock_fn *clock, void *clock_arg,
 		       struct reading_points *out, char *err, size_t err_size);
 
+/* Most tags and fields in one general object (0: the defaults of
+ * lineproto_parse.h, LINEPROTO_MAX_TAGS_DEFAULT and _FIELDS_DEFAULT). */
+struct reading_limits {
+	size_t max_tags;
+	size_t max_fields;
+};
+
+/* reading_parse_json() with the limits `limits` (NULL: the defaults) instead
+ * of the defaults; a point with more is an error naming the limit.
+ * reading_parse_json() uses the defaults. Any thread. */
+int reading_parse_json_limits(const char *body, size_t len, reading_clock_fn *clock,
+			      void *clock_arg, const struct reading_limits *limits,
+			      struct reading_points *out, char *err, size_t err_size);
+
 #endif

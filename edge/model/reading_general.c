@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Longest string field value. */
-#define READING_STRING_MAX 65536
+#define READING_STRING_MAX LINEPROTO_STRING_MAX
 
 /* The keys a general object may carry. */
 enum reading_gkey {
@@ -70,6 +70,9 @@ static int reading_tags(struct reading_ctx *ctx, const cJSON *obj, const cJSON *
 		count++;
 	if (count == 0)
 		return 0;
+	if (count > ctx->max_tags)
+		return reading_fail(ctx, "%zu tags in one point, more than %zu (http.max_tags)",
+				    count, ctx->max_tags);
 	tags = calloc(count, sizeof(*tags));
 	if (!tags)
 		return reading_fail(ctx, "out of memory");
@@ -123,8 +126,8 @@ static int reading_field_value(struct reading_ctx *ctx, const cJSON *f, const ch
 				    quoted);
 	n = strlen(f->valuestring);
 	if (n > READING_STRING_MAX)
-		return reading_fail(ctx, "field \"%s\" is longer than %d bytes", quoted,
-				    READING_STRING_MAX);
+		return reading_fail(ctx, "field \"%s\" is longer than %u bytes (InfluxDB's limit)",
+				    quoted, READING_STRING_MAX);
 	if (memchr(f->valuestring, '\n', n))
 		return reading_fail(ctx,
 				    "field \"%s\" holds a newline (not supported: the buffer "
@@ -135,12 +138,16 @@ static int reading_field_value(struct reading_ctx *ctx, const cJSON *f, const ch
 	return 0;
 }
 
-/* Checks "fields": at least one, valid keys and values, no duplicates. */
+/* Checks "fields": at least one, at most ctx->max_fields, valid keys and
+ * values, no duplicates (keys sorted: n log n however many there are). */
 static int reading_fields(struct reading_ctx *ctx, const cJSON *obj)
 {
 	char quoted[READING_KEY_QUOTE_MAX + 4];
+	const cJSON **keys = NULL;
 	const cJSON *f;
-	const cJSON *g;
+	size_t count = 0;
+	size_t i;
+	int rc = -1;
 
 	if (!obj)
 		return reading_fail(ctx, "\"fields\" is required");
@@ -151,16 +158,32 @@ static int reading_fields(struct reading_ctx *ctx, const cJSON *obj)
 	for (f = obj->child; f; f = f->next) {
 		const char *key = f->string ? f->string : "";
 
+		if (++count > ctx->max_fields)
+			return reading_fail(ctx,
+					    "more than %zu fields in one point (http.max_fields)",
+					    ctx->max_fields);
 		reading_quote_key(key, quoted, sizeof(quoted));
 		if (reading_check_key(ctx, "field", key) || reading_field_value(ctx, f, quoted))
 			return -1;
-		/* Few fields per point: a quadratic check is cheapest. */
-		for (g = obj->child; g != f; g = g->next) {
-			if (strcmp(g->string, key) == 0)
-				return reading_fail(ctx, "duplicate field \"%s\"", quoted);
+	}
+	keys = malloc(count * sizeof(*keys));
+	if (!keys)
+		return reading_fail(ctx, "out of memory");
+	count = 0;
+	for (f = obj->child; f; f = f->next)
+		keys[count++] = f;
+	qsort(keys, count, sizeof(*keys), reading_tag_cmp);
+	for (i = 1; i < count; i++) {
+		if (strcmp(keys[i - 1]->string, keys[i]->string) == 0) {
+			reading_quote_key(keys[i]->string, quoted, sizeof(quoted));
+			reading_fail(ctx, "duplicate field \"%s\"", quoted);
+			goto out;
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	free(keys);
+	return rc;
 }
 
 /* "ts": RFC 3339 string, seconds since the epoch, or absent (receipt time). */
@@ -223,6 +246,18 @@ static int reading_general_append(struct reading_ctx *ctx, const char *measureme
 			rc = lineproto_buf_float(b, f->valuedouble);
 		else
 			rc = lineproto_buf_string(b, f->valuestring, strlen(f->valuestring));
+	}
+	/* Names hold no backslash: every one in the series is an escape. */
+	for (i = mark; rc == LINEPROTO_OK && i < b->len && b->data[i] != ' '; i++)
+		if (b->data[i] == '\\')
+			i++;
+	if (rc == LINEPROTO_OK && i - mark > LINEPROTO_SERIES_MAX) {
+		b->len = mark;
+		b->data[mark] = '\0';
+		return reading_fail(ctx,
+				    "series key (measurement and tags) is %zu bytes, more than %u "
+				    "(InfluxDB's limit)",
+				    i - mark, LINEPROTO_SERIES_MAX);
 	}
 	if (rc == LINEPROTO_OK)
 		rc = lineproto_buf_putc(b, ' ');

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "lineproto.h"
+#include "lineproto_parse.h"
 #include "reading.h"
 
 /* How much of an unknown key an error message quotes. */
@@ -24,7 +25,8 @@ struct reading_ctx {
 	size_t err_size;
 	int in_array;
 	size_t index;
-	int general; /* general objects {"measurement":...} are allowed */
+	int general;		     /* general objects {"measurement":...} are allowed */
+	size_t max_tags, max_fields; /* per general object */
 };
 
 /* Writes the message (prefixed "element N: " inside an array) into err.

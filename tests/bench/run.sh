@@ -279,6 +279,17 @@ CMDS+=("drain:  $DRAIN_POINTS points (buffer_fill) in batches of 5000 into influ
 CMDS+=("  raw:  for f in batch.*; do curl -s -XPOST --data-binary @\$f 'URL/write?db=D&precision=ns'; done")
 CMDS+=("  edge: IOT_EDGE_UPLINK_URL=URL IOT_EDGE_UPLINK_DATABASE=D $IOT_EDGE -c /dev/null   IOT_EDGE_UPLINK_GZIP=true|false (5000 per batch, the default); timed from '[uplink] forwarding to' to an empty buffer")
 
+# --- worst-case parse time per MB (issue #15): what the limits let through ----
+"$PARSE" 5 >"$WORK/parse.txt" || fail "bench_parse failed"
+pm() { awk -v n="$1" '$1 == n { print $4 }' "$WORK/parse.txt"; }
+row "parse ms per MB, worst JSON (one object of 120 000 fields)" "$(pm json_120000_fields)" \
+	"$(pm json_seed_array) (array of seed readings)" \
+	"$(times "$(pm json_120000_fields)" "$(pm json_seed_array)")" "-" "-"
+row "parse ms per MB, worst line protocol (1024-field lines)" "$(pm lp_1024_fields)" \
+	"$(pm lp_short_lines) (short lines)" "$(times "$(pm lp_1024_fields)" "$(pm lp_short_lines)")" \
+	"-" "-"
+CMDS+=("parse:  $PARSE 5   (edge/model in-process: median of 5 parses of each ~1 MiB body, ms per MiB)")
+
 # --- memory, start-up, size ---------------------------------------------------
 raw_idle=$RAW_IDLE_KB
 row "RSS idle (VmRSS, 1 s after ready)" "$(mb "$E_IDLE_KB")" "$(mb "$raw_idle") (raw MHD)" \

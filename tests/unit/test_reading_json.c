@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -59,6 +60,132 @@ static void expect_err(const char *body, const char *want)
 	assert_int_equal(out.count, 0);
 	if (strcmp(err, want) != 0)
 		fail_msg("body %s: got \"%s\", want \"%s\"", body, err, want);
+}
+
+/* One general object with n fields "k0".."k<n-1>" (the last repeating
+ * `dup` when dup < n) and n_tags tags (malloc'd). */
+static char *wide_object(size_t n, size_t dup, size_t n_tags)
+{
+	size_t cap = 128 + (n + n_tags) * 24;
+	char *s = malloc(cap);
+	size_t len;
+
+	assert_non_null(s);
+	len = (size_t)snprintf(s, cap, "{\"measurement\":\"m\",\"tags\":{");
+	for (size_t i = 0; i < n_tags; i++)
+		len += (size_t)snprintf(s + len, cap - len, "%s\"t%zu\":\"x\"", i ? "," : "", i);
+	len += (size_t)snprintf(s + len, cap - len, "},\"fields\":{");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, cap - len, "%s\"k%zu\":1", i ? "," : "",
+					i + 1 == n && dup < n ? dup : i);
+	snprintf(s + len, cap - len, "},\"ts\":1}");
+	return s;
+}
+
+static int parse_limited(const char *body, size_t max_tags, size_t max_fields, char *err,
+			 size_t err_size, struct reading_points *out)
+{
+	struct reading_limits lim = {.max_tags = max_tags, .max_fields = max_fields};
+
+	return reading_parse_json_limits(body, strlen(body), fake_clock, NULL, &lim, out, err,
+					 err_size);
+}
+
+/* 120 000 keys in one object: the duplicate check is n log n (it was
+ * quadratic: ~20 s). The time is printed; a hang is caught by the bound. */
+static void test_many_fields_linear(void **state)
+{
+	struct reading_points out = {NULL, 0, 0};
+	struct timespec t0, t1;
+	char err[256];
+	char *body;
+	double ms;
+
+	(void)state;
+	body = wide_object(120000, 120000, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(parse_limited(body, 0, 200000, err, sizeof(err), &out), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	print_message("reading_parse_json: 120 000 fields in %.1f ms\n", ms);
+	assert_true(ms < 10000); /* a hang, not a timing assertion: quadratic took ~20 s */
+	assert_int_equal(out.count, 1);
+	free(out.text);
+	free(body);
+	body = wide_object(120000, 7, 0);
+	assert_int_equal(parse_limited(body, 0, 200000, err, sizeof(err), &out), -1);
+	assert_string_equal(err, "duplicate field \"k7\"");
+	/* With the default limit the object is refused at field 1 025. */
+	assert_int_equal(parse_limited(body, 0, 0, err, sizeof(err), &out), -1);
+	assert_string_equal(err, "more than 1024 fields in one point (http.max_fields)");
+	free(body);
+}
+
+/* Tags: 64 by default, the limit given otherwise; the series key. */
+static void test_point_limits(void **state)
+{
+	struct reading_points out = {NULL, 0, 0};
+	char err[256];
+	char *body;
+
+	(void)state;
+	body = wide_object(1, 1, 64);
+	assert_int_equal(parse_limited(body, 0, 0, err, sizeof(err), &out), 0);
+	free(out.text);
+	free(body);
+	body = wide_object(1, 1, 65);
+	assert_int_equal(parse_limited(body, 0, 0, err, sizeof(err), &out), -1);
+	assert_string_equal(err, "65 tags in one point, more than 64 (http.max_tags)");
+	free(body);
+	body = wide_object(2, 2, 200);
+	assert_int_equal(parse_limited(body, 1000, 0, err, sizeof(err), &out), 0);
+	assert_int_equal(out.count, 1);
+	free(out.text);
+	assert_int_equal(parse_limited(body, 1, 1, err, sizeof(err), &out), -1);
+	assert_string_equal(err, "more than 1 fields in one point (http.max_fields)");
+	free(body);
+	/* 256 tags of 255-byte keys and values: a series key over 65 535. */
+	{
+		size_t cap = 300000;
+		char *big = malloc(cap);
+		char name[256];
+		size_t len;
+
+		assert_non_null(big);
+		memset(name, 'v', 250);
+		name[250] = '\0';
+		len = (size_t)snprintf(big, cap, "[{\"measurement\":\"m\",\"tags\":{");
+		for (int i = 0; i < 130; i++)
+			len += (size_t)snprintf(big + len, cap - len, "%s\"%03d%s\":\"%s\"",
+						i ? "," : "", i, name, name);
+		snprintf(big + len, cap - len, "},\"fields\":{\"v\":1}}]");
+		assert_int_equal(parse_limited(big, 1000, 0, err, sizeof(err), &out), -1);
+		assert_string_equal(err, "element 0: series key (measurement and tags) is 65651 "
+					 "bytes, more than 65535 (InfluxDB's limit)");
+		free(big);
+	}
+}
+
+/* Two elements giving one field two types: the body is refused, naming both;
+ * another series or another key is no conflict. */
+static void test_type_conflict(void **state)
+{
+	(void)state;
+	expect_err(
+	    "[{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":1},"
+	    "{\"measurement\":\"m\",\"tags\":{\"t\":\"a\"},\"fields\":{\"v\":\"s\"},\"ts\":2},"
+	    "{\"measurement\":\"m\",\"fields\":{\"w\":true,\"v\":\"s\"},\"ts\":3}]",
+	    "element 2: field \"v\" is a string here but a float in element 0 of this "
+	    "request (InfluxDB refuses a field type conflict)");
+	expect_err("[{\"type\":\"temp\",\"value\":1,\"ts\":\"2017-03-11T15:00:53Z\"},"
+		   "{\"measurement\":\"data\",\"tags\":{\"type\":\"temp\"},\"fields\":{\"value\":"
+		   "false},\"ts\":2}]",
+		   "element 1: field \"value\" is a boolean here but a float in element 0 of this "
+		   "request (InfluxDB refuses a field type conflict)");
+	expect_lines("[{\"measurement\":\"m\",\"fields\":{\"v\":1},\"ts\":1},"
+		     "{\"measurement\":\"m\",\"tags\":{\"t\":\"a\"},\"fields\":{\"v\":\"s\"},"
+		     "\"ts\":2}]",
+		     "m v=1 1000000000\nm,t=a v=\"s\" 2000000000\n", 2);
 }
 
 static void test_general_object(void **state)
@@ -251,6 +378,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_seed_parser_stays_strict, reset_clock),
 	    cmocka_unit_test_setup(test_general_errors, reset_clock),
 	    cmocka_unit_test_setup(test_parsed_in_place_within_len, reset_clock),
+	    cmocka_unit_test_setup(test_many_fields_linear, reset_clock),
+	    cmocka_unit_test_setup(test_type_conflict, reset_clock),
+	    cmocka_unit_test_setup(test_point_limits, reset_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
