@@ -43,10 +43,9 @@ static const struct storage_stmt_def storage_stmts[] = {
 		      "(SELECT id FROM rejected ORDER BY id DESC LIMIT 1 OFFSET ?1)"),
     STMT(page_count, "PRAGMA page_count"),
     STMT(freelist_count, "PRAGMA freelist_count"),
-    STMT(count_range,
-	 "SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0) FROM points p"
-	 " WHERE p.id > ?1 AND p.id <= ?2 AND NOT EXISTS"
-	 " (SELECT 1 FROM rejected r WHERE r.id = p.id AND r.target = ?3)"),
+    STMT(count_range, "SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0) FROM points p"
+		      " WHERE p.id > ?1 AND p.id <= ?2 AND NOT EXISTS"
+		      " (SELECT 1 FROM rejected r WHERE r.id = p.id AND r.target = ?3)"),
     STMT(set_position, "UPDATE targets SET acked_id = ?2 WHERE name = ?1"),
     STMT(next_oldest, "SELECT received_ns FROM points WHERE id > ?1 ORDER BY id LIMIT 1"),
 };

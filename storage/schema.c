@@ -59,13 +59,18 @@ struct storage_migration {
 	"CREATE VIEW summary AS SELECT\n"                                                          \
 	"  (SELECT count(*) FROM points) AS points,\n"                                             \
 	"  (SELECT coalesce(sum(length(CAST(line AS BLOB))), 0) FROM points) AS bytes,\n"          \
-	"  (SELECT " STORAGE_UTC("received_ns") " FROM points ORDER BY id LIMIT 1)"                \
-	" AS oldest_utc,\n"                                                                        \
-	"  (SELECT " STORAGE_UTC("received_ns") " FROM points ORDER BY id DESC LIMIT 1)"           \
-	" AS newest_utc,\n"                                                                        \
-	"  (SELECT " STORAGE_AGE("received_ns") " FROM points ORDER BY id LIMIT 1)"                \
-	" AS oldest_age_s,\n"                                                                      \
-	"  (SELECT count(*) FROM rejected) AS rejected;\n"
+	"  (SELECT " STORAGE_UTC(                                                                  \
+	    "received_ns") " FROM points ORDER BY id LIMIT 1)"                                     \
+			   " AS oldest_utc,\n"                                                     \
+			   "  (SELECT " STORAGE_UTC(                                               \
+			       "received_ns") " FROM points ORDER BY id DESC LIMIT 1)"             \
+					      " AS newest_utc,\n"                                  \
+					      "  (SELECT " STORAGE_AGE(                            \
+						  "received_ns") " FROM points ORDER BY id LIMIT " \
+								 "1)"                              \
+								 " AS oldest_age_s,\n"             \
+								 "  (SELECT count(*) FROM "        \
+								 "rejected) AS rejected;\n"
 
 /* clang-format off */
 static const struct storage_migration storage_migrations[] = {

@@ -46,7 +46,7 @@ struct storage_job {
 	struct storage_job *next;
 	enum storage_job_kind kind;
 	struct storage_target *target; /* ack and reject: whose */
-	int result; /* set by the transaction, reported by storage_finish_jobs */
+	int result;		       /* set by the transaction, reported by storage_finish_jobs */
 	/* append */
 	char *text;
 	size_t len;
@@ -74,11 +74,11 @@ struct storage_delta {
 	int64_t newest_ns; /* received_ns of the points added, when added > 0 */
 	/* per target (index as in storage.targets) */
 	struct storage_target_delta {
-		int64_t position;	/* its position inside the transaction */
-		int moved;		/* position moved */
+		int64_t position;	   /* its position inside the transaction */
+		int moved;		   /* position moved */
 		uint64_t left, left_bytes; /* points that left its backlog */
-		uint64_t acked;		/* points it acknowledged */
-		uint64_t rejected;	/* points it refused */
+		uint64_t acked;		   /* points it acknowledged */
+		uint64_t rejected;	   /* points it refused */
 	} t[STORAGE_MAX_TARGETS];
 };
 
@@ -88,9 +88,9 @@ struct storage_target {
 	struct storage *s;
 	char name[STORAGE_TARGET_NAME_MAX];
 	size_t index;
-	sqlite3 *rdb;		     /* its uplink thread only */
-	sqlite3_stmt *select_batch;  /* after ?1, not rejected by ?3, at most ?2 */
-	int64_t position;	     /* writer thread (and open): the committed position */
+	sqlite3 *rdb;		    /* its uplink thread only */
+	sqlite3_stmt *select_batch; /* after ?1, not rejected by ?3, at most ?2 */
+	int64_t position;	    /* writer thread (and open): the committed position */
 	/* under storage.lock */
 	struct storage_job sync; /* its ack or reject job and whether it is in flight */
 	int sync_pending;
@@ -149,7 +149,7 @@ struct storage {
 	sqlite3_stmt *count_range;  /* count, bytes of ?1 < id <= ?2 not rejected by ?3 */
 	sqlite3_stmt *set_position; /* targets: name ?1, acked_id ?2 */
 	sqlite3_stmt *next_oldest;  /* received_ns of the first id > ?1 */
-	int wal_ready; /* the file is ours and in WAL mode: checkpoint on close */
+	int wal_ready;		    /* the file is ours and in WAL mode: checkpoint on close */
 
 	/* writer thread only (and storage_open before it starts); the _ns
 	 * times below are clock_mono_ns(): intervals never run on the wall

@@ -92,8 +92,8 @@ static int storage_targets_drop_unlisted(struct storage *s)
 	int rc;
 
 	if (result == STORAGE_OK)
-		result = storage_prepare(s->wdb, s->path, "DELETE FROM targets WHERE name = ?1",
-					 &drop);
+		result =
+		    storage_prepare(s->wdb, s->path, "DELETE FROM targets WHERE name = ?1", &drop);
 	while (result == STORAGE_OK) {
 		const char *name;
 
@@ -127,13 +127,13 @@ static int storage_targets_drop_unlisted(struct storage *s)
 static int storage_targets_load(struct storage *s)
 {
 	sqlite3_stmt *get = NULL, *add = NULL;
-	int result = storage_prepare(s->wdb, s->path, "SELECT acked_id FROM targets WHERE name = ?1",
-				     &get);
+	int result =
+	    storage_prepare(s->wdb, s->path, "SELECT acked_id FROM targets WHERE name = ?1", &get);
 	int64_t points = 0;
 
 	if (result == STORAGE_OK)
-		result = storage_prepare(s->wdb, s->path,
-					 "INSERT INTO targets (name, acked_id) VALUES (?1, 0)", &add);
+		result = storage_prepare(
+		    s->wdb, s->path, "INSERT INTO targets (name, acked_id) VALUES (?1, 0)", &add);
 	if (result == STORAGE_OK)
 		result = storage_query_one(s->wdb, s->path, "SELECT count(*) FROM points", NULL, 0,
 					   &points);
@@ -176,8 +176,8 @@ static int storage_targets_count(struct storage *s)
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct storage_target *t = &s->targets[i];
 		uint64_t count = 0, bytes = 0;
-		int result = storage_targets_count_range(s, t, t->position, INT64_MAX, &count,
-							 &bytes);
+		int result =
+		    storage_targets_count_range(s, t, t->position, INT64_MAX, &count, &bytes);
 
 		if (result)
 			return result;

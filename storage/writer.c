@@ -136,8 +136,9 @@ static int storage_sync_job(struct storage_target *t, const struct storage_job *
 		goto out;
 	}
 	if (t->sync_pending) {
-		log_error(STORAGE_LOG, "%s: target \"%s\": ack/reject called from two threads at once",
-			  s->path, t->name);
+		log_error(STORAGE_LOG,
+			  "%s: target \"%s\": ack/reject called from two threads at once", s->path,
+			  t->name);
 		result = STORAGE_ERR_INVALID;
 		goto out;
 	}
