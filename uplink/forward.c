@@ -112,7 +112,7 @@ static uint32_t uplink_reject(struct uplink *u, size_t n)
 		reason[0] = '\0';
 	if (len >= (int)sizeof(reason))
 		reason[text_utf8_cut(reason, strlen(reason))] = '\0';
-	rc = storage_reject(u->storage, u->line_ids, n, reason);
+	rc = storage_target_reject(u->target, u->line_ids, n, reason);
 	if (rc != STORAGE_OK)
 		return uplink_storage_failed(u, "refused points could not be moved to `rejected`",
 					     rc);

@@ -29,6 +29,8 @@ struct uplink_window {
 struct uplink {
 	struct uplink_options opt; /* strings are our own copies */
 	struct storage *storage;
+	struct storage_target *target; /* its position in storage: what it reads and acks */
+	char name[STORAGE_TARGET_NAME_MAX];
 	struct influx *client;
 
 	pthread_mutex_t lock; /* guards nothing but the wait on `wake` */

@@ -440,6 +440,7 @@ void config_cleanup(struct edge_config *c)
 		}
 	}
 	collect_config_free(&c->collectors);
+	uplink_config_free(&c->uplinks);
 }
 
 /* Word `index` of "a|b|c": `*len` bytes at the result. */
@@ -481,6 +482,7 @@ void config_print(const struct edge_config *c, FILE *out)
 		fputc('\n', out);
 	}
 	collect_config_print(&c->collectors, out);
+	uplink_config_print(&c->uplinks, out);
 }
 
 void config_print_help(FILE *out)

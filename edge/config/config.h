@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "collect_config.h"
+#include "uplink_config.h"
 
 /* Index values of the enumerated keys. */
 enum { CONFIG_DURABILITY_FULL, CONFIG_DURABILITY_NORMAL };
@@ -52,6 +53,7 @@ struct edge_config {
 	unsigned log_level;	  /* 0 debug ... 3 error; SIGHUP stores it atomically */
 	char *collect_sysfs_root; /* collectors read files below this */
 	struct collect_config_list collectors; /* [collector.NAME] sections */
+	struct uplink_config_list uplinks;     /* [uplink.NAME] sections; none: [uplink] alone */
 };
 
 /* Set every key to its default. Strings are malloc'd: config_cleanup(). */

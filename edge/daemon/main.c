@@ -90,8 +90,89 @@ static int load_config(struct edge_config *cfg, const char *path, bool path_give
 		problems += config_load_file(cfg, path, stderr);
 	problems += config_load_env(cfg, stderr);
 	if (problems == 0)
+		problems += uplink_config_check(cfg, stderr);
+	if (problems == 0)
 		problems += check_limits(cfg, stderr);
 	return problems;
+}
+
+/* --- the targets: [uplink] alone, or one [uplink.NAME] each ----------------- */
+
+/* The delivery targets of a configuration, in the order of the file. */
+struct targets {
+	size_t n;
+	const char *names[UPLINK_CONFIG_MAX];
+	const struct edge_config *keys[UPLINK_CONFIG_MAX]; /* whose uplink_* keys */
+	struct uplink *uplinks[UPLINK_CONFIG_MAX];
+};
+
+static void targets_from_config(const struct edge_config *cfg, struct targets *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (cfg->uplinks.n == 0) {
+		t->n = 1;
+		t->names[0] = UPLINK_CONFIG_DEFAULT_NAME;
+		t->keys[0] = cfg;
+		return;
+	}
+	for (size_t i = 0; i < cfg->uplinks.n && i < UPLINK_CONFIG_MAX; i++) {
+		t->names[t->n] = cfg->uplinks.items[i].name;
+		t->keys[t->n] = cfg->uplinks.items[i].keys;
+		t->n++;
+	}
+}
+
+/* Start one uplink per target. Returns 0, or -1 (those started are in t). */
+static int targets_start(struct targets *t, struct storage *storage)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct edge_config *k = t->keys[i];
+		struct uplink_options uo = {
+		    .name = t->names[i],
+		    .api = k->uplink_api == CONFIG_API_V1 ? UPLINK_API_V1 : UPLINK_API_V2,
+		    .url = k->uplink_url,
+		    .database = k->uplink_database,
+		    .retention_policy = k->uplink_retention_policy,
+		    .username = k->uplink_username,
+		    .password = k->uplink_password,
+		    .org = k->uplink_org,
+		    .bucket = k->uplink_bucket,
+		    .token = k->uplink_token,
+		    .create_database = k->uplink_create_database,
+		    .gzip = k->uplink_gzip,
+		    .ca_file = k->uplink_ca_file,
+		    .insecure_skip_verify = k->uplink_insecure_skip_verify,
+		    .batch_points = k->uplink_batch_points,
+		    .batch_bytes = k->uplink_batch_bytes,
+		    .flush_interval_ms = (uint32_t)k->uplink_flush_interval_ms,
+		    .retry_initial_ms = (uint32_t)k->uplink_retry_initial_ms,
+		    .retry_max_ms = (uint32_t)k->uplink_retry_max_ms,
+		    .timeout_ms = (uint32_t)k->uplink_timeout_ms,
+		};
+		if (uplink_start(&uo, storage, &t->uplinks[i]) != 0) {
+			log_error(MOD, "cannot start the uplink of target \"%s\"", t->names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Stop every uplink started (reverse order). */
+static void targets_stop(struct targets *t)
+{
+	for (size_t i = t->n; i > 0; i--) {
+		uplink_stop(t->uplinks[i - 1]);
+		t->uplinks[i - 1] = NULL;
+	}
+}
+
+/* Whether every target's points may be unsigned integers (v2 everywhere). */
+static bool targets_unsigned_ok(const struct targets *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->keys[i]->uplink_api != CONFIG_API_V2)
+			return false;
+	return true;
 }
 
 static void log_stats(struct storage *st, struct http_server *http, struct uplink *up)
@@ -161,13 +242,17 @@ static uint64_t uplink_heartbeat_fn(void *arg)
  * is checked by construction (it sends the pings). A stuck storage writer or
  * uplink stops the pings and systemd restarts iot-edge.
  */
-static void watchdog_register_threads(struct watchdog *wd, struct storage *st, struct uplink *up,
-				      const struct edge_config *cfg)
+static void watchdog_register_threads(struct watchdog *wd, struct storage *st,
+				      const struct targets *t)
 {
-	if (watchdog_add(wd, "storage writer", storage_heartbeat_fn, st, WRITER_STUCK_MS) != 0 ||
-	    watchdog_add(wd, "uplink", uplink_heartbeat_fn, up,
-			 cfg->uplink_timeout_ms + UPLINK_STUCK_SLACK_MS) != 0)
-		log_error(MOD, "cannot watch the storage writer and uplink threads");
+	if (watchdog_add(wd, "storage writer", storage_heartbeat_fn, st, WRITER_STUCK_MS) != 0)
+		log_error(MOD, "cannot watch the storage writer thread");
+	for (size_t i = 0; i < t->n; i++)
+		if (watchdog_add(wd, t->n == 1 ? "uplink" : t->names[i], uplink_heartbeat_fn,
+				 t->uplinks[i],
+				 t->keys[i]->uplink_timeout_ms + UPLINK_STUCK_SLACK_MS) != 0)
+			log_error(MOD, "cannot watch the uplink thread of target \"%s\"",
+				  t->names[i]);
 }
 
 /* Send WATCHDOG=1 when one is due, but only while no watched thread is stuck. */
@@ -204,14 +289,18 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct storage *storage = NULL;
 	struct http_server *http = NULL;
 	struct udp_listener *udp = NULL;
-	struct uplink *uplink = NULL;
+	struct uplink *uplink = NULL; /* the first target's */
+	struct targets targets;
 	struct collect *collect = NULL;
 	struct watchdog wd;
 	struct status_sources status_sources = {0}; /* read by GET /status until http_stop() */
 	int status = EXIT_FAILURE;
 
+	targets_from_config(cfg, &targets);
 	struct storage_options so = {
 	    .path = cfg->buffer_path,
+	    .targets = targets.names,
+	    .target_count = targets.n,
 	    .durability = cfg->buffer_durability == CONFIG_DURABILITY_FULL
 			      ? STORAGE_DURABILITY_FULL
 			      : STORAGE_DURABILITY_NORMAL,
@@ -227,42 +316,22 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 			  storage_strerror(rc));
 		goto out;
 	}
-	struct uplink_options uo = {
-	    .api = cfg->uplink_api == CONFIG_API_V1 ? UPLINK_API_V1 : UPLINK_API_V2,
-	    .url = cfg->uplink_url,
-	    .database = cfg->uplink_database,
-	    .retention_policy = cfg->uplink_retention_policy,
-	    .username = cfg->uplink_username,
-	    .password = cfg->uplink_password,
-	    .org = cfg->uplink_org,
-	    .bucket = cfg->uplink_bucket,
-	    .token = cfg->uplink_token,
-	    .create_database = cfg->uplink_create_database,
-	    .gzip = cfg->uplink_gzip,
-	    .ca_file = cfg->uplink_ca_file,
-	    .insecure_skip_verify = cfg->uplink_insecure_skip_verify,
-	    .batch_points = cfg->uplink_batch_points,
-	    .batch_bytes = cfg->uplink_batch_bytes,
-	    .flush_interval_ms = (uint32_t)cfg->uplink_flush_interval_ms,
-	    .retry_initial_ms = (uint32_t)cfg->uplink_retry_initial_ms,
-	    .retry_max_ms = (uint32_t)cfg->uplink_retry_max_ms,
-	    .timeout_ms = (uint32_t)cfg->uplink_timeout_ms,
-	};
-	if (uplink_start(&uo, storage, &uplink) != 0) {
-		log_error(MOD, "cannot start the uplink");
+	if (targets_start(&targets, storage) != 0)
 		goto out;
-	}
+	uplink = targets.uplinks[0];
 	/* UDP before HTTP: /status (the HTTP thread) reads the listener, which
 	 * is then published by the HTTP thread's creation, not shared mid-run. */
 	if (cfg->udp_listen && *cfg->udp_listen) {
 		struct udp_options udo = {.listen = cfg->udp_listen,
 					  .max_line = (size_t)cfg->http_max_line,
-					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2};
+					  .unsigned_ok = targets_unsigned_ok(&targets)};
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
 	status_sources = (struct status_sources){.storage = storage,
 						 .uplink = uplink,
+						 .uplinks = targets.uplinks,
+						 .uplink_count = targets.n,
 						 .started_ms = clock_mono_ms(),
 						 .config = cfg,
 						 .udp = udp};
@@ -274,7 +343,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .max_connections = (unsigned)cfg->http_max_connections,
 	    .connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
 	    .token = cfg->http_token,
-	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+	    .unsigned_ok = targets_unsigned_ok(&targets),
 	    .page = status_page,
 	    .page_arg = &status_sources,
 	};
@@ -286,7 +355,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .figures = status_edge_figures,
 	    .figures_arg = &status_sources,
 	    .buffer_path = cfg->buffer_path,
-	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+	    .unsigned_ok = targets_unsigned_ok(&targets),
 	};
 	if (collect_start(cfg->collectors.items, cfg->collectors.n, cfg->collect_sysfs_root, &cs,
 			  &collect) != 0)
@@ -302,7 +371,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 
 	sdnotify_ready();
 	watchdog_init(&wd, sdnotify_watchdog_usec());
-	watchdog_register_threads(&wd, storage, uplink, cfg);
+	watchdog_register_threads(&wd, storage, &targets);
 	if (wd.period_ms)
 		log_info(MOD,
 			 "systemd watchdog: pinging every %llu ms while the threads make progress",
@@ -345,7 +414,7 @@ out:
 	collect_stop(collect);
 	http_stop(http);
 	udp_stop(udp);
-	uplink_stop(uplink);
+	targets_stop(&targets);
 	storage_close(storage);
 	if (status == EXIT_SUCCESS)
 		log_info(MOD, "stopped cleanly");
