@@ -51,7 +51,7 @@ static int file_handle_key(void *user, const char *section, const char *name, co
 			fprintf(ctx->errors, "%s:%d: [%s] %s: \"%s\": %s\n", ctx->path, ctx->line,
 				section, name,
 				strcmp(name, "password") == 0 || strcmp(name, "token") == 0 ? "***"
-											      : value,
+											    : value,
 				why);
 			ctx->problems++;
 		}

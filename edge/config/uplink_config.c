@@ -1,4 +1,5 @@
-/* uplink_config.c -- parsing and checking the repeatable [uplink.NAME] sections (several targets). */
+/* uplink_config.c -- parsing and checking the repeatable [uplink.NAME] sections (several targets).
+ */
 #include "uplink_config.h"
 
 #include <stdbool.h>
@@ -18,8 +19,9 @@ static struct uplink_config *uplink_config_get(struct uplink_config_list *l, con
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->items[i].name, name) == 0)
 			return &l->items[i];
-	if (len == 0 || len > UPLINK_CONFIG_NAME_MAX || strspn(name, "abcdefghijklmnopqrstuvwxyz"
-								      "0123456789_-") != len) {
+	if (len == 0 || len > UPLINK_CONFIG_NAME_MAX ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			 "0123456789_-") != len) {
 		*why = "the target name (after \"uplink.\") must be 1 to 32 of a-z, 0-9, _ and -";
 		return NULL;
 	}
@@ -67,8 +69,7 @@ int uplink_config_key(struct uplink_config_list *l, const char *name, const char
 }
 
 /* The target's own checks (uplink_start() would refuse it later, less clearly). */
-static int uplink_config_check_one(const char *section, const struct edge_config *k,
-				   FILE *errors)
+static int uplink_config_check_one(const char *section, const struct edge_config *k, FILE *errors)
 {
 	if (k->uplink_api == CONFIG_API_V1 && (!k->uplink_database || !k->uplink_database[0])) {
 		fprintf(errors, "[%s] database: empty: a v1 target needs a database\n", section);
