@@ -7,28 +7,33 @@ VM_URL="http://127.0.0.1:$VM_PORT"
 VM_DIR="$WORK/victoria-metrics"
 VM_LOG="$WORK/victoria-metrics.log"
 VM_PID=""
+VM_AUTH=""    # "user:password" once vm_start was given -httpAuth.* flags
 
 # Start VictoriaMetrics on 127.0.0.1:VM_PORT with its data in the test's
 # directory (kept across vm_stop/vm_start). retentionPeriod: iot-sim's and
 # buffer_fill's times must not fall out of it; no dedup: a point sent twice
-# is counted twice.
+# is counted twice. Extra arguments are more flags (e.g. -httpAuth.username=U).
 vm_start() {
 	mkdir -p "$VM_DIR"
 	victoria-metrics -httpListenAddr="127.0.0.1:$VM_PORT" -storageDataPath="$VM_DIR" \
-		-retentionPeriod=100y -search.disableCache -loggerLevel=WARN >>"$VM_LOG" 2>&1 &
+		-retentionPeriod=100y -search.disableCache -loggerLevel=WARN "$@" >>"$VM_LOG" 2>&1 &
 	VM_PID=$!
 	wait_until 60 vm_healthy || fail "victoria-metrics did not answer /health on port $VM_PORT"
 }
 
 vm_healthy() {
 	kill -0 "$VM_PID" 2>/dev/null || fail "victoria-metrics exited during start-up"
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "$VM_URL/health")" = 200 ]
+	[ "$(vm_curl -s -o /dev/null -w '%{http_code}' "$VM_URL/health")" = 200 ]
 }
+
+# curl with VM_AUTH's credentials, if any.
+vm_curl() { curl ${VM_AUTH:+-u "$VM_AUTH"} "$@"; }
 
 vm_stop() {
 	kill -TERM "$VM_PID"
 	wait "$VM_PID" 2>/dev/null || true
 	VM_PID=""
+VM_AUTH=""    # "user:password" once vm_start was given -httpAuth.* flags
 }
 
 # Stop VictoriaMetrics on exit too (lib.sh's trap stops the edge and influxd).
@@ -47,8 +52,8 @@ trap 'targets_cleanup' EXIT
 # ingestion is asynchronous: /internal/force_flush makes what it took
 # searchable first.
 vm_points() {
-	curl -sf "$VM_URL/internal/force_flush" >/dev/null || fail "force_flush failed"
-	curl -sf "$VM_URL/api/v1/export" -d 'match[]={__name__="data_value"}' -d start=0 |
+	vm_curl -sf "$VM_URL/internal/force_flush" >/dev/null || fail "force_flush failed"
+	vm_curl -sf "$VM_URL/api/v1/export" -d 'match[]={__name__="data_value"}' -d start=0 |
 		jq -r '. as $s | range(0; .values | length) | "\($s.timestamps[.]) \($s.values[.])"' |
 		sort
 }
@@ -91,3 +96,6 @@ target_field() { status_jq ".uplinks[] | select(.name == \"$1\") | .$2"; }
 
 # Whether target NAME's FIELD is VALUE now: target_is NAME FIELD VALUE
 target_is() { [ "$(target_field "$1" "$2")" = "$3" ]; }
+
+# Whether /status's uplink state is STATE now (for wait_until).
+uplink_state_is() { [ "$(status_jq .uplink.state)" = "$1" ]; }
