@@ -57,7 +57,11 @@ static void usage(FILE *out)
 		     "the keys type, enabled, interval, measurement, tags, path, scale, offset,\n"
 		     "field, command, shell and timeout (see iot-edge.conf(5)); the environment\n"
 		     "sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
-		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n");
+		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n"
+		     "\n"
+		     "Several delivery targets are [uplink.NAME] sections of the file, each with the\n"
+		     "keys of [uplink] (see TARGETS in iot-edge.conf(5)); a reading leaves the buffer\n"
+		     "once every target has it. [uplink] alone is the target named \"default\".\n");
 }
 
 /* Settings each in their own range that do not fit together (or with a
