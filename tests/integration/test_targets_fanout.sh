@@ -70,6 +70,10 @@ outage() {
 	grep -qx "iot_edge_target_backlog_points{target=\"$down\"} 200" "$WORK/metrics.txt" ||
 		fail "/metrics: no backlog of 200 for $down"
 	say "ok: /metrics shows $down's backlog of 200"
+	"$IOT_EDGE" status --url "$EDGE_URL" >"$WORK/status.txt" && fail "iot-edge status exits 0 while $down is down"
+	grep -Eq "^(targets:| ) +$down: failing \(network\), backlog 200 points \(oldest [0-9]+s\), [0-9]+ sent; holds the buffer$" \
+		"$WORK/status.txt" || fail "iot-edge status does not show $down holding the buffer: $(cat "$WORK/status.txt")"
+	say "ok: iot-edge status shows $down holding the buffer"
 }
 
 # VictoriaMetrics down (SIGTERM), then back with its data.

@@ -444,6 +444,28 @@ static void test_text_ok(void **state)
 	free(text);
 }
 
+static void test_text_two_targets(void **state)
+{
+	int rc = -1;
+	char *text = print_doc(
+	    "{\"uptime_s\":5,\"buffer\":{\"points\":200,\"oldest_age_s\":90,\"held_by\":\"vm\"},"
+	    "\"uplink\":{\"state\":\"failing\",\"last_error_class\":\"network\",\"requests_ok\":2,"
+	    "\"points_sent\":800},"
+	    "\"uplinks\":[{\"name\":\"influx\",\"state\":\"ok\",\"backlog_points\":0,"
+	    "\"points_sent\":500},{\"name\":\"vm\",\"state\":\"failing\",\"last_error_class\":"
+	    "\"network\",\"backlog_points\":200,\"oldest_age_s\":90,\"points_sent\":300}],"
+	    "\"collectors\":[]}",
+	    &rc);
+
+	(void)state;
+	assert_int_equal(rc, STATUS_CLI_FAILING);
+	assert_non_null(strstr(text,
+			       "\ntargets:    influx: ok, backlog 0 points, 500 sent\n"
+			       "            vm: failing (network), backlog 200 points (oldest "
+			       "1m), 300 sent; holds the buffer\ncollectors: none\n"));
+	free(text);
+}
+
 static void test_text_auth_failed(void **state)
 {
 	int rc = -1;
@@ -500,6 +522,7 @@ int main(void)
 	    cmocka_unit_test(test_text_failing),
 	    cmocka_unit_test(test_text_ok),
 	    cmocka_unit_test(test_text_auth_failed),
+	    cmocka_unit_test(test_text_two_targets),
 	    cmocka_unit_test(test_text_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
