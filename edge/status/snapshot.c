@@ -249,6 +249,18 @@ void status_snapshot_edge_figures(const struct status_snapshot *s, struct collec
 	    .uplink_ok = s->uplink.consecutive_failures == 0 && !s->uplink.auth_failed,
 	    .uplink_consecutive_failures = s->uplink.consecutive_failures,
 	};
+	for (size_t i = 0; s->target_count > 1 && i < s->target_count &&
+			   i < sizeof(out->targets) / sizeof(out->targets[0]);
+	     i++) {
+		const struct status_target *t = &s->targets[i];
+		struct collect_edge_target *o = &out->targets[out->target_count++];
+
+		snprintf(o->name, sizeof(o->name), "%s", t->buffer.name);
+		o->backlog_points = t->buffer.points;
+		o->oldest_ns = t->buffer.oldest_received_ns;
+		o->points_sent = t->uplink.points_sent;
+		o->ok = t->uplink.consecutive_failures == 0 && !t->uplink.auth_failed;
+	}
 }
 
 void status_edge_figures(void *arg, struct collect_edge_figures *out)

@@ -106,4 +106,20 @@ say "ok: VictoriaMetrics holds exactly the 700 readings sent (ms times)"
 assert_eq "700 700" "$(status_jq '[.uplinks[].points_sent | tostring] | join(" ")')" \
 	"points_sent of each target at the end"
 edge_stop
+
+# The edge's own figures (collector edge, measurement iot_edge) carry one
+# point per target, tagged target=NAME: with VictoriaMetrics down, InfluxDB is
+# told that vm is not ok and holds points, influx is ok.
+edge_start_targets IOT_EDGE_COLLECTOR_EDGE_ENABLED=true IOT_EDGE_COLLECTOR_EDGE_INTERVAL=1s
+vm_stop
+iot_edge_seen() {
+	[ "$(influx_query "SELECT count(\"target_ok\") FROM \"iot_edge\" WHERE \"target\" = '$1' AND \"target_ok\" = $2 $3" |
+		jq -r '.results[0].series[0].values[0][1] // 0')" -gt 0 ]
+}
+wait_until 30 iot_edge_seen vm 0 "AND \"target_backlog_points\" > 0" ||
+	fail "no iot_edge point saying vm is down with a backlog"
+wait_until 30 iot_edge_seen influx 1 "AND \"target_backlog_points\" = 0" ||
+	fail "no iot_edge point saying influx is ok"
+say "ok: iot_edge points per target (target=vm not ok with a backlog, target=influx ok)"
+edge_stop
 say "took $((($(date +%s%N) - t0) / 1000000)) ms"
