@@ -52,16 +52,17 @@ static void usage(FILE *out)
 		     "\n"
 		     "Settings (file section and key, environment variable that overrides it):\n");
 	config_print_help(out);
-	fprintf(out, "\n"
-		     "Collectors (local readings) are [collector.NAME] sections of the file with\n"
-		     "the keys type, enabled, interval, measurement, tags, path, scale, offset,\n"
-		     "field, command, shell and timeout (see iot-edge.conf(5)); the environment\n"
-		     "sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
-		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n"
-		     "\n"
-		     "Several delivery targets are [uplink.NAME] sections of the file, each with the\n"
-		     "keys of [uplink] (see TARGETS in iot-edge.conf(5)); a reading leaves the buffer\n"
-		     "once every target has it. [uplink] alone is the target named \"default\".\n");
+	fprintf(out,
+		"\n"
+		"Collectors (local readings) are [collector.NAME] sections of the file with\n"
+		"the keys type, enabled, interval, measurement, tags, path, scale, offset,\n"
+		"field, command, shell and timeout (see iot-edge.conf(5)); the environment\n"
+		"sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
+		"IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n"
+		"\n"
+		"Several delivery targets are [uplink.NAME] sections of the file, each with the\n"
+		"keys of [uplink] (see TARGETS in iot-edge.conf(5)); a reading leaves the buffer\n"
+		"once every target has it. [uplink] alone is the target named \"default\".\n");
 }
 
 /* Settings each in their own range that do not fit together (or with a
@@ -179,7 +180,22 @@ static bool targets_unsigned_ok(const struct targets *t)
 	return true;
 }
 
-static void log_stats(struct storage *st, struct http_server *http, struct uplink *up)
+/* Every target's uplink counters added up (failures: the most of any). */
+static void targets_get_stats(const struct targets *t, struct uplink_stats *sum)
+{
+	uplink_get_stats(t->uplinks[0], sum);
+	for (size_t i = 1; i < t->n; i++) {
+		struct uplink_stats u;
+
+		uplink_get_stats(t->uplinks[i], &u);
+		sum->points_sent += u.points_sent;
+		sum->requests_failed += u.requests_failed;
+		if (u.consecutive_failures > sum->consecutive_failures)
+			sum->consecutive_failures = u.consecutive_failures;
+	}
+}
+
+static void log_stats(struct storage *st, struct http_server *http, const struct targets *t)
 {
 	static struct http_stats last_http;
 	static struct uplink_stats last_up;
@@ -189,7 +205,7 @@ static void log_stats(struct storage *st, struct http_server *http, struct uplin
 
 	storage_get_stats(st, &s);
 	http_get_stats(http, &h);
-	uplink_get_stats(up, &u);
+	targets_get_stats(t, &u);
 	if (h.requests == last_http.requests && u.points_sent == last_up.points_sent &&
 	    u.requests_failed == last_up.requests_failed)
 		return;
@@ -210,7 +226,7 @@ static void log_stats(struct storage *st, struct http_server *http, struct uplin
 /* --- systemd: status, watchdog, reload ------------------------------------- */
 
 /* One STATUS= line for `systemctl status`: the backlog and the uplink's state. */
-static void notify_status(struct storage *st, struct uplink *up)
+static void notify_status(struct storage *st, const struct targets *t)
 {
 	struct storage_stats s;
 	struct uplink_stats u;
@@ -218,7 +234,7 @@ static void notify_status(struct storage *st, struct uplink *up)
 	long long age_s = 0;
 
 	storage_get_stats(st, &s);
-	uplink_get_stats(up, &u);
+	targets_get_stats(t, &u);
 	if (s.points > 0 && s.oldest_received_ns > 0) {
 		long long now_s = (long long)(clock_wall_ns() / 1000000000);
 		age_s = now_s - (long long)(s.oldest_received_ns / 1000000000);
@@ -380,7 +396,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		log_info(MOD,
 			 "systemd watchdog: pinging every %llu ms while the threads make progress",
 			 (unsigned long long)wd.period_ms / 2);
-	notify_status(storage, uplink);
+	notify_status(storage, &targets);
 
 	uint64_t last_stats = (uint64_t)clock_mono_ms(), last_status = last_stats;
 	for (;;) {
@@ -401,11 +417,11 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		uint64_t now = (uint64_t)clock_mono_ms();
 		ping_watchdog_if_threads_alive(&wd);
 		if (now - last_status >= STATUS_EVERY_MS) {
-			notify_status(storage, uplink);
+			notify_status(storage, &targets);
 			last_status = now;
 		}
 		if (now - last_stats >= STATS_EVERY_SECONDS * 1000u) {
-			log_stats(storage, http, uplink);
+			log_stats(storage, http, &targets);
 			last_stats = now;
 		}
 	}
