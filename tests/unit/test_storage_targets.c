@@ -278,6 +278,70 @@ static void test_bound_drops_for_a_target_that_is_down(void **state)
 	storage_close(s);
 }
 
+#define CONCURRENT_POINTS 2000
+
+/* One target's uplink stand-in: wait, read, check the order, ack, until it
+ * has every point. */
+struct reader_arg {
+	struct storage_target *t;
+	int got;      /* points read, in order */
+	int in_order; /* every point was the next one */
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader_arg *r = arg;
+	struct storage_batch b = {0};
+
+	r->in_order = 1;
+	while (r->got < CONCURRENT_POINTS) {
+		uint64_t seen = storage_target_wake_seq(r->t);
+
+		if (storage_target_read_batch(r->t, 97, 1 << 20, &b) != STORAGE_OK)
+			break;
+		if (b.count == 0) {
+			if (storage_target_wait(r->t, 1, 1, seen, 10000) != STORAGE_OK)
+				break;
+			continue;
+		}
+		for (size_t i = 0; i < b.count; i++) {
+			int v = -1;
+
+			if (sscanf(b.text + b.offsets[i], "m v=%di", &v) != 1 || v != r->got + 1)
+				r->in_order = 0;
+			r->got++;
+		}
+		if (storage_target_ack(r->t, b.last_id) != STORAGE_OK)
+			break;
+	}
+	storage_batch_free(&b);
+	return NULL;
+}
+
+/* Two uplinks reading and acking on their own threads while points arrive:
+ * each gets every point once, in order; the buffer ends empty. */
+static void test_two_readers_concurrently(void **state)
+{
+	struct fixture *f = *state;
+	struct storage *s = open_targets(f->path, two, 2, 0);
+	struct reader_arg r[2] = {{.t = storage_target_at(s, 0)}, {.t = storage_target_at(s, 1)}};
+	pthread_t th[2];
+	struct storage_stats st;
+
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, reader_main, &r[i]), 0);
+	append_points(s, 1, CONCURRENT_POINTS);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(r[i].got, CONCURRENT_POINTS);
+		assert_true(r[i].in_order);
+	}
+	storage_get_stats(s, &st);
+	assert_int_equal(st.points, 0);
+	assert_int_equal(st.acked_total, CONCURRENT_POINTS);
+	storage_close(s);
+}
+
 static void test_bad_target_lists(void **state)
 {
 	struct fixture *f = *state;
@@ -310,6 +374,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_migrate_v2_keeps_rejected, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bound_drops_for_a_target_that_is_down, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_two_readers_concurrently, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_target_lists, setup, teardown),
 	};
 
