@@ -48,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "invariant broken: negative problem count\n");
 		abort();
 	}
+	problems += uplink_config_check(&cfg, fuzz_null); /* the [uplink.NAME] checks */
 	config_print(&cfg, fuzz_null);
 	config_cleanup(&cfg);
 	return 0;
