@@ -152,6 +152,19 @@ static int storage_delete_acked(struct storage *s, int64_t last_id, struct stora
 	return storage_step_done(s->wdb, s->path, s->delete_upto);
 }
 
+/* UPDATE the target's row in `targets`. */
+static int storage_ack_set_position(struct storage *s, const struct storage_target *t,
+				    int64_t last_id)
+{
+	int rc = sqlite3_bind_text(s->set_position, 1, t->name, -1, SQLITE_STATIC);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s->set_position, 2, last_id);
+	if (rc != SQLITE_OK)
+		return storage_bind_failed(s, rc);
+	return storage_step_done(s->wdb, s->path, s->set_position);
+}
+
 /* The target has every point up to last_id (not past the newest): move its
  * position, count what left its backlog, delete what every target has. */
 static int storage_ack_job(struct storage *s, const struct storage_job *job,
@@ -161,19 +174,32 @@ static int storage_ack_job(struct storage *s, const struct storage_job *job,
 	int64_t last_id = job->last_id < s->next_id - 1 ? job->last_id : s->next_id - 1;
 	uint64_t count = 0, bytes = 0;
 	int result;
-	int rc;
 
+	if (s->ntargets == 1) {
+		/* The one target: what leaves its backlog is what is deleted (its
+		 * refused points left the buffer when refused), one scan. */
+		uint64_t acked = d->acked, acked_bytes = d->acked_bytes;
+
+		if (last_id <= td->position)
+			return STORAGE_OK;
+		result = storage_delete_acked(s, last_id, d);
+		if (result == STORAGE_OK)
+			result = storage_ack_set_position(s, job->target, last_id);
+		if (result)
+			return result;
+		td->position = last_id;
+		td->moved = 1;
+		td->left += d->acked - acked;
+		td->left_bytes += d->acked_bytes - acked_bytes;
+		td->acked += d->acked - acked;
+		return STORAGE_OK;
+	}
 	if (last_id > td->position) {
 		result = storage_targets_count_range(s, job->target, td->position, last_id, &count,
 						     &bytes);
 		if (result)
 			return result;
-		rc = sqlite3_bind_text(s->set_position, 1, job->target->name, -1, SQLITE_STATIC);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_int64(s->set_position, 2, last_id);
-		if (rc != SQLITE_OK)
-			return storage_bind_failed(s, rc);
-		result = storage_step_done(s->wdb, s->path, s->set_position);
+		result = storage_ack_set_position(s, job->target, last_id);
 		if (result)
 			return result;
 		td->position = last_id;

@@ -75,7 +75,7 @@ int storage_target_read_batch(struct storage_target *t, size_t max_points, size_
 	rc = sqlite3_bind_int64(t->select_batch, 1, atomic_load(&t->acked_id));
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(t->select_batch, 2, limit);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK && sqlite3_bind_parameter_count(t->select_batch) >= 3)
 		rc = sqlite3_bind_text(t->select_batch, 3, t->name, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK) {
 		log_error(STORAGE_LOG, "%s: bind failed: %s", s->path, sqlite3_errmsg(t->rdb));

@@ -316,6 +316,9 @@ uint64_t storage_space_file_bytes(const struct storage *s);
 #define STORAGE_SELECT_BATCH                                                                       \
 	"SELECT id, line FROM points p WHERE p.id > ?1 AND NOT EXISTS "                            \
 	"(SELECT 1 FROM rejected r WHERE r.id = p.id AND r.target = ?3) ORDER BY p.id LIMIT ?2"
+/* The same for a single target, whose refused points have left `points`:
+ * no lookup in `rejected` per row (no ?3). */
+#define STORAGE_SELECT_BATCH_ONE "SELECT id, line FROM points WHERE id > ?1 ORDER BY id LIMIT ?2"
 
 /* --- target.c: the targets' positions. --- */
 

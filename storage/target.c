@@ -231,7 +231,9 @@ int storage_targets_open_readers(struct storage *s)
 		if (result == STORAGE_OK)
 			result = storage_exec(t->rdb, s->path, "PRAGMA query_only = 1");
 		if (result == STORAGE_OK)
-			result = storage_prepare(t->rdb, s->path, STORAGE_SELECT_BATCH,
+			result = storage_prepare(t->rdb, s->path,
+						 s->ntargets == 1 ? STORAGE_SELECT_BATCH_ONE
+								  : STORAGE_SELECT_BATCH,
 						 &t->select_batch);
 		if (result)
 			return result;

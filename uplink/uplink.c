@@ -421,16 +421,14 @@ static void uplink_log_target(const struct uplink *u)
 
 	uplink_url_for_log(o->url, url, sizeof(url));
 	if (o->api == UPLINK_API_V2)
-		log_info(UPLINK_MODULE,
-			 "forwarding to %s (v2), org \"%s\", bucket \"%s\"%s%s; target \"%s\"", url,
-			 o->org, o->bucket, o->token[0] != '\0' ? ", token" : "",
-			 o->gzip ? ", gzip" : "", u->name);
+		log_info(UPLINK_MODULE, "forwarding to %s (v2), org \"%s\", bucket \"%s\"%s%s%s",
+			 url, o->org, o->bucket, o->token[0] != '\0' ? ", token" : "",
+			 o->gzip ? ", gzip" : "", u->log_suffix);
 	else
-		log_info(UPLINK_MODULE,
-			 "forwarding to %s (v1), database \"%s\"%s%s%s%s; target \"%s\"", url,
+		log_info(UPLINK_MODULE, "forwarding to %s (v1), database \"%s\"%s%s%s%s%s", url,
 			 o->database, o->retention_policy[0] != '\0' ? ", rp " : "",
 			 o->retention_policy, o->username[0] != '\0' ? ", basic auth" : "",
-			 o->gzip ? ", gzip" : "", u->name);
+			 o->gzip ? ", gzip" : "", u->log_suffix);
 }
 
 /* Contract in uplink.h: returns 0 and *out (free with uplink_stop()), or -1
@@ -461,6 +459,8 @@ int uplink_start(const struct uplink_options *options, struct storage *s, struct
 
 		storage_target_get_stats(u->target, &ts);
 		memcpy(u->name, ts.name, sizeof(u->name));
+		if (storage_target_count(s) > 1)
+			snprintf(u->log_suffix, sizeof(u->log_suffix), "; target \"%s\"", u->name);
 	}
 	if (uplink_init(u, options) != 0)
 		goto fail;
@@ -524,11 +524,11 @@ void uplink_stop(struct uplink *u)
 	}
 	uplink_get_stats(u, &st);
 	log_info(UPLINK_MODULE,
-		 "target \"%s\" stopped: %" PRIu64 " points sent in %" PRIu64 " requests, %" PRIu64
+		 "stopped: %" PRIu64 " points sent in %" PRIu64 " requests, %" PRIu64
 		 " failed requests, %" PRIu64 " retries, %" PRIu64 " points rejected, %" PRIu64
-		 " splits, %" PRIu64 " bytes of line protocol sent as %" PRIu64 " bytes",
-		 u->name, st.points_sent, st.requests_ok, st.requests_failed, st.retries,
-		 st.points_rejected, st.splits, st.bytes_raw, st.bytes_sent);
+		 " splits, %" PRIu64 " bytes of line protocol sent as %" PRIu64 " bytes%s",
+		 st.points_sent, st.requests_ok, st.requests_failed, st.retries, st.points_rejected,
+		 st.splits, st.bytes_raw, st.bytes_sent, u->log_suffix);
 	uplink_destroy(u);
 }
 

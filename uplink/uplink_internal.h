@@ -31,6 +31,9 @@ struct uplink {
 	struct storage *storage;
 	struct storage_target *target; /* its position in storage: what it reads and acks */
 	char name[STORAGE_TARGET_NAME_MAX];
+	/* ends its start and stop lines: "" with one target, `; target "NAME"`
+	 * with several */
+	char log_suffix[STORAGE_TARGET_NAME_MAX + 16];
 	struct influx *client;
 
 	pthread_mutex_t lock; /* guards nothing but the wait on `wake` */
