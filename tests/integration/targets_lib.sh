@@ -36,14 +36,18 @@ vm_stop() {
 VM_AUTH=""    # "user:password" once vm_start was given -httpAuth.* flags
 }
 
-# Stop VictoriaMetrics on exit too (lib.sh's trap stops the edge and influxd).
+# Stop VictoriaMetrics on exit too, and uplink_lib.sh's fake if that is
+# sourced (this trap replaces its), then lib.sh's cleanup, which reads the
+# test's status from $? (errexit off: a failing `(exit N)` would end the trap).
 targets_cleanup() {
 	local rc=$?
+	set +e
 	if [ -n "$VM_PID" ]; then
-		kill -KILL "$VM_PID" 2>/dev/null || true
-		wait "$VM_PID" 2>/dev/null || true
+		kill -KILL "$VM_PID" 2>/dev/null
+		wait "$VM_PID" 2>/dev/null
 	fi
-	(exit "$rc") # cleanup reads the test's status from $?
+	if declare -F fake_cleanup >/dev/null; then fake_cleanup; fi
+	(exit "$rc")
 	cleanup
 }
 trap 'targets_cleanup' EXIT
