@@ -60,6 +60,14 @@ struct status_config_summary {
 	uint64_t uplink_batch_points;
 	bool uplink_gzip;
 	const char *log_level; /* "debug", "info", "warn" or "error" */
+	/* [uplink.NAME] sections (the uplink_* figures above are the first's);
+	 * 0: [uplink] alone */
+	size_t target_count;
+	struct status_config_target {
+		const char *name;
+		bool v1;
+		char url[512]; /* as uplink_url */
+	} targets[8];
 };
 
 /* One delivery target: its position in the buffer and its uplink. */

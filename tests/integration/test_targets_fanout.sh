@@ -39,6 +39,9 @@ assert_eq '["influx","vm"]' "$(status_jq '[.uplinks[].name] | tostring')" "the t
 assert_eq "300 300" "$(status_jq '[.uplinks[].points_sent | tostring] | join(" ")')" \
 	"points_sent of each target"
 assert_eq 600 "$(status_jq '.uplink.points_sent')" "points_sent of both (the uplink total)"
+assert_eq "influx v1 $INFLUX_URL vm v2 $VM_URL" \
+	"$(status_jq '[.config.targets[] | .name, .api, .url] | join(" ")')" "config.targets in /status"
+assert_eq "$INFLUX_URL" "$(status_jq .config.uplink.url)" "config.uplink: the first target's"
 
 # One target down: the other keeps receiving; the buffer keeps exactly what
 # the down one lacks. Usage: outage DOWN UP SIM_OUT UP_COUNT_AFTER
