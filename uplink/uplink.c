@@ -54,15 +54,15 @@ static void uplink_wait(struct uplink *u, uint32_t ms)
 
 /* Wait until the buffer holds `points` points or `bytes` bytes, `ms` pass
  * (< 0: no limit), or uplink_stop() is called. No polling: asleep in
- * storage_wait(), ended by the writer's commit that brings the points or by
- * uplink_stop()'s storage_wake(). */
+ * storage_target_wait(), ended by the writer's commit that brings the points or by
+ * uplink_stop()'s storage_target_wake(). */
 static void uplink_wait_for_points(struct uplink *u, uint64_t points, uint64_t bytes, int64_t ms)
 {
 	int64_t deadline = clock_mono_ms() + ms;
 
 	atomic_store(&u->busy_since_ms, 0); /* waiting is healthy */
 	for (;;) {
-		/* Read before the looks below: a storage_wake() after them is not missed. */
+		/* Read before the looks below: a storage_target_wake() after them is not missed. */
 		uint64_t seen = storage_target_wake_seq(u->target);
 		struct storage_target_stats st;
 		int64_t left = -1;
