@@ -170,6 +170,8 @@ int storage_open(const struct storage_options *options, struct storage **out)
 	if (result == STORAGE_OK)
 		result = storage_load_stats(s);
 	if (result == STORAGE_OK)
+		result = storage_targets_count(s);
+	if (result == STORAGE_OK)
 		storage_space_prealloc(s);
 	if (result == STORAGE_OK)
 		result = storage_targets_open_readers(s);

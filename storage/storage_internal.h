@@ -329,9 +329,13 @@ int storage_targets_init(struct storage *s, const struct storage_options *option
 /* Bring the `targets` table to the configured targets in one transaction:
  * drop (logged) those no longer configured, add new ones at the oldest
  * point, delete the points every remaining target has; load each target's
- * position and backlog. Main thread, storage_open, after the migration and
+ * position. Main thread, storage_open, after the migration and
  * storage_commit_prepare. */
 int storage_targets_sync(struct storage *s);
+
+/* Each target's backlog and oldest point from the file (after
+ * storage_targets_sync and the buffer's own counts). Main thread, open. */
+int storage_targets_count(struct storage *s);
 
 /* Open each target's reader connection and statement. Main thread, open. */
 int storage_targets_open_readers(struct storage *s);

@@ -170,15 +170,18 @@ static int storage_targets_load(struct storage *s)
 	return result;
 }
 
-/* Each target's backlog and oldest point, from the file. */
-static int storage_targets_count(struct storage *s)
+int storage_targets_count(struct storage *s)
 {
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct storage_target *t = &s->targets[i];
-		uint64_t count = 0, bytes = 0;
-		int result =
-		    storage_targets_count_range(s, t, t->position, INT64_MAX, &count, &bytes);
+		uint64_t count = atomic_load(&s->points), bytes = atomic_load(&s->bytes);
+		int result = STORAGE_OK;
 
+		/* One target: every point is after its position (storage_targets_sync
+		 * deleted the others), the counts of the whole buffer are its own. */
+		if (s->ntargets > 1)
+			result = storage_targets_count_range(s, t, t->position, INT64_MAX, &count,
+							     &bytes);
 		if (result)
 			return result;
 		atomic_store(&t->acked_id, t->position);
@@ -219,7 +222,7 @@ int storage_targets_sync(struct storage *s)
 	if (deleted > 0)
 		log_info(STORAGE_LOG, "%s: deleted %lld points every configured target has",
 			 s->path, (long long)deleted);
-	return storage_targets_count(s);
+	return STORAGE_OK;
 }
 
 int storage_targets_open_readers(struct storage *s)
