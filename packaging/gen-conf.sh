@@ -72,6 +72,7 @@ gen_conf() {
 	done < <(keys)
 	gen_tags
 	gen_collectors
+	gen_targets
 }
 
 # [tags] is a section of free keys, not keys of the table: a commented example.
@@ -120,6 +121,28 @@ gen_collectors() {
 		; command = /usr/local/bin/read-meter --port /dev/ttyUSB0
 		; timeout = 5s
 		; interval = 1m
+	EOF
+}
+
+# Several delivery targets are repeatable [uplink.NAME] sections: a commented example.
+gen_targets() {
+	cat <<-'EOF'
+
+		; Several targets: each [uplink.NAME] section is one server the readings
+		; go to, with the keys of [uplink] (and its defaults). A reading leaves the
+		; buffer once every target has it. [uplink] and [uplink.NAME] cannot be
+		; mixed: [uplink] alone is the target named "default". See TARGETS in
+		; iot-edge.conf(5). Remove the "; " of the sections and keys to use them.
+		;
+		; [uplink.influx1]
+		; url = http://influx1.example.org:8086
+		; database = iot
+		;
+		; [uplink.influx3]
+		; api = v2
+		; url = https://influx3.example.org:8181
+		; bucket = iot
+		; token = apiv3_secret
 	EOF
 }
 

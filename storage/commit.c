@@ -14,40 +14,40 @@
 
 struct storage_stmt_def {
 	size_t offset; /* of the sqlite3_stmt * in struct storage */
-	int reader;    /* prepared on rdb, not wdb */
 	const char *sql;
 };
 
-#define STMT(field, reader, sql)                                                                   \
+#define STMT(field, sql)                                                                           \
 	{                                                                                          \
-		offsetof(struct storage, field), reader, sql                                       \
+		offsetof(struct storage, field), sql                                               \
 	}
 
 static const struct storage_stmt_def storage_stmts[] = {
-    STMT(begin, 0, "BEGIN IMMEDIATE"),
-    STMT(commit, 0, "COMMIT"),
-    STMT(rollback, 0, "ROLLBACK"),
-    STMT(insert, 0, "INSERT INTO points (id, received_ns, line) VALUES (?1, ?2, ?3)"),
-    STMT(sum_upto, 0,
-	 "SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0) FROM points"
-	 " WHERE id <= ?1"),
-    STMT(delete_upto, 0, "DELETE FROM points WHERE id <= ?1"),
-    STMT(max_id, 0, "SELECT coalesce(max(id), 0) FROM points"),
-    STMT(delete_all, 0, "DELETE FROM points"),
-    STMT(ack_chunk, 0, "SELECT id FROM points WHERE id <= ?1 ORDER BY id LIMIT 1 OFFSET ?2"),
-    STMT(scan_oldest, 0, "SELECT id, length(CAST(line AS BLOB)) FROM points ORDER BY id"),
-    STMT(oldest, 0, "SELECT received_ns FROM points ORDER BY id LIMIT 1"),
-    STMT(reject_size, 0, "SELECT length(CAST(line AS BLOB)) FROM points WHERE id = ?1"),
-    STMT(reject_copy, 0,
-	 "INSERT OR REPLACE INTO rejected (id, rejected_ns, reason, line)"
-	 " SELECT id, ?2, ?3, line FROM points WHERE id = ?1"),
-    STMT(reject_delete, 0, "DELETE FROM points WHERE id = ?1"),
-    STMT(reject_trim, 0,
-	 "DELETE FROM rejected WHERE id <= "
-	 "(SELECT id FROM rejected ORDER BY id DESC LIMIT 1 OFFSET ?1)"),
-    STMT(page_count, 0, "PRAGMA page_count"),
-    STMT(freelist_count, 0, "PRAGMA freelist_count"),
-    STMT(select_batch, 1, "SELECT id, line FROM points ORDER BY id LIMIT ?1"),
+    STMT(begin, "BEGIN IMMEDIATE"),
+    STMT(commit, "COMMIT"),
+    STMT(rollback, "ROLLBACK"),
+    STMT(insert, "INSERT INTO points (id, received_ns, line) VALUES (?1, ?2, ?3)"),
+    STMT(sum_upto, "SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0) FROM points"
+		   " WHERE id <= ?1"),
+    STMT(delete_upto, "DELETE FROM points WHERE id <= ?1"),
+    STMT(max_id, "SELECT coalesce(max(id), 0) FROM points"),
+    STMT(delete_all, "DELETE FROM points"),
+    STMT(ack_chunk, "SELECT id FROM points WHERE id <= ?1 ORDER BY id LIMIT 1 OFFSET ?2"),
+    STMT(scan_oldest, "SELECT id, length(CAST(line AS BLOB)) FROM points ORDER BY id"),
+    STMT(oldest, "SELECT received_ns FROM points ORDER BY id LIMIT 1"),
+    STMT(reject_size, "SELECT length(CAST(line AS BLOB)) FROM points WHERE id = ?1"),
+    STMT(reject_copy, "INSERT OR REPLACE INTO rejected (id, rejected_ns, reason, line, target)"
+		      " SELECT id, ?2, ?3, line, ?4 FROM points WHERE id = ?1"),
+    STMT(reject_delete, "DELETE FROM points WHERE id = ?1"),
+    STMT(reject_trim, "DELETE FROM rejected WHERE id <= "
+		      "(SELECT id FROM rejected ORDER BY id DESC LIMIT 1 OFFSET ?1)"),
+    STMT(page_count, "PRAGMA page_count"),
+    STMT(freelist_count, "PRAGMA freelist_count"),
+    STMT(count_range, "SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0) FROM points p"
+		      " WHERE p.id > ?1 AND p.id <= ?2 AND NOT EXISTS"
+		      " (SELECT 1 FROM rejected r WHERE r.id = p.id AND r.target = ?3)"),
+    STMT(set_position, "UPDATE targets SET acked_id = ?2 WHERE name = ?1"),
+    STMT(next_oldest, "SELECT received_ns FROM points WHERE id > ?1 ORDER BY id LIMIT 1"),
 };
 
 static sqlite3_stmt **storage_stmt_slot(struct storage *s, const struct storage_stmt_def *def)
@@ -55,30 +55,16 @@ static sqlite3_stmt **storage_stmt_slot(struct storage *s, const struct storage_
 	return (sqlite3_stmt **)(void *)((char *)s + def->offset);
 }
 
-/* Prepare the statements of one connection: the writer's or the reader's. */
-static int storage_prepare_for(struct storage *s, sqlite3 *db, int reader)
+int storage_commit_prepare(struct storage *s)
 {
 	for (size_t i = 0; i < sizeof(storage_stmts) / sizeof(storage_stmts[0]); i++) {
 		const struct storage_stmt_def *def = &storage_stmts[i];
-		int result;
+		int result = storage_prepare(s->wdb, s->path, def->sql, storage_stmt_slot(s, def));
 
-		if (!def->reader != !reader)
-			continue;
-		result = storage_prepare(db, s->path, def->sql, storage_stmt_slot(s, def));
 		if (result)
 			return result;
 	}
 	return STORAGE_OK;
-}
-
-int storage_commit_prepare(struct storage *s)
-{
-	return storage_prepare_for(s, s->wdb, 0);
-}
-
-int storage_reader_prepare(struct storage *s)
-{
-	return storage_prepare_for(s, s->rdb, 1);
 }
 
 void storage_commit_finalize(struct storage *s)
@@ -166,10 +152,73 @@ static int storage_delete_acked(struct storage *s, int64_t last_id, struct stora
 	return storage_step_done(s->wdb, s->path, s->delete_upto);
 }
 
-/* Move one point to `rejected`; an id not in the buffer is skipped. */
-static int storage_reject_one(struct storage *s, int64_t id, int64_t now_ns, const char *reason,
-			      int reason_len, struct storage_delta *d)
+/* UPDATE the target's row in `targets`. */
+static int storage_ack_set_position(struct storage *s, const struct storage_target *t,
+				    int64_t last_id)
 {
+	int rc = sqlite3_bind_text(s->set_position, 1, t->name, -1, SQLITE_STATIC);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s->set_position, 2, last_id);
+	if (rc != SQLITE_OK)
+		return storage_bind_failed(s, rc);
+	return storage_step_done(s->wdb, s->path, s->set_position);
+}
+
+/* The target has every point up to last_id (not past the newest): move its
+ * position, count what left its backlog, delete what every target has. */
+static int storage_ack_job(struct storage *s, const struct storage_job *job,
+			   struct storage_delta *d)
+{
+	struct storage_target_delta *td = &d->t[job->target->index];
+	int64_t last_id = job->last_id < s->next_id - 1 ? job->last_id : s->next_id - 1;
+	uint64_t count = 0, bytes = 0;
+	int result;
+
+	if (s->ntargets == 1) {
+		/* The one target: what leaves its backlog is what is deleted (its
+		 * refused points left the buffer when refused), one scan. */
+		uint64_t acked = d->acked, acked_bytes = d->acked_bytes;
+
+		if (last_id <= td->position)
+			return STORAGE_OK;
+		result = storage_delete_acked(s, last_id, d);
+		if (result == STORAGE_OK)
+			result = storage_ack_set_position(s, job->target, last_id);
+		if (result)
+			return result;
+		td->position = last_id;
+		td->moved = 1;
+		td->left += d->acked - acked;
+		td->left_bytes += d->acked_bytes - acked_bytes;
+		td->acked += d->acked - acked;
+		return STORAGE_OK;
+	}
+	if (last_id > td->position) {
+		result = storage_targets_count_range(s, job->target, td->position, last_id, &count,
+						     &bytes);
+		if (result)
+			return result;
+		result = storage_ack_set_position(s, job->target, last_id);
+		if (result)
+			return result;
+		td->position = last_id;
+		td->moved = 1;
+		td->left += count;
+		td->left_bytes += bytes;
+		td->acked += count;
+	}
+	return storage_delete_acked(s, storage_targets_min_position(s, d), d);
+}
+
+/* Copy one point to `rejected` for the job's target; it leaves the buffer
+ * when every other target has it. An id not in the buffer is skipped. */
+static int storage_reject_one(struct storage *s, const struct storage_job *job, int64_t id,
+			      int64_t now_ns, const char *reason, int reason_len,
+			      struct storage_delta *d)
+{
+	struct storage_target_delta *td = &d->t[job->target->index];
+	int others_have = 1;
 	int64_t bytes = 0;
 	int result = STORAGE_OK;
 	int rc;
@@ -194,17 +243,30 @@ static int storage_reject_one(struct storage *s, int64_t id, int64_t now_ns, con
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(s->reject_copy, 3, reason, reason_len, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(s->reject_copy, 4, job->target->name, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(s->reject_delete, 1, id);
 	if (rc != SQLITE_OK)
 		return storage_bind_failed(s, rc);
 	result = storage_step_done(s->wdb, s->path, s->reject_copy);
-	if (result == STORAGE_OK)
-		result = storage_step_done(s->wdb, s->path, s->reject_delete);
 	if (result)
 		return result;
-	d->rejected++;
-	d->rejected_bytes += (uint64_t)bytes;
-	d->deleted_any = 1;
+	for (size_t i = 0; i < s->ntargets; i++)
+		if (i != job->target->index && d->t[i].position < id)
+			others_have = 0;
+	if (others_have) {
+		result = storage_step_done(s->wdb, s->path, s->reject_delete);
+		if (result)
+			return result;
+		d->rejected++;
+		d->rejected_bytes += (uint64_t)bytes;
+		d->deleted_any = 1;
+	}
+	if (id > td->position) {
+		td->left++;
+		td->left_bytes += (uint64_t)bytes;
+	}
+	td->rejected++;
 	return STORAGE_OK;
 }
 
@@ -219,7 +281,7 @@ static int storage_reject_job(struct storage *s, const struct storage_job *job, 
 	if (len > STORAGE_REASON_MAX)
 		len = text_utf8_cut(reason, STORAGE_REASON_MAX); /* do not split a character */
 	for (size_t i = 0; i < job->nids && result == STORAGE_OK; i++)
-		result = storage_reject_one(s, job->ids[i], now_ns, reason, (int)len, d);
+		result = storage_reject_one(s, job, job->ids[i], now_ns, reason, (int)len, d);
 	sqlite3_clear_bindings(s->reject_copy); /* the reason is the caller's */
 	if (result)
 		return result;
@@ -286,12 +348,13 @@ static int storage_commit_try(struct storage *s, struct storage_job *jobs, int w
 	int appends = 0;
 	int result;
 
+	storage_targets_delta_init(s, d);
 	result = storage_step_done(s->wdb, s->path, s->begin);
 	if (result)
 		goto fail;
 	for (struct storage_job *job = jobs; job; job = job->next) {
 		if (job->kind == STORAGE_JOB_ACK)
-			result = storage_delete_acked(s, job->last_id, d);
+			result = storage_ack_job(s, job, d);
 		else if (job->kind == STORAGE_JOB_REJECT)
 			result = storage_reject_job(s, job, now_ns, d);
 		else
@@ -332,6 +395,7 @@ static void storage_apply_delta(struct storage *s, const struct storage_delta *d
 		atomic_store(&s->newest_received_ns, d->newest_ns);
 	if (atomic_load(&s->points) == 0)
 		atomic_store(&s->newest_received_ns, 0);
+	storage_targets_after_commit(s, d);
 }
 
 /* Drops and refusals are counted always, logged at most every 10 s. */
@@ -405,7 +469,7 @@ static int storage_ack_chunk_end(struct storage *s, int64_t last_id, int64_t *en
 /* On a full disk a large ack can need more WAL than there is room for (a
  * range delete rewrites many leaf pages): delete it in small transactions,
  * recycling the WAL between them. */
-static int storage_ack_in_chunks(struct storage *s, int64_t last_id)
+static int storage_ack_in_chunks(struct storage *s, struct storage_target *target, int64_t last_id)
 {
 	int64_t end = 0;
 	int result;
@@ -413,7 +477,7 @@ static int storage_ack_in_chunks(struct storage *s, int64_t last_id)
 	log_warn(STORAGE_LOG, "%s: disk full: deleting delivered points %d at a time", s->path,
 		 STORAGE_ACK_CHUNK);
 	do {
-		struct storage_job part = {.kind = STORAGE_JOB_ACK};
+		struct storage_job part = {.kind = STORAGE_JOB_ACK, .target = target};
 		struct storage_delta d = {0};
 
 		result = storage_ack_chunk_end(s, last_id, &end);
@@ -466,7 +530,7 @@ void storage_commit_jobs(struct storage *s, struct storage_job *jobs)
 	if (result == STORAGE_ERR_FULL && nsync == 1) {
 		for (struct storage_job *job = jobs; job; job = job->next)
 			if (job->kind == STORAGE_JOB_ACK)
-				result = storage_ack_in_chunks(s, job->last_id);
+				result = storage_ack_in_chunks(s, job->target, job->last_id);
 		storage_set_results(jobs, 0, result);
 		return; /* each chunk counted its own commit */
 	}

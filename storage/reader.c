@@ -1,5 +1,4 @@
-/* reader.c -- the uplink's side of the buffer: read the oldest points as one InfluxDB write body.
- */
+/* reader.c -- an uplink's side of the buffer: read its target's oldest points as one write body. */
 #include "storage_internal.h"
 
 #include "log.h"
@@ -61,9 +60,10 @@ static void storage_batch_clear(struct storage_batch *batch)
 		batch->text[0] = '\0';
 }
 
-int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
-		       struct storage_batch *batch)
+int storage_target_read_batch(struct storage_target *t, size_t max_points, size_t max_bytes,
+			      struct storage_batch *batch)
 {
+	struct storage *s = t ? t->s : NULL;
 	uint64_t wanted = max_points; /* compared in 64 bits: size_t is 32 on armhf */
 	sqlite3_int64 limit = wanted > INT64_MAX ? INT64_MAX : (sqlite3_int64)wanted;
 	int result = STORAGE_OK;
@@ -72,9 +72,13 @@ int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
 	if (!s || !batch || max_points == 0)
 		return STORAGE_ERR_INVALID;
 	storage_batch_clear(batch);
-	rc = sqlite3_bind_int64(s->select_batch, 1, limit);
+	rc = sqlite3_bind_int64(t->select_batch, 1, atomic_load(&t->acked_id));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(t->select_batch, 2, limit);
+	if (rc == SQLITE_OK && sqlite3_bind_parameter_count(t->select_batch) >= 3)
+		rc = sqlite3_bind_text(t->select_batch, 3, t->name, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK) {
-		log_error(STORAGE_LOG, "%s: bind failed: %s", s->path, sqlite3_errmsg(s->rdb));
+		log_error(STORAGE_LOG, "%s: bind failed: %s", s->path, sqlite3_errmsg(t->rdb));
 		result = storage_result_from_sqlite(rc);
 		goto out;
 	}
@@ -82,21 +86,21 @@ int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
 		const unsigned char *line;
 		size_t n;
 
-		rc = sqlite3_step(s->select_batch);
+		rc = sqlite3_step(t->select_batch);
 		if (rc == SQLITE_DONE)
 			break;
 		if (rc != SQLITE_ROW) {
 			log_error(STORAGE_LOG, "%s: reading a batch failed: %s", s->path,
-				  sqlite3_errmsg(s->rdb));
+				  sqlite3_errmsg(t->rdb));
 			result = storage_result_from_sqlite(rc);
 			goto out;
 		}
-		line = sqlite3_column_text(s->select_batch, 1);
+		line = sqlite3_column_text(t->select_batch, 1);
 		if (!line) {
 			result = STORAGE_ERR_NOMEM;
 			goto out;
 		}
-		n = (size_t)sqlite3_column_bytes(s->select_batch, 1);
+		n = (size_t)sqlite3_column_bytes(t->select_batch, 1);
 		if (batch->count > 0 && (batch->len >= max_bytes || n + 1 > max_bytes - batch->len))
 			break;
 		/* + '\n' + a terminating NUL (not counted in len) for the reader's comfort */
@@ -105,7 +109,7 @@ int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
 			result = storage_batch_reserve_line(batch);
 		if (result)
 			goto out;
-		batch->ids[batch->count] = sqlite3_column_int64(s->select_batch, 0);
+		batch->ids[batch->count] = sqlite3_column_int64(t->select_batch, 0);
 		batch->offsets[batch->count] = batch->len;
 		memcpy(batch->text + batch->len, line, n);
 		batch->len += n;
@@ -116,10 +120,16 @@ int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
 	}
 out:
 	/* Ends the read transaction: the WAL can be checkpointed past it. */
-	sqlite3_reset(s->select_batch); /* its rc repeats the step's, handled above */
+	sqlite3_reset(t->select_batch); /* its rc repeats the step's, handled above */
 	if (result)
 		storage_batch_clear(batch);
 	return result;
+}
+
+int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
+		       struct storage_batch *batch)
+{
+	return storage_target_read_batch(storage_target_at(s, 0), max_points, max_bytes, batch);
 }
 
 void storage_batch_free(struct storage_batch *batch)

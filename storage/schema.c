@@ -6,14 +6,19 @@
  *
  *   sqlite3 /var/lib/iot-edge/buffer.db 'SELECT * FROM summary'
  *
- * Schema v2 (PRAGMA user_version = 2); docs/STORAGE.md has the queries.
+ * Schema v3 (PRAGMA user_version = 3); docs/STORAGE.md has the queries.
  *
- *   points(id, received_ns, line)      -- v1: one row per point not yet in InfluxDB
+ *   points(id, received_ns, line)      -- v1: one row per point some target has not got
  *   backlog(id, received_utc, line)    -- v1 view: points with a readable time
- *   rejected(id, rejected_ns, reason, line)  -- v2: points InfluxDB refused for good
+ *   rejected(id, rejected_ns, reason, line, target)  -- v2 (target: v3): points a
+ *                                         target refused for good; key (id, target)
  *   pending(id, received_utc, age_s, line)   -- v2 view: points, RFC 3339 time, age
- *   rejected_readable(id, rejected_utc, reason, line)
+ *   rejected_readable(id, rejected_utc, reason, line, target)
  *   summary(points, bytes, oldest_utc, newest_utc, oldest_age_s, rejected) -- one row
+ *   targets(name, acked_id)            -- v3: each uplink's position: it has id <= acked_id
+ *   target_backlog(name, acked_id, points, oldest_utc, oldest_age_s, rejected) -- v3 view
+ *
+ * A point is deleted once every target's acked_id has passed it (target.c).
  *
  * `id` is the delivery order (oldest first); `received_ns` is when the edge
  * committed the point (ns since the Unix epoch); `line` is canonical line
@@ -49,6 +54,24 @@ struct storage_migration {
 	const char *sql; /* one or more statements */
 };
 
+/* The summary view (v2, recreated by v3 with the table it reads). */
+#define STORAGE_SUMMARY_VIEW                                                                       \
+	"CREATE VIEW summary AS SELECT\n"                                                          \
+	"  (SELECT count(*) FROM points) AS points,\n"                                             \
+	"  (SELECT coalesce(sum(length(CAST(line AS BLOB))), 0) FROM points) AS bytes,\n"          \
+	"  (SELECT " STORAGE_UTC(                                                                  \
+	    "received_ns") " FROM points ORDER BY id LIMIT 1)"                                     \
+			   " AS oldest_utc,\n"                                                     \
+			   "  (SELECT " STORAGE_UTC(                                               \
+			       "received_ns") " FROM points ORDER BY id DESC LIMIT 1)"             \
+					      " AS newest_utc,\n"                                  \
+					      "  (SELECT " STORAGE_AGE(                            \
+						  "received_ns") " FROM points ORDER BY id LIMIT " \
+								 "1)"                              \
+								 " AS oldest_age_s,\n"             \
+								 "  (SELECT count(*) FROM "        \
+								 "rejected) AS rejected;\n"
+
 /* clang-format off */
 static const struct storage_migration storage_migrations[] = {
     {1, "CREATE TABLE points (\n"
@@ -73,16 +96,39 @@ static const struct storage_migration storage_migrations[] = {
 	"CREATE VIEW rejected_readable AS SELECT id,\n"
 	"  " STORAGE_UTC("rejected_ns") " AS rejected_utc,\n"
 	"  reason, line FROM rejected;\n"
-	"CREATE VIEW summary AS SELECT\n"
-	"  (SELECT count(*) FROM points) AS points,\n"
-	"  (SELECT coalesce(sum(length(CAST(line AS BLOB))), 0) FROM points) AS bytes,\n"
-	"  (SELECT " STORAGE_UTC("received_ns") " FROM points ORDER BY id LIMIT 1)"
-	" AS oldest_utc,\n"
-	"  (SELECT " STORAGE_UTC("received_ns") " FROM points ORDER BY id DESC LIMIT 1)"
-	" AS newest_utc,\n"
-	"  (SELECT " STORAGE_AGE("received_ns") " FROM points ORDER BY id LIMIT 1)"
-	" AS oldest_age_s,\n"
-	"  (SELECT count(*) FROM rejected) AS rejected;\n"},
+	STORAGE_SUMMARY_VIEW},
+    /* Several targets: a position each, and `rejected` keyed by (id, target)
+     * (its v2 rows were refused by the one uplink, now named "default"). */
+    {3, "CREATE TABLE targets (\n"
+	"  name     TEXT    PRIMARY KEY,\n"
+	"  acked_id INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE rejected_v3 (\n"
+	"  id          INTEGER NOT NULL,\n"
+	"  rejected_ns INTEGER NOT NULL,\n"
+	"  reason      TEXT    NOT NULL,\n"
+	"  line        TEXT    NOT NULL,\n"
+	"  target      TEXT    NOT NULL DEFAULT '" STORAGE_TARGET_DEFAULT "',\n"
+	"  PRIMARY KEY (id, target)\n"
+	");\n"
+	"INSERT INTO rejected_v3 (id, rejected_ns, reason, line)\n"
+	"  SELECT id, rejected_ns, reason, line FROM rejected;\n"
+	"DROP VIEW rejected_readable;\n"
+	"DROP VIEW summary;\n"
+	"DROP TABLE rejected;\n"
+	"ALTER TABLE rejected_v3 RENAME TO rejected;\n"
+	"CREATE VIEW rejected_readable AS SELECT id,\n"
+	"  " STORAGE_UTC("rejected_ns") " AS rejected_utc,\n"
+	"  reason, line, target FROM rejected;\n"
+	STORAGE_SUMMARY_VIEW
+	"CREATE VIEW target_backlog AS SELECT name, acked_id,\n"
+	"  (SELECT count(*) FROM points p WHERE p.id > t.acked_id) AS points,\n"
+	"  (SELECT " STORAGE_UTC("received_ns") " FROM points p WHERE p.id > t.acked_id"
+	" ORDER BY id LIMIT 1) AS oldest_utc,\n"
+	"  (SELECT " STORAGE_AGE("received_ns") " FROM points p WHERE p.id > t.acked_id"
+	" ORDER BY id LIMIT 1) AS oldest_age_s,\n"
+	"  (SELECT count(*) FROM rejected r WHERE r.target = t.name) AS rejected\n"
+	"  FROM targets t;\n"},
 };
 /* clang-format on */
 

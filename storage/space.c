@@ -191,6 +191,9 @@ int storage_space_drop_oldest(struct storage *s, int64_t want, struct storage_de
 	sqlite3_reset(s->scan_oldest); /* repeats the step's rc, handled above */
 	if (result || count == 0)
 		return result;
+	result = storage_targets_leave(s, last, d);
+	if (result)
+		return result;
 	rc = sqlite3_bind_int64(s->delete_upto, 1, last);
 	if (rc != SQLITE_OK) {
 		log_error(STORAGE_LOG, "%s: bind failed: %s", s->path, sqlite3_errmsg(s->wdb));

@@ -24,7 +24,8 @@ static int storage_load_stats(struct storage *s)
 {
 	const char *sql = "SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0), "
 			  "max(coalesce((SELECT max(id) FROM points), 0), "
-			  "coalesce((SELECT max(id) FROM rejected), 0)), "
+			  "coalesce((SELECT max(id) FROM rejected), 0), "
+			  "coalesce((SELECT max(acked_id) FROM targets), 0)), "
 			  "coalesce((SELECT received_ns FROM points ORDER BY id LIMIT 1), 0), "
 			  "coalesce((SELECT received_ns FROM points ORDER BY id DESC LIMIT 1), 0) "
 			  "FROM points";
@@ -49,17 +50,6 @@ static int storage_load_stats(struct storage *s)
 	atomic_store(&s->file_bytes, storage_space_file_bytes(s));
 out:
 	sqlite3_finalize(stmt); /* its rc repeats the step's, handled above */
-	return result;
-}
-
-static int storage_open_reader(struct storage *s)
-{
-	int result = storage_connect(s->path, SQLITE_OPEN_READWRITE, &s->rdb);
-
-	if (result == STORAGE_OK)
-		result = storage_exec(s->rdb, s->path, "PRAGMA query_only = 1");
-	if (result == STORAGE_OK)
-		result = storage_reader_prepare(s);
 	return result;
 }
 
@@ -94,13 +84,7 @@ static int storage_sync_init(struct storage *s)
 		pthread_mutex_destroy(&s->lock);
 		return STORAGE_ERR_NOMEM;
 	}
-	if (clock_cond_init(&s->arrived) != 0) {
-		pthread_cond_destroy(&s->wake);
-		pthread_mutex_destroy(&s->lock);
-		return STORAGE_ERR_NOMEM;
-	}
 	if (pthread_cond_init(&s->synced, NULL) != 0) {
-		pthread_cond_destroy(&s->arrived);
 		pthread_cond_destroy(&s->wake);
 		pthread_mutex_destroy(&s->lock);
 		return STORAGE_ERR_NOMEM;
@@ -172,6 +156,8 @@ int storage_open(const struct storage_options *options, struct storage **out)
 	if (result == STORAGE_OK)
 		result = storage_sync_init(s);
 	if (result == STORAGE_OK)
+		result = storage_targets_init(s, options);
+	if (result == STORAGE_OK)
 		result = storage_open_checked(s, &is_new);
 	if (result == STORAGE_OK)
 		result = storage_schema_configure(s, is_new);
@@ -180,11 +166,15 @@ int storage_open(const struct storage_options *options, struct storage **out)
 	if (result == STORAGE_OK)
 		result = storage_commit_prepare(s);
 	if (result == STORAGE_OK)
+		result = storage_targets_sync(s);
+	if (result == STORAGE_OK)
 		result = storage_load_stats(s);
+	if (result == STORAGE_OK)
+		result = storage_targets_count(s);
 	if (result == STORAGE_OK)
 		storage_space_prealloc(s);
 	if (result == STORAGE_OK)
-		result = storage_open_reader(s);
+		result = storage_targets_open_readers(s);
 	if (result == STORAGE_OK)
 		result = storage_writer_start(s);
 	if (result)
@@ -223,13 +213,12 @@ void storage_close(struct storage *s)
 		return;
 	storage_writer_stop(s);
 	storage_commit_finalize(s);
-	storage_disconnect(s->rdb, s->path);
+	storage_targets_free(s); /* the readers first: then the checkpoint can truncate */
 	if (s->wal_ready)
 		storage_checkpoint(s);
 	storage_disconnect(s->wdb, s->path);
 	if (s->sync_ready) {
 		pthread_cond_destroy(&s->synced);
-		pthread_cond_destroy(&s->arrived);
 		pthread_cond_destroy(&s->wake);
 		pthread_mutex_destroy(&s->lock);
 	}

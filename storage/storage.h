@@ -43,6 +43,33 @@ struct storage_options {
 	uint64_t max_size;	  /* bytes of disk the buffer may use; 0: no bound */
 	uint64_t min_free_disk;	  /* bytes always left free on its filesystem */
 	enum storage_full_policy full_policy;
+	/* The delivery targets (uplinks), each with its own position in the
+	 * buffer: a point is deleted once every target has it. Names of at
+	 * most STORAGE_TARGET_NAME_MAX - 1 bytes, no two alike; NULL or 0: one
+	 * target, STORAGE_TARGET_DEFAULT. A target the file knows but that is
+	 * not listed is dropped at open (logged); a new one starts at the
+	 * oldest point. */
+	const char *const *targets;
+	size_t target_count; /* at most STORAGE_MAX_TARGETS */
+};
+
+#define STORAGE_MAX_TARGETS 8
+#define STORAGE_TARGET_NAME_MAX 64
+#define STORAGE_TARGET_DEFAULT "default"
+
+/* One delivery target of an open storage: the handle its uplink reads,
+ * acks and rejects through. Owned by the storage (freed by storage_close). */
+struct storage_target;
+
+/* A copy of one target's counters, see storage_target_get_stats(). */
+struct storage_target_stats {
+	char name[STORAGE_TARGET_NAME_MAX];
+	int64_t acked_id;	    /* its position: it has every point up to this id */
+	uint64_t points;	    /* its backlog: points after its position it has yet to get */
+	uint64_t bytes;		    /* their line-protocol bytes */
+	int64_t oldest_received_ns; /* received_ns of the oldest of them; 0 when none */
+	uint64_t acked_total;	    /* points it acknowledged since open */
+	uint64_t rejected_total;    /* points it refused for good since open */
 };
 
 /* A copy of the counters, see storage_get_stats(). */
@@ -109,20 +136,53 @@ int storage_append(struct storage *s, char *text, size_t len, size_t points, sto
  * (storage_options.max_queued_points). Any thread. */
 size_t storage_max_append_points(const struct storage *s);
 
+/* The number of targets (at least 1) and the i-th of them (in the order of
+ * storage_options.targets; NULL for i out of range). Any thread. */
+size_t storage_target_count(const struct storage *s);
+struct storage_target *storage_target_at(struct storage *s, size_t i);
+
+/* The target named `name`, or NULL. Any thread. */
+struct storage_target *storage_target_find(struct storage *s, const char *name);
+
+/* Copy one target's counters (zeros for NULL). Any thread, lock-free. */
+void storage_target_get_stats(struct storage_target *t, struct storage_target_stats *out);
+
+/*
+ * The reader's functions of one target. Each target has its own reader
+ * connection: one thread per target (its uplink) may call them, targets in
+ * parallel. They behave as the storage_* functions below, which act on the
+ * first target (storage_target_at(s, 0)) and are kept for the single-target
+ * callers, except that "the buffer" is the target's backlog: its points after
+ * its position, without those it rejected.
+ */
+int storage_target_read_batch(struct storage_target *t, size_t max_points, size_t max_bytes,
+			      struct storage_batch *batch);
+int storage_target_ack(struct storage_target *t, int64_t last_id);
+int storage_target_reject(struct storage_target *t, const int64_t *ids, size_t n,
+			  const char *reason);
+uint64_t storage_target_wake_seq(struct storage_target *t);
+int storage_target_wait(struct storage_target *t, uint64_t points, uint64_t bytes, uint64_t seen,
+			int timeout_ms);
+void storage_target_wake(struct storage_target *t);
+
 /* Read the oldest points into `batch`: at most max_points and, unless the
  * first point alone is larger, at most max_bytes of text. batch->count is 0
  * when the buffer is empty. Only one thread (the uplink) may read. */
 int storage_read_batch(struct storage *s, size_t max_points, size_t max_bytes,
 		       struct storage_batch *batch);
 
-/* Delete every point with id <= last_id: InfluxDB has acknowledged them.
- * Blocks until the deletion has committed. Same thread as storage_read_batch. */
+/* The target has every point with id <= last_id (InfluxDB acknowledged
+ * them): move its position there (never back, never past the newest point)
+ * and delete the points every target has. Blocks until committed. Same
+ * thread as storage_read_batch. */
 int storage_ack(struct storage *s, int64_t last_id);
 
-/* Move the points with these ids from the buffer to the `rejected` table,
- * with `reason` (InfluxDB's words) and the time: InfluxDB will never accept
- * them. Ids not in the buffer are ignored. Blocks until committed. Same
- * thread as storage_read_batch. */
+/* Copy the points with these ids to the `rejected` table, with the target's
+ * name, `reason` (InfluxDB's words) and the time: the target will never
+ * accept them, and its reads skip them from now on. A point every other
+ * target already has leaves the buffer (with one target: always); one that
+ * another target still needs stays for it. Ids not in the buffer are
+ * ignored. Blocks until committed. Same thread as storage_read_batch. */
 int storage_reject(struct storage *s, const int64_t *ids, size_t n, const char *reason);
 
 /* The number of storage_wake() calls so far. The reader reads it before it

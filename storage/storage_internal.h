@@ -16,7 +16,7 @@
 #define STORAGE_LOG "storage"
 
 /* The schema this release writes (PRAGMA user_version), see schema.c. */
-#define STORAGE_SCHEMA_VERSION 2
+#define STORAGE_SCHEMA_VERSION 3
 
 /* Page size of new buffer files (see docs/STORAGE.md for the measurements);
  * a build may set another power of two from 512 to 65536 to measure it. */
@@ -39,12 +39,14 @@ enum storage_job_kind {
 
 /* One entry of the writer queue. Appends are malloc'd by storage_append and
  * freed by the writer. The one synchronous job (ack or reject) is
- * storage.sync: only the uplink thread calls those; it waits on
- * storage.synced until the writer sets `finished` (under storage.lock). */
+ * storage_target.sync of its target: only that target's uplink thread calls
+ * those; it waits on storage.synced until the writer sets `finished` (under
+ * storage.lock). */
 struct storage_job {
 	struct storage_job *next;
 	enum storage_job_kind kind;
-	int result; /* set by the transaction, reported by storage_finish_jobs */
+	struct storage_target *target; /* ack and reject: whose */
+	int result;		       /* set by the transaction, reported by storage_finish_jobs */
 	/* append */
 	char *text;
 	size_t len;
@@ -70,6 +72,45 @@ struct storage_delta {
 	uint64_t refused;  /* points refused with STORAGE_ERR_FULL */
 	int deleted_any;   /* the oldest point may have changed */
 	int64_t newest_ns; /* received_ns of the points added, when added > 0 */
+	/* per target (index as in storage.targets) */
+	struct storage_target_delta {
+		int64_t position;	   /* its position inside the transaction */
+		int moved;		   /* position moved */
+		uint64_t left, left_bytes; /* points that left its backlog */
+		uint64_t acked;		   /* points it acknowledged */
+		uint64_t rejected;	   /* points it refused */
+	} t[STORAGE_MAX_TARGETS];
+};
+
+/* One delivery target: its position, its reader connection and the reader's
+ * wait and sync job (see storage.h). */
+struct storage_target {
+	struct storage *s;
+	char name[STORAGE_TARGET_NAME_MAX];
+	size_t index;
+	sqlite3 *rdb;		    /* its uplink thread only */
+	sqlite3_stmt *select_batch; /* after ?1, not rejected by ?3, at most ?2 */
+	int64_t position;	    /* writer thread (and open): the committed position */
+	/* under storage.lock */
+	struct storage_job sync; /* its ack or reject job and whether it is in flight */
+	int sync_pending;
+	/* storage_target_wait(): the reader sleeps on `arrived` until its
+	 * backlog holds want_points or want_bytes; signalled by the writer after
+	 * a commit that reaches them, by storage_target_wake and by closing;
+	 * storage_close waits on it for the reader to leave */
+	pthread_cond_t arrived;
+	int arrived_ready;
+	int reader_waiting;
+	uint64_t want_points;
+	uint64_t want_bytes;
+
+	_Atomic uint64_t wake_seq; /* storage_target_wake() calls; written under lock */
+	_Atomic int64_t acked_id;  /* = position, for the reader and the stats */
+	_Atomic uint64_t points;   /* backlog */
+	_Atomic uint64_t bytes;
+	_Atomic int64_t oldest_received_ns;
+	_Atomic uint64_t acked_total;
+	_Atomic uint64_t rejected_total;
 };
 
 struct storage {
@@ -86,7 +127,8 @@ struct storage {
 	size_t max_txn_bytes; /* appends taken into one transaction (at least one job) */
 
 	sqlite3 *wdb; /* writer connection: open, then the writer thread, then close */
-	sqlite3 *rdb; /* reader connection: the uplink thread only */
+	struct storage_target *targets; /* ntargets entries, each with its reader connection */
+	size_t ntargets;
 	sqlite3_stmt *begin;
 	sqlite3_stmt *commit;
 	sqlite3_stmt *rollback;
@@ -104,8 +146,10 @@ struct storage {
 	sqlite3_stmt *reject_trim;
 	sqlite3_stmt *page_count;
 	sqlite3_stmt *freelist_count;
-	sqlite3_stmt *select_batch;
-	int wal_ready; /* the file is ours and in WAL mode: checkpoint on close */
+	sqlite3_stmt *count_range;  /* count, bytes of ?1 < id <= ?2 not rejected by ?3 */
+	sqlite3_stmt *set_position; /* targets: name ?1, acked_id ?2 */
+	sqlite3_stmt *next_oldest;  /* received_ns of the first id > ?1 */
+	int wal_ready;		    /* the file is ours and in WAL mode: checkpoint on close */
 
 	/* writer thread only (and storage_open before it starts); the _ns
 	 * times below are clock_mono_ns(): intervals never run on the wall
@@ -141,17 +185,8 @@ struct storage {
 	size_t group_target;
 	size_t max_queued_points;
 	int closing;
-	/* the uplink's ack or reject job and whether it is in flight */
-	struct storage_job sync;
-	int sync_pending;
-	/* storage_wait(): the reader sleeps on `arrived` until the buffer holds
-	 * want_points or want_bytes; the writer signals it after a commit that
-	 * reaches them, storage_wake and closing always; storage_close waits on
-	 * it for the reader to leave */
-	pthread_cond_t arrived;
-	int reader_waiting;
-	uint64_t want_points;
-	uint64_t want_bytes;
+	/* targets' ack or reject jobs queued and not yet finished */
+	size_t syncs_pending;
 
 	_Atomic uint64_t points;
 	_Atomic uint64_t bytes;
@@ -165,7 +200,6 @@ struct storage {
 	_Atomic uint64_t file_bytes;
 	atomic_int quarantined;
 	atomic_uint_least64_t busy_since_ms; /* storage_heartbeat_ms(); 0: waiting */
-	_Atomic uint64_t wake_seq;	     /* storage_wake() calls; written under lock */
 };
 
 /* --- sql.c: small SQLite helpers; each logs its failure with `path`. --- */
@@ -277,15 +311,68 @@ uint64_t storage_space_file_bytes(const struct storage *s);
 
 /* --- reader.c --- */
 
-/* Prepare the uplink's statements on s->rdb. Main thread, storage_open. */
-int storage_reader_prepare(struct storage *s);
+/* The reader's batch query of a target, prepared on its connection by
+ * storage_targets_open_readers. */
+#define STORAGE_SELECT_BATCH                                                                       \
+	"SELECT id, line FROM points p WHERE p.id > ?1 AND NOT EXISTS "                            \
+	"(SELECT 1 FROM rejected r WHERE r.id = p.id AND r.target = ?3) ORDER BY p.id LIMIT ?2"
+/* The same for a single target, whose refused points have left `points`:
+ * no lookup in `rejected` per row (no ?3). */
+#define STORAGE_SELECT_BATCH_ONE "SELECT id, line FROM points WHERE id > ?1 ORDER BY id LIMIT ?2"
+
+/* --- target.c: the targets' positions. --- */
+
+/* Make s->targets from the options' names (without connections). Returns a
+ * storage_result. Main thread, storage_open. */
+int storage_targets_init(struct storage *s, const struct storage_options *options);
+
+/* Bring the `targets` table to the configured targets in one transaction:
+ * drop (logged) those no longer configured, add new ones at the oldest
+ * point, delete the points every remaining target has; load each target's
+ * position. Main thread, storage_open, after the migration and
+ * storage_commit_prepare. */
+int storage_targets_sync(struct storage *s);
+
+/* Each target's backlog and oldest point from the file (after
+ * storage_targets_sync and the buffer's own counts). Main thread, open. */
+int storage_targets_count(struct storage *s);
+
+/* Open each target's reader connection and statement. Main thread, open. */
+int storage_targets_open_readers(struct storage *s);
+
+/* Finalize their statements, close their connections, destroy their
+ * condition variables, free s->targets. Main thread, storage_close. */
+void storage_targets_free(struct storage *s);
+
+/* The smallest position of the transaction (what every target has). */
+int64_t storage_targets_min_position(const struct storage *s, const struct storage_delta *d);
+
+/* Start a transaction's positions from the committed ones. Writer thread. */
+void storage_targets_delta_init(const struct storage *s, struct storage_delta *d);
+
+/* Count, for each target whose position is below `last_id`, the points
+ * (position, last_id] of its backlog as leaving it (they are about to be
+ * deleted: dropped for a bound). Inside the writer's transaction. */
+int storage_targets_leave(struct storage *s, int64_t last_id, struct storage_delta *d);
+
+/* Count points (from, to] not rejected by t into *count and *bytes. Writer
+ * thread, inside a transaction. */
+int storage_targets_count_range(struct storage *s, const struct storage_target *t, int64_t from,
+				int64_t to, uint64_t *count, uint64_t *bytes);
+
+/* After a commit: the targets' counters from d, their positions, and the
+ * oldest point of each backlog that may have changed. Writer thread. */
+void storage_targets_after_commit(struct storage *s, const struct storage_delta *d);
+
+/* Wake each target's reader whose wait is over (closing: all). Under s->lock. */
+void storage_targets_signal(struct storage *s);
 
 /* --- commit.c: one transaction of jobs. --- */
 
 /* Prepare the writer's statements on s->wdb. Main thread, storage_open. */
 int storage_commit_prepare(struct storage *s);
 
-/* Finalize what storage_commit_prepare and storage_reader_prepare made. */
+/* Finalize what storage_commit_prepare made. */
 void storage_commit_finalize(struct storage *s);
 
 /* Run the jobs in one transaction (acks and rejects alone again if it

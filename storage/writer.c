@@ -123,10 +123,11 @@ int storage_append(struct storage *s, char *text, size_t len, size_t points, sto
 	return result;
 }
 
-/* Queue the uplink's job (s->sync, filled by the caller except the queue
+/* Queue a target's job (its t->sync, filled from model except the queue
  * fields) and wait for its commit. */
-static int storage_sync_job(struct storage *s, const struct storage_job *model)
+static int storage_sync_job(struct storage_target *t, const struct storage_job *model)
 {
+	struct storage *s = t->s;
 	int result;
 
 	storage_lock(s);
@@ -134,61 +135,82 @@ static int storage_sync_job(struct storage *s, const struct storage_job *model)
 		result = STORAGE_ERR_CLOSED;
 		goto out;
 	}
-	if (s->sync_pending) {
+	if (t->sync_pending) {
 		log_error(STORAGE_LOG,
-			  "storage_ack/storage_reject called from two threads at once");
+			  "%s: target \"%s\": ack/reject called from two threads at once", s->path,
+			  t->name);
 		result = STORAGE_ERR_INVALID;
 		goto out;
 	}
-	s->sync = *model;
-	s->sync.next = NULL;
-	s->sync.finished = 0;
-	s->sync_pending = 1;
+	t->sync = *model;
+	t->sync.target = t;
+	t->sync.next = NULL;
+	t->sync.finished = 0;
+	t->sync_pending = 1;
+	s->syncs_pending++;
 	if (s->tail)
-		s->tail->next = &s->sync;
+		s->tail->next = &t->sync;
 	else
-		s->head = &s->sync;
-	s->tail = &s->sync;
+		s->head = &t->sync;
+	s->tail = &t->sync;
 	storage_check_pthread(pthread_cond_signal(&s->wake), "pthread_cond_signal");
-	while (!s->sync.finished)
+	while (!t->sync.finished)
 		storage_check_pthread(pthread_cond_wait(&s->synced, &s->lock), "pthread_cond_wait");
-	s->sync_pending = 0;
-	result = s->sync.result;
+	t->sync_pending = 0;
+	result = t->sync.result;
 out:
 	storage_unlock(s);
 	return result;
 }
 
-int storage_ack(struct storage *s, int64_t last_id)
+int storage_target_ack(struct storage_target *t, int64_t last_id)
 {
 	struct storage_job job = {.kind = STORAGE_JOB_ACK, .last_id = last_id};
 
-	if (!s)
+	if (!t)
 		return STORAGE_ERR_INVALID;
-	return storage_sync_job(s, &job);
+	return storage_sync_job(t, &job);
 }
 
-int storage_reject(struct storage *s, const int64_t *ids, size_t n, const char *reason)
+int storage_ack(struct storage *s, int64_t last_id)
+{
+	return storage_target_ack(storage_target_at(s, 0), last_id);
+}
+
+int storage_target_reject(struct storage_target *t, const int64_t *ids, size_t n,
+			  const char *reason)
 {
 	struct storage_job job = {
 	    .kind = STORAGE_JOB_REJECT, .ids = ids, .nids = n, .reason = reason};
 	uint64_t before;
 	int result;
 
-	if (!s || (!ids && n > 0))
+	if (!t || (!ids && n > 0))
 		return STORAGE_ERR_INVALID;
 	if (n == 0)
 		return STORAGE_OK;
-	before = atomic_load(&s->rejected_total);
-	result = storage_sync_job(s, &job);
-	if (result == STORAGE_OK)
+	before = atomic_load(&t->rejected_total);
+	result = storage_sync_job(t, &job);
+	if (result == STORAGE_OK && t->s->ntargets == 1)
 		log_warn(
 		    STORAGE_LOG,
 		    "%s: InfluxDB refused %llu points for good; moved to the `rejected` table: "
 		    "%.200s",
-		    s->path, (unsigned long long)(atomic_load(&s->rejected_total) - before),
+		    t->s->path, (unsigned long long)(atomic_load(&t->rejected_total) - before),
 		    reason && reason[0] ? reason : "(no reason given)");
+	else if (result == STORAGE_OK)
+		log_warn(STORAGE_LOG,
+			 "%s: target \"%s\" refused %llu points for good; copied to the "
+			 "`rejected` table: %.200s",
+			 t->s->path, t->name,
+			 (unsigned long long)(atomic_load(&t->rejected_total) - before),
+			 reason && reason[0] ? reason : "(no reason given)");
 	return result;
+}
+
+int storage_reject(struct storage *s, const int64_t *ids, size_t n, const char *reason)
+{
+	return storage_target_reject(storage_target_at(s, 0), ids, n, reason);
 }
 
 /* Answer every job of a finished transaction: the sync job wakes its
@@ -209,15 +231,14 @@ static void storage_finish_jobs(struct storage *s, struct storage_job *jobs)
 			tailp = &job->next;
 		} else {
 			job->finished = 1;
-			storage_check_pthread(pthread_cond_signal(&s->synced),
-					      "pthread_cond_signal");
+			s->syncs_pending--;
+			/* several targets' uplinks may wait on it */
+			storage_check_pthread(pthread_cond_broadcast(&s->synced),
+					      "pthread_cond_broadcast");
 		}
 	}
 	/* the counters already include this commit (storage_commit_jobs) */
-	if (s->reader_waiting &&
-	    (atomic_load(&s->points) >= s->want_points || atomic_load(&s->bytes) >= s->want_bytes))
-		storage_check_pthread(pthread_cond_broadcast(&s->arrived),
-				      "pthread_cond_broadcast");
+	storage_targets_signal(s);
 	storage_unlock(s);
 	for (struct storage_job *job = appends; job; job = next) {
 		next = job->next;
@@ -268,9 +289,8 @@ static void storage_group_wait(struct storage *s, size_t last_appends)
 		return;
 	until = clock_deadline_ns(STORAGE_GROUP_WAIT_NS);
 	s->group_target = last_appends + s->waiting_appends;
-	/* the uplink's ack or reject never waits */
-	while (s->waiting_appends < s->group_target && !s->closing &&
-	       !(s->sync_pending && !s->sync.finished)) {
+	/* an uplink's ack or reject never waits */
+	while (s->waiting_appends < s->group_target && !s->closing && s->syncs_pending == 0) {
 		rc = pthread_cond_timedwait(&s->wake, &s->lock, &until);
 		if (rc == ETIMEDOUT)
 			break;
@@ -371,7 +391,7 @@ void storage_writer_stop(struct storage *s)
 	storage_lock(s);
 	s->closing = 1;
 	storage_check_pthread(pthread_cond_broadcast(&s->wake), "pthread_cond_broadcast");
-	storage_check_pthread(pthread_cond_broadcast(&s->arrived), "pthread_cond_broadcast");
+	storage_targets_signal(s);
 	storage_unlock(s);
 	rc = pthread_join(s->writer, NULL);
 	if (rc != 0)
@@ -379,39 +399,52 @@ void storage_writer_stop(struct storage *s)
 	s->writer_started = 0;
 	/* a storage_wait() woken above may not have left yet */
 	storage_lock(s);
-	while (s->reader_waiting)
-		storage_check_pthread(pthread_cond_wait(&s->arrived, &s->lock),
-				      "pthread_cond_wait");
+	for (size_t i = 0; i < s->ntargets; i++)
+		while (s->targets[i].reader_waiting)
+			storage_check_pthread(pthread_cond_wait(&s->targets[i].arrived, &s->lock),
+					      "pthread_cond_wait");
 	storage_unlock(s);
 }
 
 /* Contract in storage.h. */
+uint64_t storage_target_wake_seq(struct storage_target *t)
+{
+	return t ? atomic_load(&t->wake_seq) : 0;
+}
+
 uint64_t storage_wake_seq(struct storage *s)
 {
-	return s ? atomic_load(&s->wake_seq) : 0;
+	return storage_target_wake_seq(storage_target_at(s, 0));
 }
 
 /* Contract in storage.h. */
+void storage_target_wake(struct storage_target *t)
+{
+	if (!t)
+		return;
+	storage_lock(t->s);
+	atomic_fetch_add(&t->wake_seq, 1);
+	storage_check_pthread(pthread_cond_broadcast(&t->arrived), "pthread_cond_broadcast");
+	storage_unlock(t->s);
+}
+
 void storage_wake(struct storage *s)
 {
-	if (!s)
-		return;
-	storage_lock(s);
-	atomic_fetch_add(&s->wake_seq, 1);
-	storage_check_pthread(pthread_cond_broadcast(&s->arrived), "pthread_cond_broadcast");
-	storage_unlock(s);
+	storage_target_wake(storage_target_at(s, 0));
 }
 
-/* True when storage_wait has nothing to wait for. Under s->lock. */
-static int storage_wait_over(struct storage *s, uint64_t seen)
+/* True when storage_target_wait has nothing to wait for. Under s->lock. */
+static int storage_wait_over(struct storage_target *t, uint64_t seen)
 {
-	return s->closing || atomic_load(&s->wake_seq) != seen ||
-	       atomic_load(&s->points) >= s->want_points || atomic_load(&s->bytes) >= s->want_bytes;
+	return t->s->closing || atomic_load(&t->wake_seq) != seen ||
+	       atomic_load(&t->points) >= t->want_points || atomic_load(&t->bytes) >= t->want_bytes;
 }
 
 /* Contract in storage.h. */
-int storage_wait(struct storage *s, uint64_t points, uint64_t bytes, uint64_t seen, int timeout_ms)
+int storage_target_wait(struct storage_target *t, uint64_t points, uint64_t bytes, uint64_t seen,
+			int timeout_ms)
 {
+	struct storage *s = t ? t->s : NULL;
 	struct timespec until = {0};
 	int result = STORAGE_OK;
 	int rc = 0;
@@ -421,32 +454,37 @@ int storage_wait(struct storage *s, uint64_t points, uint64_t bytes, uint64_t se
 	if (timeout_ms >= 0)
 		until = clock_deadline_ns((int64_t)timeout_ms * 1000000);
 	storage_lock(s);
-	if (s->reader_waiting) {
+	if (t->reader_waiting) {
 		log_error(STORAGE_LOG, "storage_wait called from two threads at once");
 		result = STORAGE_ERR_INVALID;
 		goto out;
 	}
-	s->reader_waiting = 1;
-	s->want_points = points;
-	s->want_bytes = bytes;
-	while (!storage_wait_over(s, seen) && rc != ETIMEDOUT) {
+	t->reader_waiting = 1;
+	t->want_points = points;
+	t->want_bytes = bytes;
+	while (!storage_wait_over(t, seen) && rc != ETIMEDOUT) {
 		if (timeout_ms < 0) {
-			storage_check_pthread(pthread_cond_wait(&s->arrived, &s->lock),
+			storage_check_pthread(pthread_cond_wait(&t->arrived, &s->lock),
 					      "pthread_cond_wait");
 			continue;
 		}
-		rc = pthread_cond_timedwait(&s->arrived, &s->lock, &until);
+		rc = pthread_cond_timedwait(&t->arrived, &s->lock, &until);
 		if (rc != ETIMEDOUT)
 			storage_check_pthread(rc, "pthread_cond_timedwait");
 	}
-	s->reader_waiting = 0;
+	t->reader_waiting = 0;
 	if (s->closing) {
 		result = STORAGE_ERR_CLOSED;
 		/* storage_writer_stop may be waiting for us to leave */
-		storage_check_pthread(pthread_cond_broadcast(&s->arrived),
+		storage_check_pthread(pthread_cond_broadcast(&t->arrived),
 				      "pthread_cond_broadcast");
 	}
 out:
 	storage_unlock(s);
 	return result;
+}
+
+int storage_wait(struct storage *s, uint64_t points, uint64_t bytes, uint64_t seen, int timeout_ms)
+{
+	return storage_target_wait(storage_target_at(s, 0), points, bytes, seen, timeout_ms);
 }

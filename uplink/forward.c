@@ -151,7 +151,7 @@ static uint32_t uplink_reject_as(struct uplink *u, size_t n, const char *reason)
 					     STORAGE_ERR_INVALID);
 	for (size_t i = 0; i < n; i++)
 		u->line_ids[i] = b->ids[first + u->lines[i]];
-	rc = storage_reject(u->storage, u->line_ids, n, reason);
+	rc = storage_target_reject(u->target, u->line_ids, n, reason);
 	if (rc != STORAGE_OK)
 		return uplink_storage_failed(u, "refused points could not be moved to `rejected`",
 					     rc);
@@ -365,7 +365,7 @@ static int uplink_server_control(struct uplink *u)
 	int rc;
 
 	if (len == 0) {
-		rc = storage_read_batch(u->storage, 2, SIZE_MAX, &next);
+		rc = storage_target_read_batch(u->target, 2, SIZE_MAX, &next);
 		if (rc != STORAGE_OK || next.count < 2 || next.offsets == NULL)
 			goto out;
 		text = next.text + next.offsets[1];

@@ -54,21 +54,21 @@ static void uplink_wait(struct uplink *u, uint32_t ms)
 
 /* Wait until the buffer holds `points` points or `bytes` bytes, `ms` pass
  * (< 0: no limit), or uplink_stop() is called. No polling: asleep in
- * storage_wait(), ended by the writer's commit that brings the points or by
- * uplink_stop()'s storage_wake(). */
+ * storage_target_wait(), ended by the writer's commit that brings the points or by
+ * uplink_stop()'s storage_target_wake(). */
 static void uplink_wait_for_points(struct uplink *u, uint64_t points, uint64_t bytes, int64_t ms)
 {
 	int64_t deadline = clock_mono_ms() + ms;
 
 	atomic_store(&u->busy_since_ms, 0); /* waiting is healthy */
 	for (;;) {
-		/* Read before the looks below: a storage_wake() after them is not missed. */
-		uint64_t seen = storage_wake_seq(u->storage);
-		struct storage_stats st;
+		/* Read before the looks below: a storage_target_wake() after them is not missed. */
+		uint64_t seen = storage_target_wake_seq(u->target);
+		struct storage_target_stats st;
 		int64_t left = -1;
 		int rc;
 
-		storage_get_stats(u->storage, &st);
+		storage_target_get_stats(u->target, &st);
 		if (st.points >= points || st.bytes >= bytes || atomic_load(&u->stop))
 			return;
 		if (ms >= 0) {
@@ -76,8 +76,8 @@ static void uplink_wait_for_points(struct uplink *u, uint64_t points, uint64_t b
 			if (left <= 0)
 				return;
 		}
-		rc = storage_wait(u->storage, points, bytes, seen,
-				  left > INT_MAX ? INT_MAX : (int)left);
+		rc = storage_target_wait(u->target, points, bytes, seen,
+					 left > INT_MAX ? INT_MAX : (int)left);
 		if (rc != STORAGE_OK) {
 			/* Not while the uplink runs (the only reader, before storage_close);
 			 * should it happen, a timed wait instead of a spin. */
@@ -138,7 +138,7 @@ static bool uplink_window(struct uplink *u, size_t first)
 /* Delete everything up to `last_id` from the buffer. Returns the wait. */
 static uint32_t uplink_ack(struct uplink *u, int64_t last_id)
 {
-	int rc = storage_ack(u->storage, last_id);
+	int rc = storage_target_ack(u->target, last_id);
 
 	if (rc != STORAGE_OK) {
 		/* They stay in the buffer and go out again; InfluxDB overwrites
@@ -201,7 +201,7 @@ static int uplink_read(struct uplink *u)
 			    ? (bytes > UPLINK_READ_MAX_BYTES ? bytes : UPLINK_READ_MAX_BYTES)
 			    : bytes * UPLINK_READ_AHEAD;
 	}
-	return storage_read_batch(u->storage, points, bytes, &u->batch);
+	return storage_target_read_batch(u->target, points, bytes, &u->batch);
 }
 
 /* The thread: read, wait for a full request or the flush interval, send,
@@ -211,8 +211,16 @@ static void *uplink_main(void *arg)
 	struct uplink *u = arg;
 	int64_t pending_since = 0; /* when a request that is not full was first seen */
 
-	/* for top -H and tests/bench/bench_idle.sh: at most 15 bytes, cannot fail */
-	(void)pthread_setname_np(pthread_self(), "uplink");
+	/* for top -H and tests/bench/bench_idle.sh: at most 15 bytes, cannot fail;
+	 * the first target's thread is "uplink", the others' "up:NAME" */
+	if (storage_target_at(u->storage, 0) == u->target) {
+		(void)pthread_setname_np(pthread_self(), "uplink");
+	} else {
+		char thread_name[16];
+
+		snprintf(thread_name, sizeof(thread_name), "up:%.12s", u->name);
+		(void)pthread_setname_np(pthread_self(), thread_name);
+	}
 	while (!atomic_load(&u->stop)) {
 		uint32_t delay = 0;
 		int rc;
@@ -413,14 +421,14 @@ static void uplink_log_target(const struct uplink *u)
 
 	uplink_url_for_log(o->url, url, sizeof(url));
 	if (o->api == UPLINK_API_V2)
-		log_info(UPLINK_MODULE, "forwarding to %s (v2), org \"%s\", bucket \"%s\"%s%s", url,
-			 o->org, o->bucket, o->token[0] != '\0' ? ", token" : "",
-			 o->gzip ? ", gzip" : "");
+		log_info(UPLINK_MODULE, "forwarding to %s (v2), org \"%s\", bucket \"%s\"%s%s%s",
+			 url, o->org, o->bucket, o->token[0] != '\0' ? ", token" : "",
+			 o->gzip ? ", gzip" : "", u->log_suffix);
 	else
-		log_info(UPLINK_MODULE, "forwarding to %s (v1), database \"%s\"%s%s%s%s", url,
+		log_info(UPLINK_MODULE, "forwarding to %s (v1), database \"%s\"%s%s%s%s%s", url,
 			 o->database, o->retention_policy[0] != '\0' ? ", rp " : "",
 			 o->retention_policy, o->username[0] != '\0' ? ", basic auth" : "",
-			 o->gzip ? ", gzip" : "");
+			 o->gzip ? ", gzip" : "", u->log_suffix);
 }
 
 /* Contract in uplink.h: returns 0 and *out (free with uplink_stop()), or -1
@@ -439,6 +447,21 @@ int uplink_start(const struct uplink_options *options, struct storage *s, struct
 		return -1;
 	}
 	u->storage = s;
+	u->target = options->name != NULL && options->name[0] != '\0'
+			? storage_target_find(s, options->name)
+			: storage_target_at(s, 0);
+	if (u->target == NULL) {
+		log_error(UPLINK_MODULE, "the buffer has no target \"%s\"", options->name);
+		goto fail;
+	}
+	{
+		struct storage_target_stats ts;
+
+		storage_target_get_stats(u->target, &ts);
+		memcpy(u->name, ts.name, sizeof(u->name));
+		if (storage_target_count(s) > 1)
+			snprintf(u->log_suffix, sizeof(u->log_suffix), "; target \"%s\"", u->name);
+	}
 	if (uplink_init(u, options) != 0)
 		goto fail;
 	uplink_log_target(u);
@@ -483,7 +506,7 @@ void uplink_stop(struct uplink *u)
 		atomic_store(&u->stop_at_ms, clock_mono_ms());
 		atomic_store(&u->stop, true);
 		/* After the flag: a thread waiting for points wakes and sees it. */
-		storage_wake(u->storage);
+		storage_target_wake(u->target);
 		/* Taking the lock orders the flag before a waiter's check. */
 		rc = pthread_mutex_lock(&u->lock);
 		if (rc == 0) {
@@ -503,10 +526,16 @@ void uplink_stop(struct uplink *u)
 	log_info(UPLINK_MODULE,
 		 "stopped: %" PRIu64 " points sent in %" PRIu64 " requests, %" PRIu64
 		 " failed requests, %" PRIu64 " retries, %" PRIu64 " points rejected, %" PRIu64
-		 " splits, %" PRIu64 " bytes of line protocol sent as %" PRIu64 " bytes",
+		 " splits, %" PRIu64 " bytes of line protocol sent as %" PRIu64 " bytes%s",
 		 st.points_sent, st.requests_ok, st.requests_failed, st.retries, st.points_rejected,
-		 st.splits, st.bytes_raw, st.bytes_sent);
+		 st.splits, st.bytes_raw, st.bytes_sent, u->log_suffix);
 	uplink_destroy(u);
+}
+
+/* Contract in uplink.h. */
+const char *uplink_target_name(const struct uplink *u)
+{
+	return u != NULL ? u->name : "";
 }
 
 /* Contract in uplink.h: fills *out (zeros for a NULL u). Any thread. */

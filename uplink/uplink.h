@@ -12,6 +12,8 @@ struct uplink;
 enum uplink_api { UPLINK_API_V1, UPLINK_API_V2 };
 
 struct uplink_options {
+	const char *name;     /* the storage target it delivers (storage_target_find); NULL or
+				 "": the first target */
 	enum uplink_api api;  /* v1: POST /write?db=&rp=; v2: POST /api/v2/write?org=&bucket= */
 	const char *url;      /* InfluxDB base URL, e.g. http://127.0.0.1:8086 */
 	const char *database; /* v1 database, created once if InfluxDB says it is missing */
@@ -75,8 +77,9 @@ struct uplink_stats {
 };
 
 /* Copy the options (strings too) and start the forwarder thread, which reads
- * from `s` (and is its only reader) until uplink_stop(). `s` must outlive the
- * uplink. On success *out is owned by the caller. Main thread. */
+ * from its target of `s` (options->name; it is the target's only reader)
+ * until uplink_stop(). `s` must outlive the uplink. On success *out is owned
+ * by the caller. Main thread. */
 int uplink_start(const struct uplink_options *options, struct storage *s, struct uplink **out);
 
 /* Stop the thread: a request in flight gets a bounded time to finish (the
@@ -85,6 +88,10 @@ int uplink_start(const struct uplink_options *options, struct storage *s, struct
  * start; InfluxDB overwrites identical points, so nothing is duplicated).
  * Joins the thread and frees everything. NULL-safe. Main thread. */
 void uplink_stop(struct uplink *u);
+
+/* The name of the storage target it delivers (as storage_target_get_stats
+ * names it); "" for NULL. Static while u lives. Any thread. */
+const char *uplink_target_name(const struct uplink *u);
 
 /* Copy the counters and state (zeros for a NULL u). Any thread. */
 void uplink_get_stats(struct uplink *u, struct uplink_stats *out);

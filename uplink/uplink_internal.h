@@ -13,6 +13,11 @@
 #include "storage.h"
 #include "uplink.h"
 
+/* Each uplink reads, acks and rejects through its own target (u->target):
+ * the first target's shorthands would act on another target's position. */
+#pragma GCC poison storage_read_batch storage_ack storage_reject storage_wait storage_wake
+#pragma GCC poison storage_wake_seq
+
 #define UPLINK_MODULE "uplink"
 #define UPLINK_LOG_EVERY_MS 60000 /* repeated failure lines: at most one a minute */
 #define UPLINK_REASON_MAX 512	  /* bytes of InfluxDB's message stored per rejected line */
@@ -30,6 +35,11 @@ struct uplink_window {
 struct uplink {
 	struct uplink_options opt; /* strings are our own copies */
 	struct storage *storage;
+	struct storage_target *target; /* its position in storage: what it reads and acks */
+	char name[STORAGE_TARGET_NAME_MAX];
+	/* ends its start and stop lines: "" with one target, `; target "NAME"`
+	 * with several */
+	char log_suffix[STORAGE_TARGET_NAME_MAX + 16];
 	struct influx *client;
 
 	pthread_mutex_t lock; /* guards nothing but the wait on `wake` */
@@ -109,7 +119,7 @@ uint32_t uplink_storage_failed(struct uplink *u, const char *what, int rc);
 
 /* Send u->win (non-empty) and act on InfluxDB's answer as the error table
  * says. On a 2xx sets *delivered and returns 0: the caller deletes the
- * points (storage_ack). Otherwise the window is split, its refused lines are
+ * points (storage_target_ack). Otherwise the window is split, its refused lines are
  * moved to `rejected`, or it is kept, and the return value is how long to
  * wait before the next read (0: read again now). Forwarder thread. */
 uint32_t uplink_forward(struct uplink *u, bool *delivered);

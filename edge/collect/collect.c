@@ -169,8 +169,12 @@ static void collect_read_now(struct collect_item *it, int64_t ts, struct linepro
 		break;
 	case COLLECT_EDGE:
 		rc = collect_edge_read(it, ts, buf, r.error, sizeof(r.error));
-		if (rc != 0)
+		if (rc < 0) {
 			r.errors++;
+			break;
+		}
+		r.points = rc;
+		rc = 0;
 		break;
 	case COLLECT_W1:   /* on a thread of its own: collect_async.c */
 	case COLLECT_EXEC: /* collect_exec.c */
@@ -193,7 +197,7 @@ void collect_read_finish(struct collect_item *it, struct collect_read *r, int rc
 	if (r->errors)
 		collect_problem(it, r->errors, r->error[0] ? r->error : "read failed");
 	if (rc == 0)
-		collect_submit(it, buf, it->cfg.type == COLLECT_EDGE ? 1 : (size_t)r->points);
+		collect_submit(it, buf, (size_t)r->points);
 	lineproto_buf_free(buf);
 }
 

@@ -32,6 +32,16 @@ struct collect_edge_figures {
 	bool uplink_ok;
 	bool uplink_auth_failed; /* InfluxDB refuses the credentials */
 	uint64_t uplink_consecutive_failures;
+	/* With several delivery targets, each on its own (one more iot_edge
+	 * point each, tagged target=NAME); 0 with one target. */
+	size_t target_count;
+	struct collect_edge_target {
+		char name[64];
+		uint64_t backlog_points;
+		int64_t oldest_ns; /* receipt time of its oldest pending point; 0: none */
+		uint64_t points_sent;
+		bool ok;
+	} targets[8];
 };
 
 /* Fill *out with the daemon's figures (it comes zeroed). Called on the

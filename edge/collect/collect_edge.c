@@ -71,6 +71,38 @@ static int edge_disk_free(const char *buffer_path, double *out)
 	return 0;
 }
 
+/* With several delivery targets one more point each, tagged target=NAME:
+ * its backlog, its oldest pending point's age, what it acknowledged, ok. */
+static int collect_edge_targets(struct collect_item *it, const struct collect_edge_figures *e,
+				int64_t ts_ns, struct lineproto_buf *out, char *why,
+				size_t why_size)
+{
+	for (size_t i = 0; i < e->target_count; i++) {
+		const struct collect_edge_target *t = &e->targets[i];
+		const char *own[] = {"target", t->name, NULL};
+		double age = t->backlog_points > 0 && t->oldest_ns > 0 && ts_ns > t->oldest_ns
+				 ? (double)(ts_ns - t->oldest_ns) / 1e9
+				 : 0;
+		struct point_field f[] = {
+		    {.key = "target_backlog_points",
+		     .value = (double)t->backlog_points,
+		     .integer = true},
+		    {.key = "target_oldest_age_s", .value = age},
+		    {.key = "target_points_sent", .value = (double)t->points_sent, .integer = true},
+		    {.key = "target_ok", .value = t->ok, .integer = true},
+		};
+		int rc = point_build(out, it->cfg.measurement, own, it->cfg.tags, f,
+				     sizeof(f) / sizeof(f[0]), ts_ns);
+
+		if (rc != LINEPROTO_OK) {
+			snprintf(why, why_size, "cannot build the iot_edge point of target %s (%d)",
+				 t->name, rc);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_buf *out, char *why,
 		      size_t why_size)
 {
@@ -121,5 +153,7 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 		snprintf(why, why_size, "cannot build the iot_edge point (%d)", rc);
 		return -1;
 	}
-	return 0;
+	if (collect_edge_targets(it, &e, ts_ns, out, why, why_size) != 0)
+		return -1;
+	return 1 + (int)e.target_count;
 }

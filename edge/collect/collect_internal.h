@@ -141,8 +141,9 @@ void collect_exec_abort(struct collect_item *it);
 
 /* --- collect_edge.c: the edge's own figures --- */
 
-/* Append one iot_edge point at ts_ns to `out`. Returns 0, or -1 with the
- * reason in why. Collector thread. */
+/* Append the iot_edge point at ts_ns to `out` (and, with several delivery
+ * targets, one more per target). Returns the number of points appended, or
+ * -1 with the reason in why. Collector thread. */
 int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_buf *out, char *why,
 		      size_t why_size);
 

@@ -472,6 +472,7 @@ void config_cleanup(struct edge_config *c)
 	collect_config_free(&c->collectors);
 	free(c->global_tags);
 	c->global_tags = NULL;
+	uplink_config_free(&c->uplinks);
 }
 
 /* Word `index` of "a|b|c": `*len` bytes at the result. */
@@ -514,6 +515,7 @@ void config_print(const struct edge_config *c, FILE *out)
 	}
 	tags_config_print(c, out);
 	collect_config_print(&c->collectors, out);
+	uplink_config_print(&c->uplinks, out);
 }
 
 void config_print_help(FILE *out)

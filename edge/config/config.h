@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "collect_config.h"
+#include "uplink_config.h"
 
 /* Index values of the enumerated keys. */
 enum { CONFIG_DURABILITY_FULL, CONFIG_DURABILITY_NORMAL };
@@ -61,6 +62,7 @@ struct edge_config {
 	char *edge_tag;		  /* [edge] tag: the key the name is written under */
 	bool edge_tag_all_points; /* the name tag on network points too */
 	char *global_tags;	  /* [tags]: "key=value,key=value", NULL or "" for none */
+	struct uplink_config_list uplinks;     /* [uplink.NAME] sections; none: [uplink] alone */
 };
 
 /* Set every key to its default. Strings are malloc'd: config_cleanup(). */

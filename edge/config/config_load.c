@@ -47,6 +47,18 @@ static int file_handle_key(void *user, const char *section, const char *name, co
 		}
 		return 1;
 	}
+	if (strncmp(section, "uplink.", 7) == 0) {
+		if (uplink_config_key(&ctx->config->uplinks, section + 7, name, value, ctx->line,
+				      scratch, sizeof(scratch), &why) != 0) {
+			fprintf(ctx->errors, "%s:%d: [%s] %s: \"%s\": %s\n", ctx->path, ctx->line,
+				section, name,
+				strcmp(name, "password") == 0 || strcmp(name, "token") == 0 ? "***"
+											    : value,
+				why);
+			ctx->problems++;
+		}
+		return 1;
+	}
 
 	if (strcmp(section, "tags") == 0) {
 		if (tags_config_set(&ctx->config->global_tags, name, value, &why) != 0) {

@@ -53,16 +53,21 @@ static void usage(FILE *out)
 		     "\n"
 		     "Settings (file section and key, environment variable that overrides it):\n");
 	config_print_help(out);
-	fprintf(out, "\n"
-		     "Collectors (local readings) are [collector.NAME] sections of the file with\n"
-		     "the keys type, enabled, interval, measurement, tags, path, scale, offset,\n"
-		     "field, command, shell and timeout (see iot-edge.conf(5)); the environment\n"
-		     "sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
-		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n"
-		     "\n"
-		     "Tags added to every point are the free keys of the [tags] section (key =\n"
-		     "value; the environment sets them as IOT_EDGE_TAGS_<KEY>, e.g.\n"
-		     "IOT_EDGE_TAGS_SITE=farm); a point that has the tag keeps its own value.\n");
+	fprintf(out,
+		"\n"
+		"Collectors (local readings) are [collector.NAME] sections of the file with\n"
+		"the keys type, enabled, interval, measurement, tags, path, scale, offset,\n"
+		"field, command, shell and timeout (see iot-edge.conf(5)); the environment\n"
+		"sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
+		"IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n"
+		"\n"
+		"Several delivery targets are [uplink.NAME] sections of the file, each with the\n"
+		"keys of [uplink] (see TARGETS in iot-edge.conf(5)); a reading leaves the buffer\n"
+		"once every target has it. [uplink] alone is the target named \"default\".\n"
+		"\n"
+		"Tags added to every point are the free keys of the [tags] section (key =\n"
+		"value; the environment sets them as IOT_EDGE_TAGS_<KEY>, e.g.\n"
+		"IOT_EDGE_TAGS_SITE=farm); a point that has the tag keeps its own value.\n");
 }
 
 /* Settings each in their own range that do not fit together (or with a
@@ -96,12 +101,107 @@ static int load_config(struct edge_config *cfg, const char *path, bool path_give
 	problems += config_load_env(cfg, stderr);
 	if (problems == 0)
 		problems += tags_config_finish(cfg, stderr);
+	problems += uplink_config_check(cfg, stderr);
 	if (problems == 0)
 		problems += check_limits(cfg, stderr);
 	return problems;
 }
 
-static void log_stats(struct storage *st, struct http_server *http, struct uplink *up)
+/* --- the targets: [uplink] alone, or one [uplink.NAME] each ----------------- */
+
+/* The delivery targets of a configuration, in the order of the file. */
+struct targets {
+	size_t n;
+	const char *names[UPLINK_CONFIG_MAX];
+	const struct edge_config *keys[UPLINK_CONFIG_MAX]; /* whose uplink_* keys */
+	struct uplink *uplinks[UPLINK_CONFIG_MAX];
+};
+
+static void targets_from_config(const struct edge_config *cfg, struct targets *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (cfg->uplinks.n == 0) {
+		t->n = 1;
+		t->names[0] = UPLINK_CONFIG_DEFAULT_NAME;
+		t->keys[0] = cfg;
+		return;
+	}
+	for (size_t i = 0; i < cfg->uplinks.n && i < UPLINK_CONFIG_MAX; i++) {
+		t->names[t->n] = cfg->uplinks.items[i].name;
+		t->keys[t->n] = cfg->uplinks.items[i].keys;
+		t->n++;
+	}
+}
+
+/* Start one uplink per target. Returns 0, or -1 (those started are in t). */
+static int targets_start(struct targets *t, struct storage *storage)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct edge_config *k = t->keys[i];
+		struct uplink_options uo = {
+		    .name = t->names[i],
+		    .api = k->uplink_api == CONFIG_API_V1 ? UPLINK_API_V1 : UPLINK_API_V2,
+		    .url = k->uplink_url,
+		    .database = k->uplink_database,
+		    .retention_policy = k->uplink_retention_policy,
+		    .username = k->uplink_username,
+		    .password = k->uplink_password,
+		    .org = k->uplink_org,
+		    .bucket = k->uplink_bucket,
+		    .token = k->uplink_token,
+		    .create_database = k->uplink_create_database,
+		    .gzip = k->uplink_gzip,
+		    .ca_file = k->uplink_ca_file,
+		    .insecure_skip_verify = k->uplink_insecure_skip_verify,
+		    .batch_points = k->uplink_batch_points,
+		    .batch_bytes = k->uplink_batch_bytes,
+		    .flush_interval_ms = (uint32_t)k->uplink_flush_interval_ms,
+		    .retry_initial_ms = (uint32_t)k->uplink_retry_initial_ms,
+		    .retry_max_ms = (uint32_t)k->uplink_retry_max_ms,
+		    .timeout_ms = (uint32_t)k->uplink_timeout_ms,
+		};
+		if (uplink_start(&uo, storage, &t->uplinks[i]) != 0) {
+			log_error(MOD, "cannot start the uplink of target \"%s\"", t->names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Stop every uplink started (reverse order). */
+static void targets_stop(struct targets *t)
+{
+	for (size_t i = t->n; i > 0; i--) {
+		uplink_stop(t->uplinks[i - 1]);
+		t->uplinks[i - 1] = NULL;
+	}
+}
+
+/* Whether every target's points may be unsigned integers (v2 everywhere). */
+static bool targets_unsigned_ok(const struct targets *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->keys[i]->uplink_api != CONFIG_API_V2)
+			return false;
+	return true;
+}
+
+/* Every target's uplink counters added up (failures: the most of any). */
+static void targets_get_stats(const struct targets *t, struct uplink_stats *sum)
+{
+	uplink_get_stats(t->uplinks[0], sum);
+	for (size_t i = 1; i < t->n; i++) {
+		struct uplink_stats u;
+
+		uplink_get_stats(t->uplinks[i], &u);
+		sum->points_sent += u.points_sent;
+		sum->requests_failed += u.requests_failed;
+		if (u.consecutive_failures > sum->consecutive_failures)
+			sum->consecutive_failures = u.consecutive_failures;
+	}
+}
+
+static void log_stats(struct storage *st, struct http_server *http, const struct targets *t)
 {
 	static struct http_stats last_http;
 	static struct uplink_stats last_up;
@@ -111,7 +211,7 @@ static void log_stats(struct storage *st, struct http_server *http, struct uplin
 
 	storage_get_stats(st, &s);
 	http_get_stats(http, &h);
-	uplink_get_stats(up, &u);
+	targets_get_stats(t, &u);
 	if (h.requests == last_http.requests && u.points_sent == last_up.points_sent &&
 	    u.requests_failed == last_up.requests_failed)
 		return;
@@ -132,7 +232,7 @@ static void log_stats(struct storage *st, struct http_server *http, struct uplin
 /* --- systemd: status, watchdog, reload ------------------------------------- */
 
 /* One STATUS= line for `systemctl status`: the backlog and the uplink's state. */
-static void notify_status(struct storage *st, struct uplink *up)
+static void notify_status(struct storage *st, const struct targets *t)
 {
 	struct storage_stats s;
 	struct uplink_stats u;
@@ -140,7 +240,7 @@ static void notify_status(struct storage *st, struct uplink *up)
 	long long age_s = 0;
 
 	storage_get_stats(st, &s);
-	uplink_get_stats(up, &u);
+	targets_get_stats(t, &u);
 	if (s.points > 0 && s.oldest_received_ns > 0) {
 		long long now_s = (long long)(clock_wall_ns() / 1000000000);
 		age_s = now_s - (long long)(s.oldest_received_ns / 1000000000);
@@ -168,13 +268,17 @@ static uint64_t uplink_heartbeat_fn(void *arg)
  * is checked by construction (it sends the pings). A stuck storage writer or
  * uplink stops the pings and systemd restarts iot-edge.
  */
-static void watchdog_register_threads(struct watchdog *wd, struct storage *st, struct uplink *up,
-				      const struct edge_config *cfg)
+static void watchdog_register_threads(struct watchdog *wd, struct storage *st,
+				      const struct targets *t)
 {
-	if (watchdog_add(wd, "storage writer", storage_heartbeat_fn, st, WRITER_STUCK_MS) != 0 ||
-	    watchdog_add(wd, "uplink", uplink_heartbeat_fn, up,
-			 cfg->uplink_timeout_ms + UPLINK_STUCK_SLACK_MS) != 0)
-		log_error(MOD, "cannot watch the storage writer and uplink threads");
+	if (watchdog_add(wd, "storage writer", storage_heartbeat_fn, st, WRITER_STUCK_MS) != 0)
+		log_error(MOD, "cannot watch the storage writer thread");
+	for (size_t i = 0; i < t->n; i++)
+		if (watchdog_add(wd, t->n == 1 ? "uplink" : t->names[i], uplink_heartbeat_fn,
+				 t->uplinks[i],
+				 t->keys[i]->uplink_timeout_ms + UPLINK_STUCK_SLACK_MS) != 0)
+			log_error(MOD, "cannot watch the uplink thread of target \"%s\"",
+				  t->names[i]);
 }
 
 /* Send WATCHDOG=1 when one is due, but only while no watched thread is stuck. */
@@ -211,15 +315,19 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct storage *storage = NULL;
 	struct http_server *http = NULL;
 	struct udp_listener *udp = NULL;
-	struct uplink *uplink = NULL;
+	struct uplink *uplink = NULL; /* the first target's */
+	struct targets targets;
 	struct collect *collect = NULL;
 	struct watchdog wd;
 	struct status_sources status_sources = {0}; /* read by GET /status until http_stop() */
 	int status = EXIT_FAILURE;
 	char *collect_tags = tags_config_collect(cfg); /* the name tag, then [tags] */
 
+	targets_from_config(cfg, &targets);
 	struct storage_options so = {
 	    .path = cfg->buffer_path,
+	    .targets = targets.names,
+	    .target_count = targets.n,
 	    .durability = cfg->buffer_durability == CONFIG_DURABILITY_FULL
 			      ? STORAGE_DURABILITY_FULL
 			      : STORAGE_DURABILITY_NORMAL,
@@ -239,37 +347,15 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 			  storage_strerror(rc));
 		goto out;
 	}
-	struct uplink_options uo = {
-	    .api = cfg->uplink_api == CONFIG_API_V1 ? UPLINK_API_V1 : UPLINK_API_V2,
-	    .url = cfg->uplink_url,
-	    .database = cfg->uplink_database,
-	    .retention_policy = cfg->uplink_retention_policy,
-	    .username = cfg->uplink_username,
-	    .password = cfg->uplink_password,
-	    .org = cfg->uplink_org,
-	    .bucket = cfg->uplink_bucket,
-	    .token = cfg->uplink_token,
-	    .create_database = cfg->uplink_create_database,
-	    .gzip = cfg->uplink_gzip,
-	    .ca_file = cfg->uplink_ca_file,
-	    .insecure_skip_verify = cfg->uplink_insecure_skip_verify,
-	    .batch_points = cfg->uplink_batch_points,
-	    .batch_bytes = cfg->uplink_batch_bytes,
-	    .flush_interval_ms = (uint32_t)cfg->uplink_flush_interval_ms,
-	    .retry_initial_ms = (uint32_t)cfg->uplink_retry_initial_ms,
-	    .retry_max_ms = (uint32_t)cfg->uplink_retry_max_ms,
-	    .timeout_ms = (uint32_t)cfg->uplink_timeout_ms,
-	};
-	if (uplink_start(&uo, storage, &uplink) != 0) {
-		log_error(MOD, "cannot start the uplink");
+	if (targets_start(&targets, storage) != 0)
 		goto out;
-	}
+	uplink = targets.uplinks[0];
 	/* UDP before HTTP: /status (the HTTP thread) reads the listener, which
 	 * is then published by the HTTP thread's creation, not shared mid-run. */
 	if (cfg->udp_listen && *cfg->udp_listen) {
 		struct udp_options udo = {.listen = cfg->udp_listen,
 					  .max_line = (size_t)cfg->http_max_line,
-					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+					  .unsigned_ok = targets_unsigned_ok(&targets),
 					  .max_tags = (size_t)cfg->http_max_tags,
 					  .max_fields = (size_t)cfg->http_max_fields,
 					  .tags = cfg->edge_tag_all_points ? collect_tags
@@ -279,6 +365,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	}
 	status_sources = (struct status_sources){.storage = storage,
 						 .uplink = uplink,
+						 .uplinks = targets.uplinks,
+						 .uplink_count = targets.n,
 						 .started_ms = clock_mono_ms(),
 						 .config = cfg,
 						 .udp = udp};
@@ -295,7 +383,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .threads = (unsigned)cfg->http_threads,
 	    .connection_timeout_ms = (unsigned)cfg->http_connection_timeout_ms,
 	    .token = cfg->http_token,
-	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+	    .unsigned_ok = targets_unsigned_ok(&targets),
 	    .tags = cfg->edge_tag_all_points ? collect_tags : cfg->global_tags,
 	    .page = status_page,
 	    .page_arg = &status_sources,
@@ -308,7 +396,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .figures = status_edge_figures,
 	    .figures_arg = &status_sources,
 	    .buffer_path = cfg->buffer_path,
-	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+	    .unsigned_ok = targets_unsigned_ok(&targets),
 	    .tags = collect_tags,
 	};
 	if (collect_start(cfg->collectors.items, cfg->collectors.n, cfg->collect_sysfs_root, &cs,
@@ -325,12 +413,12 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 
 	sdnotify_ready();
 	watchdog_init(&wd, sdnotify_watchdog_usec());
-	watchdog_register_threads(&wd, storage, uplink, cfg);
+	watchdog_register_threads(&wd, storage, &targets);
 	if (wd.period_ms)
 		log_info(MOD,
 			 "systemd watchdog: pinging every %llu ms while the threads make progress",
 			 (unsigned long long)wd.period_ms / 2);
-	notify_status(storage, uplink);
+	notify_status(storage, &targets);
 
 	uint64_t last_stats = (uint64_t)clock_mono_ms(), last_status = last_stats;
 	for (;;) {
@@ -351,11 +439,11 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		uint64_t now = (uint64_t)clock_mono_ms();
 		ping_watchdog_if_threads_alive(&wd);
 		if (now - last_status >= STATUS_EVERY_MS) {
-			notify_status(storage, uplink);
+			notify_status(storage, &targets);
 			last_status = now;
 		}
 		if (now - last_stats >= STATS_EVERY_SECONDS * 1000u) {
-			log_stats(storage, http, uplink);
+			log_stats(storage, http, &targets);
 			last_stats = now;
 		}
 	}
@@ -368,7 +456,7 @@ out:
 	collect_stop(collect);
 	http_stop(http);
 	udp_stop(udp);
-	uplink_stop(uplink);
+	targets_stop(&targets);
 	storage_close(storage);
 	free(collect_tags);
 	if (status == EXIT_SUCCESS)

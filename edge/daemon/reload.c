@@ -49,6 +49,12 @@ static void reload_collector_changed(void *arg, const char *name, const char *ke
 	reload_list_add(arg, "collector", name, key);
 }
 
+/* uplink_config_diff() callback: a target added or removed (key NULL), or one of its keys. */
+static void reload_uplink_changed(void *arg, const char *name, const char *key)
+{
+	reload_list_add(arg, "uplink", name, key);
+}
+
 int reload_changed_keys(const struct edge_config *running, const struct edge_config *fresh,
 			char *out, size_t cap)
 {
@@ -66,6 +72,7 @@ int reload_changed_keys(const struct edge_config *running, const struct edge_con
 	if (strcmp(running->global_tags ? running->global_tags : "",
 		   fresh->global_tags ? fresh->global_tags : "") != 0)
 		reload_list_add(&l, "tags", "*", NULL);
+	uplink_config_diff(&running->uplinks, &fresh->uplinks, reload_uplink_changed, &l);
 	return l.count;
 }
 

@@ -246,6 +246,73 @@ static void metrics_uplink_state(struct metrics_out *o, const struct status_snap
 	}
 }
 
+/* One family with a sample per target (label target="NAME"). */
+static void metrics_per_target(struct metrics_out *o, const struct status_snapshot *s,
+			       const char *name, const char *type, const char *help,
+			       double (*value)(const struct status_target *t))
+{
+	char labels[METRICS_LABEL_MAX + 16];
+
+	metrics_family(o, name, type, help);
+	for (size_t i = 0; i < s->target_count; i++) {
+		metrics_label(labels, sizeof(labels), "target", s->targets[i].buffer.name);
+		metrics_sample(o, name, labels, value(&s->targets[i]));
+	}
+}
+
+static double target_backlog(const struct status_target *t)
+{
+	return (double)t->buffer.points;
+}
+
+static double target_oldest(const struct status_target *t)
+{
+	return t->oldest_age_s;
+}
+
+static double target_sent(const struct status_target *t)
+{
+	return (double)t->uplink.points_sent;
+}
+
+static double target_rejected(const struct status_target *t)
+{
+	return (double)t->uplink.points_rejected;
+}
+
+static double target_failures(const struct status_target *t)
+{
+	return (double)t->uplink.consecutive_failures;
+}
+
+static double target_ok(const struct status_target *t)
+{
+	return t->state && strcmp(t->state, "ok") == 0 ? 1.0 : 0.0;
+}
+
+/* Each delivery target on its own (the uplink_* families are their total). */
+static void metrics_targets(struct metrics_out *o, const struct status_snapshot *s)
+{
+	if (s->target_count == 0)
+		return;
+	metrics_per_target(o, s, "target_backlog_points", "gauge",
+			   "Points after the target's position in the buffer: not yet delivered "
+			   "to it.",
+			   target_backlog);
+	metrics_per_target(o, s, "target_oldest_age_seconds", "gauge",
+			   "Age of the oldest point the target has yet to get (0 when none).",
+			   target_oldest);
+	metrics_per_target(o, s, "target_sent_points_total", "counter",
+			   "Points the target acknowledged.", target_sent);
+	metrics_per_target(o, s, "target_rejected_points_total", "counter",
+			   "Points the target refused for good.", target_rejected);
+	metrics_per_target(o, s, "target_consecutive_failures", "gauge",
+			   "Failed requests to the target since its last success.",
+			   target_failures);
+	metrics_per_target(o, s, "target_up", "gauge", "1 while the target's state is ok.",
+			   target_ok);
+}
+
 static void metrics_uplink(struct metrics_out *o, const struct status_snapshot *s)
 {
 	const struct uplink_stats *u = &s->uplink;
@@ -377,6 +444,7 @@ char *metrics_render(const struct status_snapshot *s)
 	metrics_buffer(&o, s);
 	metrics_uplink_state(&o, s);
 	metrics_uplink(&o, s);
+	metrics_targets(&o, s);
 	metrics_collectors(&o, s);
 	if (o.failed) {
 		free(o.text);

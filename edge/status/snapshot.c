@@ -37,6 +37,64 @@ static const char *status_uplink_state(const struct uplink_stats *u)
 	return u->consecutive_failures ? "failing" : "ok";
 }
 
+/* Add one target's uplink figures to the total. */
+static void snapshot_sum_uplink(struct uplink_stats *sum, const struct uplink_stats *u)
+{
+	sum->points_sent += u->points_sent;
+	sum->requests_ok += u->requests_ok;
+	sum->requests_failed += u->requests_failed;
+	sum->retries += u->retries;
+	sum->points_rejected += u->points_rejected;
+	sum->splits += u->splits;
+	sum->bytes_raw += u->bytes_raw;
+	sum->bytes_sent += u->bytes_sent;
+	if (u->consecutive_failures > sum->consecutive_failures)
+		sum->consecutive_failures = u->consecutive_failures;
+	sum->auth_failed = sum->auth_failed || u->auth_failed;
+	if (u->last_success_ms > sum->last_success_ms)
+		sum->last_success_ms = u->last_success_ms;
+	if (u->last_error_ms > sum->last_error_ms) {
+		sum->last_error_ms = u->last_error_ms;
+		sum->last_error_class = u->last_error_class;
+		memcpy(sum->last_error, u->last_error, sizeof(sum->last_error));
+	}
+}
+
+/* Each target's position and uplink (src->uplinks[i], or src->uplink for the
+ * first), the total in out->uplink, and the target holding the buffer. */
+static void snapshot_targets(struct status_sources *src, int64_t now_ns, int64_t now_ms,
+			     struct status_snapshot *out)
+{
+	size_t n = storage_target_count(src->storage);
+	uint64_t most = 0;
+
+	if (n == 0) /* no storage: the uplink alone */
+		n = 1;
+	for (size_t i = 0; i < n && i < STORAGE_MAX_TARGETS; i++) {
+		struct status_target *t = &out->targets[i];
+		struct uplink *u = i < src->uplink_count ? src->uplinks[i]
+				   : i == 0		 ? src->uplink
+							 : NULL;
+
+		storage_target_get_stats(storage_target_at(src->storage, i), &t->buffer);
+		uplink_get_stats(u, &t->uplink);
+		t->oldest_age_s = status_age_s(now_ns, t->buffer.oldest_received_ns);
+		t->state = status_uplink_state(&t->uplink);
+		t->last_error_class = uplink_error_class_name(t->uplink.last_error_class);
+		t->last_success = status_time_ms(now_ms, t->uplink.last_success_ms);
+		t->last_error = status_time_ms(now_ms, t->uplink.last_error_ms);
+		if (i == 0)
+			out->uplink = t->uplink;
+		else
+			snapshot_sum_uplink(&out->uplink, &t->uplink);
+		if (out->buffer.points > 0 && t->buffer.points > most) {
+			most = t->buffer.points;
+			out->held_by = t->buffer.name;
+		}
+		out->target_count++;
+	}
+}
+
 /* The lock-free figures: HTTP (srv's; NULL: zeros), buffer, uplink and their
  * times, into a zeroed *out. */
 static void snapshot_counters(struct status_sources *src, struct http_server *srv,
@@ -48,7 +106,7 @@ static void snapshot_counters(struct status_sources *src, struct http_server *sr
 	if (srv)
 		http_get_stats(srv, &out->http);
 	storage_get_stats(src->storage, &out->buffer);
-	uplink_get_stats(src->uplink, &out->uplink);
+	snapshot_targets(src, now_ns, now_ms, out);
 	out->buffer_oldest_age_s = status_age_s(now_ns, out->buffer.oldest_received_ns);
 	out->buffer_newest_age_s = status_age_s(now_ns, out->buffer.newest_received_ns);
 	out->uplink_state = status_uplink_state(&out->uplink);
@@ -193,6 +251,18 @@ void status_snapshot_edge_figures(const struct status_snapshot *s, struct collec
 	    .uplink_auth_failed = s->uplink.auth_failed,
 	    .uplink_consecutive_failures = s->uplink.consecutive_failures,
 	};
+	for (size_t i = 0; s->target_count > 1 && i < s->target_count &&
+			   i < sizeof(out->targets) / sizeof(out->targets[0]);
+	     i++) {
+		const struct status_target *t = &s->targets[i];
+		struct collect_edge_target *o = &out->targets[out->target_count++];
+
+		snprintf(o->name, sizeof(o->name), "%s", t->buffer.name);
+		o->backlog_points = t->buffer.points;
+		o->oldest_ns = t->buffer.oldest_received_ns;
+		o->points_sent = t->uplink.points_sent;
+		o->ok = t->uplink.consecutive_failures == 0 && !t->uplink.auth_failed;
+	}
 }
 
 void status_edge_figures(void *arg, struct collect_edge_figures *out)

@@ -60,6 +60,24 @@ struct status_config_summary {
 	uint64_t uplink_batch_points;
 	bool uplink_gzip;
 	const char *log_level; /* "debug", "info", "warn" or "error" */
+	/* [uplink.NAME] sections (the uplink_* figures above are the first's);
+	 * 0: [uplink] alone */
+	size_t target_count;
+	struct status_config_target {
+		const char *name;
+		bool v1;
+		char url[512]; /* as uplink_url */
+	} targets[8];
+};
+
+/* One delivery target: its position in the buffer and its uplink. */
+struct status_target {
+	struct storage_target_stats buffer; /* name, position, backlog */
+	double oldest_age_s;		    /* of its backlog; 0 when empty */
+	struct uplink_stats uplink;
+	const char *state;	      /* "ok", "failing" or "authentication failed": static */
+	const char *last_error_class; /* static */
+	struct status_time last_success, last_error;
 };
 
 /* Everything /status and /metrics show. Zeroed means nothing known: no
@@ -75,7 +93,12 @@ struct status_snapshot {
 	struct udp_stats udp;
 	struct storage_stats buffer;
 	double buffer_oldest_age_s, buffer_newest_age_s; /* 0 when the buffer is empty */
+	/* With one target its uplink's figures; with several all together:
+	 * counters summed, the worst state, the latest times and error */
 	struct uplink_stats uplink;
+	size_t target_count; /* targets[0..target_count): each on its own */
+	struct status_target targets[STORAGE_MAX_TARGETS];
+	const char *held_by; /* the target furthest behind while the buffer holds points; NULL */
 	const char *uplink_state; /* "ok", "failing" or "authentication failed": static */
 	const char *uplink_last_error_class; /* uplink_error_class_name(): static */
 	struct status_time uplink_last_success, uplink_last_error;

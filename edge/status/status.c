@@ -81,6 +81,44 @@ static void add_buffer(cJSON *root, const struct status_snapshot *s)
 	cJSON_AddNumberToObject(b, "rejected", (double)st->rejected_total);
 	cJSON_AddNumberToObject(b, "commits", (double)st->commits_total);
 	cJSON_AddBoolToObject(b, "quarantined", st->quarantined != 0);
+	if (s->held_by)
+		cJSON_AddStringToObject(b, "held_by", s->held_by);
+	else
+		cJSON_AddNullToObject(b, "held_by");
+}
+
+/* "uplinks": one object per target, its position in the buffer and its
+ * uplink's figures (the "uplink" object is their total). */
+static void add_targets(cJSON *root, const struct status_snapshot *s)
+{
+	cJSON *list = cJSON_AddArrayToObject(root, "uplinks");
+
+	for (size_t i = 0; list && i < s->target_count; i++) {
+		const struct status_target *t = &s->targets[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(list, o)) {
+			cJSON_Delete(o);
+			return;
+		}
+		cJSON_AddStringToObject(o, "name", t->buffer.name);
+		cJSON_AddStringToObject(o, "state", t->state ? t->state : "");
+		cJSON_AddNumberToObject(o, "backlog_points", (double)t->buffer.points);
+		cJSON_AddNumberToObject(o, "backlog_bytes", (double)t->buffer.bytes);
+		cJSON_AddNumberToObject(o, "oldest_age_s", t->oldest_age_s);
+		cJSON_AddNumberToObject(o, "acked_id", (double)t->buffer.acked_id);
+		cJSON_AddNumberToObject(o, "points_sent", (double)t->uplink.points_sent);
+		cJSON_AddNumberToObject(o, "points_rejected", (double)t->uplink.points_rejected);
+		cJSON_AddNumberToObject(o, "requests_ok", (double)t->uplink.requests_ok);
+		cJSON_AddNumberToObject(o, "requests_failed", (double)t->uplink.requests_failed);
+		cJSON_AddNumberToObject(o, "consecutive_failures",
+					(double)t->uplink.consecutive_failures);
+		add_time(o, "last_success_age_s", "last_success_unix_s", t->last_success);
+		cJSON_AddStringToObject(o, "last_error_class",
+					t->last_error_class ? t->last_error_class : "");
+		cJSON_AddStringToObject(o, "last_error", t->uplink.last_error);
+		add_time(o, "last_error_age_s", "last_error_unix_s", t->last_error);
+	}
 }
 
 static void add_uplink(cJSON *root, const struct status_snapshot *s)
@@ -147,6 +185,7 @@ cJSON *status_document(const struct status_snapshot *s)
 		status_add_config(root, &s->config);
 	add_buffer(root, s);
 	add_uplink(root, s);
+	add_targets(root, s);
 	/* "collectors": one object per running collector ([] with none). */
 	list = cJSON_AddArrayToObject(root, "collectors");
 	for (size_t i = 0; list && i < s->collector_count; i++)

@@ -36,6 +36,10 @@ struct status_drain {
 struct status_sources {
 	struct storage *storage;
 	struct uplink *uplink;
+	/* Every target's uplink, in the order of storage's targets (uplinks[0]
+	 * is `uplink`); uplink_count 0: `uplink` alone. */
+	struct uplink *const *uplinks;
+	size_t uplink_count;
 	int64_t started_ms; /* CLOCK_MONOTONIC at start-up */
 	/* The running configuration for the summary (secrets are never shown);
 	 * NULL: no "config" object. */

@@ -43,19 +43,29 @@ static const char *status_str(const char *s)
 	return s ? s : "";
 }
 
-void status_config_take(struct status_config_summary *out, const struct edge_config *c)
+/* url without credentials, query or fragment into out[512]. */
+static void status_url_show(const char *url, char *out, size_t cap)
 {
+	if (status_url_strip_credentials(status_str(url), out, cap) != 0)
+		snprintf(out, cap, "(too long to show)");
+}
+
+void status_config_take(struct status_config_summary *out, const struct edge_config *all)
+{
+	/* with [uplink.NAME] sections, the first one's keys */
+	const struct edge_config *c = all->uplinks.n > 0 ? all->uplinks.items[0].keys : all;
 	bool v1 = c->uplink_api == CONFIG_API_V1;
 
 	*out = (struct status_config_summary){
-	    .http_listen = status_str(c->http_listen),
-	    .http_token = *status_str(c->http_token) != '\0',
-	    .udp_listen = status_str(c->udp_listen),
-	    .buffer_path = status_str(c->buffer_path),
-	    .buffer_durability = c->buffer_durability == CONFIG_DURABILITY_FULL ? "full" : "normal",
-	    .buffer_max_size = c->buffer_max_size,
+	    .http_listen = status_str(all->http_listen),
+	    .http_token = *status_str(all->http_token) != '\0',
+	    .udp_listen = status_str(all->udp_listen),
+	    .buffer_path = status_str(all->buffer_path),
+	    .buffer_durability =
+		all->buffer_durability == CONFIG_DURABILITY_FULL ? "full" : "normal",
+	    .buffer_max_size = all->buffer_max_size,
 	    .buffer_full_policy =
-		c->buffer_full_policy == CONFIG_FULL_DROP_OLDEST ? "drop_oldest" : "reject_new",
+		all->buffer_full_policy == CONFIG_FULL_DROP_OLDEST ? "drop_oldest" : "reject_new",
 	    .uplink_v1 = v1,
 	    .uplink_database = status_str(c->uplink_database),
 	    .uplink_retention_policy = status_str(c->uplink_retention_policy),
@@ -67,9 +77,16 @@ void status_config_take(struct status_config_summary *out, const struct edge_con
 	    /* SIGHUP may change it on the main thread: an atomic read */
 	    .log_level = log_level_name((unsigned)log_get_level()),
 	};
-	if (status_url_strip_credentials(status_str(c->uplink_url), out->uplink_url,
-					 sizeof(out->uplink_url)) != 0)
-		snprintf(out->uplink_url, sizeof(out->uplink_url), "(too long to show)");
+	status_url_show(c->uplink_url, out->uplink_url, sizeof(out->uplink_url));
+	for (size_t i = 0; i < all->uplinks.n && i < sizeof(out->targets) / sizeof(out->targets[0]);
+	     i++) {
+		const struct uplink_config *u = &all->uplinks.items[i];
+		struct status_config_target *t = &out->targets[out->target_count++];
+
+		t->name = u->name;
+		t->v1 = u->keys->uplink_api == CONFIG_API_V1;
+		status_url_show(u->keys->uplink_url, t->url, sizeof(t->url));
+	}
 }
 
 static void status_add_uplink_config(cJSON *config, const struct status_config_summary *s)
@@ -115,6 +132,19 @@ void status_add_config(cJSON *root, const struct status_config_summary *s)
 		cJSON_AddStringToObject(o, "full_policy", s->buffer_full_policy);
 	}
 	status_add_uplink_config(config, s);
+	/* "targets": each [uplink.NAME] (none with [uplink] alone) */
+	o = s->target_count > 0 ? cJSON_AddArrayToObject(config, "targets") : NULL;
+	for (size_t i = 0; o && i < s->target_count; i++) {
+		cJSON *t = cJSON_CreateObject();
+
+		if (!t || !cJSON_AddItemToArray(o, t)) {
+			cJSON_Delete(t);
+			break;
+		}
+		cJSON_AddStringToObject(t, "name", s->targets[i].name);
+		cJSON_AddStringToObject(t, "api", s->targets[i].v1 ? "v1" : "v2");
+		cJSON_AddStringToObject(t, "url", s->targets[i].url);
+	}
 	o = cJSON_AddObjectToObject(config, "log");
 	if (o)
 		cJSON_AddStringToObject(o, "level", s->log_level);

@@ -204,6 +204,41 @@ static void st_uplink_line(const cJSON *status, FILE *out)
 			st_str(u, "last_error"));
 }
 
+/* With several targets, one line each: state, backlog, sent; which holds the buffer. */
+static void st_target_lines(const cJSON *status, FILE *out)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(status, "uplinks");
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(status, "buffer");
+	const char *held = st_str(b, "held_by");
+	const char *head = "targets:    ";
+	const cJSON *t;
+	char n[40], sent[40], age[32];
+
+	if (cJSON_GetArraySize(list) < 2)
+		return; /* one target: the uplink line says it all */
+	cJSON_ArrayForEach(t, list)
+	{
+		double backlog = st_num(t, "backlog_points", 0);
+		int ok = strcmp(st_str(t, "state"), "ok") == 0;
+
+		fprintf(out, "%s%s: %s", head, st_str(t, "name"), st_str(t, "state"));
+		if (!ok)
+			fprintf(out, " (%s)", st_str(t, "last_error_class"));
+		fprintf(out, ", backlog %s point%s", status_text_count(backlog, n, sizeof(n)),
+			backlog == 1 ? "" : "s");
+		if (backlog > 0)
+			fprintf(
+			    out, " (oldest %s)",
+			    status_text_duration(st_num(t, "oldest_age_s", 0), age, sizeof(age)));
+		fprintf(out, ", %s sent",
+			status_text_count(st_num(t, "points_sent", 0), sent, sizeof(sent)));
+		if (*held && strcmp(held, st_str(t, "name")) == 0)
+			fprintf(out, "; holds the buffer");
+		fputc('\n', out);
+		head = "            ";
+	}
+}
+
 static void st_collector_lines(const cJSON *status, FILE *out)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(status, "collectors");
@@ -241,6 +276,7 @@ int status_text_print(const cJSON *status, FILE *out)
 	st_buffer_line(status, out);
 	st_ingest_line(status, out);
 	st_uplink_line(status, out);
+	st_target_lines(status, out);
 	st_collector_lines(status, out);
 	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(status, "edge")))
 		fprintf(out, "edge:       %s (iot-edge %s)\n", st_str(status, "edge"),

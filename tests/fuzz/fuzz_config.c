@@ -49,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "invariant broken: negative problem count\n");
 		abort();
 	}
+	problems += uplink_config_check(&cfg, fuzz_null); /* the [uplink.NAME] checks */
 	/* What the daemon does next: the name and [tags] checked together. */
 	if (problems == 0 && tags_config_finish(&cfg, fuzz_null) == 0) {
 		char *tags = tags_config_collect(&cfg);

@@ -86,14 +86,16 @@ buffer_init() {
 # Append N points to the (stopped) edge's buffer with sqlite3, fast:
 #   data,type=TYPE value=I  T0+I   for I = FROM .. FROM+N-1
 # Usage: buffer_fill N [FROM [TYPE]]. The timestamps are distinct per I; ids
-# follow the largest id in points and rejected, as storage's own do.
+# follow the largest id in points, rejected and the targets' positions, as
+# storage's own do.
 buffer_fill() {
 	local n=$1 from=${2:-1} type=${3:-t}
 	[ -z "$EDGE_PID" ] || fail "buffer_fill needs the edge stopped"
 	sqlite3 -cmd '.timeout 5000' "$BUFFER" "
 		WITH RECURSIVE i(x) AS (SELECT $from UNION ALL SELECT x + 1 FROM i WHERE x < $from + $n - 1),
 		top(id) AS (SELECT max(coalesce((SELECT max(id) FROM points), 0),
-		                       coalesce((SELECT max(id) FROM rejected), 0)))
+		                       coalesce((SELECT max(id) FROM rejected), 0),
+		                       coalesce((SELECT max(acked_id) FROM targets), 0)))
 		INSERT INTO points(id, received_ns, line)
 		SELECT top.id + x - $from + 1, 1700000000000000000 + x,
 		       printf('data,type=%s value=%d %d', '$type', x, 1700000000000000000 + x * 1000)
@@ -105,7 +107,8 @@ buffer_add_line() {
 	[ -z "$EDGE_PID" ] || fail "buffer_add_line needs the edge stopped"
 	sqlite3 -cmd '.timeout 5000' "$BUFFER" \
 		"INSERT INTO points(id, received_ns, line) SELECT 1 + max(
-		   coalesce((SELECT max(id) FROM points), 0), coalesce((SELECT max(id) FROM rejected), 0)),
+		   coalesce((SELECT max(id) FROM points), 0), coalesce((SELECT max(id) FROM rejected), 0),
+		   coalesce((SELECT max(acked_id) FROM targets), 0)),
 		   1700000000000000000, '$1';"
 }
 

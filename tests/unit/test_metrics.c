@@ -112,8 +112,13 @@ static void test_metrics_render(void **state)
 		helps++;
 	for (const char *p = text; (p = strstr(p, "# TYPE ")); p++)
 		types++;
+	/* each target on its own */
+	contains(text, "\niot_edge_target_backlog_points{target=\"default\"} 120000\n");
+	contains(text, "\niot_edge_target_oldest_age_seconds{target=\"default\"} 300.25\n");
+	contains(text, "\niot_edge_target_sent_points_total{target=\"default\"} 37\n");
+	contains(text, "\niot_edge_target_up{target=\"default\"} 0\n");
 	assert_int_equal(helps, types);
-	assert_int_equal(helps, 41);
+	assert_int_equal(helps, 47);
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	free(text);
 	status_snapshot_free(s);
@@ -156,7 +161,7 @@ static void test_metrics_every_family(void **state)
 		if (family_samples(text, p + 1) == 0)
 			fail_msg("no sample for %.*s", (int)strcspn(p + 1, "\n"), p + 1);
 	}
-	assert_int_equal(families, 41);
+	assert_int_equal(families, 47);
 	contains(text, "\niot_edge_uplink_backlog_drain_seconds 40000\n");
 	free(text);
 	status_snapshot_free(s);
@@ -196,7 +201,8 @@ static void test_snapshot_empty(void **state)
 	contains(json, "\"answers\":{}},\"version\":\"\",\"uptime_s\":0,\"buffer\":{");
 	contains(json, "\"last_success_age_s\":null,\"last_success_unix_s\":null,");
 	contains(json, "\"drain_rate_points_per_s\":null,\"backlog_drain_s\":null},"
-		       "\"collectors\":[]}");
+		       "\"uplinks\":[],\"collectors\":[]}");
+	contains(json, "\"quarantined\":false,\"held_by\":null}");
 	cJSON_free(json);
 	cJSON_Delete(doc);
 	status_snapshot_free(s);

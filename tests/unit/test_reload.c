@@ -121,6 +121,21 @@ static int apply_logged(struct edge_config *running, const struct edge_config *f
 	return rc;
 }
 
+/* A changed, added or removed [uplink.NAME] target is named as needing a restart. */
+static void test_targets_changed(void **state)
+{
+	struct edge_config a, b;
+	char list[256];
+
+	(void)state;
+	load(&a, "[uplink.x]\nurl = http://a:8086\n[uplink.y]\nurl = http://y:8086\n");
+	load(&b, "[uplink.x]\nurl = http://b:8086\n[uplink.z]\nurl = http://z:8086\n");
+	assert_int_equal(reload_changed_keys(&a, &b, list, sizeof(list)), 3);
+	assert_string_equal(list, "uplink.x.url, uplink.y, uplink.z");
+	config_cleanup(&a);
+	config_cleanup(&b);
+}
+
 static void test_secrets_compared_in_full(void **state)
 {
 	struct edge_config a, b, c;
@@ -258,6 +273,7 @@ int main(void)
 	    cmocka_unit_test(test_tags_need_a_restart),
 	    cmocka_unit_test(test_list_that_does_not_fit),
 	    cmocka_unit_test(test_secrets_compared_in_full),
+	    cmocka_unit_test(test_targets_changed),
 	    cmocka_unit_test(test_apply_takes_the_log_level_only),
 	    cmocka_unit_test(test_changed_secret_named_without_its_value),
 	    cmocka_unit_test(test_reloadable_applied_the_rest_named),

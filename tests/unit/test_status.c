@@ -284,7 +284,7 @@ static const char status_doc[] =
     "\"version\":\"1.2.3\",\"uptime_s\":360.5,"
     "\"buffer\":{\"points\":120000,\"bytes\":4000000,\"file_bytes\":8000000,"
     "\"oldest_age_s\":300.25,\"newest_age_s\":0.5,\"appended\":120037,\"acked\":37,"
-    "\"dropped\":0,\"rejected\":0,\"commits\":9,\"quarantined\":false},"
+    "\"dropped\":0,\"rejected\":0,\"commits\":9,\"quarantined\":false,\"held_by\":\"default\"},"
     "\"uplink\":{\"state\":\"failing\",\"points_sent\":37,\"points_rejected\":0,"
     "\"requests_ok\":2,\"requests_failed\":40,\"retries\":39,\"consecutive_failures\":40,"
     "\"splits\":0,\"server_isolations\":0,\"points_rejected_server\":0,"
@@ -293,6 +293,13 @@ static const char status_doc[] =
     "\"last_error_class\":\"network\",\"last_error\":\"Couldn't connect to server\","
     "\"last_error_age_s\":1.2,\"last_error_unix_s\":1700000309.3,"
     "\"drain_rate_points_per_s\":-3,\"backlog_drain_s\":null},"
+    "\"uplinks\":[{\"name\":\"default\",\"state\":\"failing\",\"backlog_points\":120000,"
+    "\"backlog_bytes\":4000000,\"oldest_age_s\":300.25,\"acked_id\":37,\"points_sent\":37,"
+    "\"points_rejected\":0,\"requests_ok\":2,\"requests_failed\":40,"
+    "\"consecutive_failures\":40,\"last_success_age_s\":310,"
+    "\"last_success_unix_s\":1700000000.5,\"last_error_class\":\"network\","
+    "\"last_error\":\"Couldn't connect to server\",\"last_error_age_s\":1.2,"
+    "\"last_error_unix_s\":1700000309.3}],"
     "\"collectors\":[{\"name\":\"cpu \\\"x\\\"\",\"type\":\"cpu_temp\",\"interval_s\":10,"
     "\"runs\":36,\"points\":35,\"skipped\":1,\"errors\":0,\"last_run_age_s\":4,"
     "\"last_run_unix_s\":1700000306,\"last_error\":\"\"},"
@@ -454,6 +461,28 @@ static void test_text_edge_name(void **state)
 	free(text);
 }
 
+static void test_text_two_targets(void **state)
+{
+	int rc = -1;
+	char *text = print_doc(
+	    "{\"uptime_s\":5,\"buffer\":{\"points\":200,\"oldest_age_s\":90,\"held_by\":\"vm\"},"
+	    "\"uplink\":{\"state\":\"failing\",\"last_error_class\":\"network\",\"requests_ok\":2,"
+	    "\"points_sent\":800},"
+	    "\"uplinks\":[{\"name\":\"influx\",\"state\":\"ok\",\"backlog_points\":0,"
+	    "\"points_sent\":500},{\"name\":\"vm\",\"state\":\"failing\",\"last_error_class\":"
+	    "\"network\",\"backlog_points\":200,\"oldest_age_s\":90,\"points_sent\":300}],"
+	    "\"collectors\":[]}",
+	    &rc);
+
+	(void)state;
+	assert_int_equal(rc, STATUS_CLI_FAILING);
+	assert_non_null(strstr(text,
+			       "\ntargets:    influx: ok, backlog 0 points, 500 sent\n"
+			       "            vm: failing (network), backlog 200 points (oldest "
+			       "1m), 300 sent; holds the buffer\ncollectors: none\n"));
+	free(text);
+}
+
 static void test_text_auth_failed(void **state)
 {
 	int rc = -1;
@@ -511,6 +540,7 @@ int main(void)
 	    cmocka_unit_test(test_text_ok),
 	    cmocka_unit_test(test_text_edge_name),
 	    cmocka_unit_test(test_text_auth_failed),
+	    cmocka_unit_test(test_text_two_targets),
 	    cmocka_unit_test(test_text_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,6 +74,21 @@ static struct status_snapshot *doc_snapshot(void)
 	s->uplink_last_success = (struct status_time){true, 310, 1700000000.5};
 	s->uplink_last_error = (struct status_time){true, 1.2, 1700000309.3};
 	s->drain_rate_points_per_s = (struct status_maybe){true, -3};
+	/* its one target: all of the buffer is its backlog */
+	s->target_count = 1;
+	s->targets[0] =
+	    (struct status_target){.buffer = {.name = "default",
+					      .acked_id = 37,
+					      .points = 120000,
+					      .bytes = 4000000,
+					      .oldest_received_ns = 1700000010000000000},
+				   .oldest_age_s = 300.25,
+				   .uplink = s->uplink,
+				   .state = "failing",
+				   .last_error_class = "network",
+				   .last_success = s->uplink_last_success,
+				   .last_error = s->uplink_last_error};
+	s->held_by = s->targets[0].buffer.name;
 	s->collectors = calloc(2, sizeof(*s->collectors));
 	assert_non_null(s->collectors);
 	for (size_t i = 0; i < 2; i++) {
