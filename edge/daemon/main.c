@@ -22,6 +22,7 @@
 #include "status_cli.h"
 #include "storage.h"
 #include "udp.h"
+#include "mqtt.h"
 #include "uplink.h"
 #include "watchdog.h"
 
@@ -204,6 +205,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct storage *storage = NULL;
 	struct http_server *http = NULL;
 	struct udp_listener *udp = NULL;
+	struct mqtt_clients *mqtt = NULL;
 	struct uplink *uplink = NULL;
 	struct collect *collect = NULL;
 	struct watchdog wd;
@@ -261,6 +263,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
+	if (mqtt_start(cfg->mqtt.items, cfg->mqtt.n, storage, &mqtt) != 0)
+		goto out;
 	status_sources = (struct status_sources){.storage = storage,
 						 .uplink = uplink,
 						 .started_ms = clock_mono_ms(),
@@ -345,6 +349,7 @@ out:
 	collect_stop(collect);
 	http_stop(http);
 	udp_stop(udp);
+	mqtt_stop(mqtt);
 	uplink_stop(uplink);
 	storage_close(storage);
 	if (status == EXIT_SUCCESS)
