@@ -269,7 +269,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 						 .uplink = uplink,
 						 .started_ms = clock_mono_ms(),
 						 .config = cfg,
-						 .udp = udp};
+						 .udp = udp,
+						 .mqtt = mqtt};
 	struct http_options ho = {
 	    .listen = cfg->http_listen,
 	    .max_body = (size_t)cfg->http_max_body,

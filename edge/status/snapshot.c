@@ -92,6 +92,23 @@ static void snapshot_udp(struct udp_listener *udp, struct status_snapshot *out)
 	out->has_udp = true;
 }
 
+/* Each MQTT broker's counters; none without clients. Returns 0 or -1 (no memory). */
+static int snapshot_mqtt(struct mqtt_clients *m, struct status_snapshot *out)
+{
+	size_t n = mqtt_count(m);
+
+	if (n == 0)
+		return 0;
+	out->mqtt = calloc(n, sizeof(*out->mqtt));
+	if (!out->mqtt)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (mqtt_get_stats(m, i, &out->mqtt[out->mqtt_count]) == 0)
+			out->mqtt_count++;
+	}
+	return 0;
+}
+
 static int snapshot_collector(struct status_collector *out, const struct collect_stats *cs,
 			      int64_t now_ns)
 {
@@ -160,6 +177,10 @@ struct status_snapshot *status_snapshot_take(struct status_sources *src, struct 
 	}
 	snapshot_drain(src, s);
 	snapshot_udp(src->udp, s);
+	if (snapshot_mqtt(src->mqtt, s) != 0) {
+		status_snapshot_free(s);
+		return NULL;
+	}
 	if (snapshot_collectors(src, s) != 0) {
 		status_snapshot_free(s);
 		return NULL;
@@ -174,6 +195,7 @@ void status_snapshot_free(struct status_snapshot *s)
 	for (size_t i = 0; i < s->collector_count; i++)
 		free(s->collectors[i].name);
 	free(s->collectors);
+	free(s->mqtt);
 	free(s);
 }
 

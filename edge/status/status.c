@@ -129,6 +129,24 @@ static void add_collector(cJSON *list, const struct status_collector *c)
 	cJSON_AddStringToObject(o, "last_error", c->last_error);
 }
 
+static void add_mqtt(cJSON *list, const struct mqtt_stats *m)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !cJSON_AddItemToArray(list, o)) {
+		cJSON_Delete(o);
+		return;
+	}
+	cJSON_AddStringToObject(o, "name", m->name);
+	cJSON_AddBoolToObject(o, "connected", m->connected);
+	cJSON_AddNumberToObject(o, "messages", (double)m->messages);
+	cJSON_AddNumberToObject(o, "points", (double)m->points);
+	cJSON_AddNumberToObject(o, "refused", (double)m->refused);
+	cJSON_AddNumberToObject(o, "acked", (double)m->acked);
+	cJSON_AddNumberToObject(o, "reconnects", (double)m->reconnects);
+	cJSON_AddStringToObject(o, "last_error", m->last_error);
+}
+
 cJSON *status_document(const struct status_snapshot *s)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -147,5 +165,9 @@ cJSON *status_document(const struct status_snapshot *s)
 	list = cJSON_AddArrayToObject(root, "collectors");
 	for (size_t i = 0; list && i < s->collector_count; i++)
 		add_collector(list, &s->collectors[i]);
+	/* "mqtt": one object per broker ([] with none). */
+	list = cJSON_AddArrayToObject(root, "mqtt");
+	for (size_t i = 0; list && i < s->mqtt_count; i++)
+		add_mqtt(list, &s->mqtt[i]);
 	return root;
 }
