@@ -305,21 +305,30 @@ static int payload_number(const char *s, size_t n, double *v)
 	char text[64];
 	char *end;
 
-	if (n == 0 || n >= sizeof(text) || strspn(s, "0123456789+-.eE") < n)
+	if (n == 0 || n >= sizeof(text))
 		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!memchr("0123456789+-.eE", s[i], 15))
+			return 0;
+	}
 	memcpy(text, s, n);
 	text[n] = '\0';
 	*v = strtod(text, &end);
 	return *end == '\0' && isfinite(*v);
 }
 
+static bool payload_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 static void payload_trim(const char **s, size_t *n)
 {
-	while (*n && strchr(" \t\r\n", (*s)[0])) {
+	while (*n && payload_blank((*s)[0])) {
 		(*s)++;
 		(*n)--;
 	}
-	while (*n && strchr(" \t\r\n", (*s)[*n - 1]))
+	while (*n && payload_blank((*s)[*n - 1]))
 		(*n)--;
 }
 

@@ -354,7 +354,8 @@ static void metrics_collectors(struct metrics_out *o, const struct status_snapsh
 	}
 }
 
-/* Per MQTT broker: connected, messages, points, refused, reconnects. */
+/* Per MQTT broker: connected, messages, points, refused, reconnects (no
+ * families without brokers). */
 static void metrics_mqtt(struct metrics_out *o, const struct status_snapshot *s)
 {
 	static const struct {
@@ -369,7 +370,7 @@ static void metrics_mqtt(struct metrics_out *o, const struct status_snapshot *s)
 	};
 	char labels[METRICS_LABEL_MAX + 16];
 
-	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+	for (size_t f = 0; s->mqtt_count && f < sizeof(fams) / sizeof(fams[0]); f++) {
 		metrics_family(o, fams[f].name, fams[f].type, fams[f].help);
 		for (size_t i = 0; i < s->mqtt_count; i++) {
 			const struct mqtt_stats *m = &s->mqtt[i];

@@ -165,8 +165,8 @@ cJSON *status_document(const struct status_snapshot *s)
 	list = cJSON_AddArrayToObject(root, "collectors");
 	for (size_t i = 0; list && i < s->collector_count; i++)
 		add_collector(list, &s->collectors[i]);
-	/* "mqtt": one object per broker ([] with none). */
-	list = cJSON_AddArrayToObject(root, "mqtt");
+	/* "mqtt": one object per broker, only when there are brokers. */
+	list = s->mqtt_count ? cJSON_AddArrayToObject(root, "mqtt") : NULL;
 	for (size_t i = 0; list && i < s->mqtt_count; i++)
 		add_mqtt(list, &s->mqtt[i]);
 	return root;
