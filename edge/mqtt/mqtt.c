@@ -141,19 +141,21 @@ static void mqtt_refuse(struct mqtt_broker *b, const struct mqtt_packet *p, uint
 {
 	uint64_t n = log_limit(&b->refused_limit, MQTT_REFUSED_LOG_EVERY_MS, 1);
 	size_t tl = lineproto_utf8_prefix(p->topic, p->topic_len);
+	char text[sizeof(b->last_error)];
 
 	atomic_fetch_add(&b->refused, 1);
-	if (n) {
-		char text[sizeof(b->last_error)];
-
-		snprintf(text, sizeof(text), "message on \"%.*s\" refused: %s",
-			 (int)(tl > 80 ? 80 : tl), p->topic, why);
-		pthread_mutex_lock(&b->lock);
-		memcpy(b->last_error, text, sizeof(text));
-		pthread_mutex_unlock(&b->lock);
-		log_warn(MQTT_LOG, "[mqtt.%s] %s (%" PRIu64 " refused since the last line)",
+	snprintf(text, sizeof(text), "message on \"%.*s\" refused: %s", (int)(tl > 80 ? 80 : tl),
+		 p->topic, why);
+	pthread_mutex_lock(&b->lock);
+	memcpy(b->last_error, text, sizeof(text));
+	pthread_mutex_unlock(&b->lock);
+	if (n > 1)
+		log_warn(MQTT_LOG, "[mqtt.%s] %s (%" PRIu64 " refused since the last such line)",
 			 b->cfg.name, text, n);
-	}
+	else if (n)
+		log_warn(MQTT_LOG, "[mqtt.%s] %s", b->cfg.name, text);
+	else
+		log_debug(MQTT_LOG, "[mqtt.%s] %s", b->cfg.name, text);
 	if (seq != UINT64_MAX)
 		mqtt_slot_answer(b, seq, true);
 }

@@ -63,9 +63,9 @@ mqtt_conf() {
 	for line in "$@"; do printf '%s\n' "$line"; done
 }
 
-# /status's mqtt entry of broker `test`: mqtt_status FIELD
+# A field of /status's mqtt entry: mqtt_status FIELD [BROKER NUMBER, default 0]
 mqtt_status() {
-	curl -sf "$EDGE_URL/status" | jq -r ".mqtt[0].$1"
+	curl -sf "$EDGE_URL/status" | jq -r ".mqtt[${2:-0}].$1"
 }
 
 edge_subscribed() { [ "$(mqtt_status connected)" = true ]; }
@@ -73,4 +73,12 @@ edge_subscribed() { [ "$(mqtt_status connected)" = true ]; }
 # Points of measurement M in InfluxDB: influx_count_of M FIELD
 influx_count_of() {
 	influx_query "SELECT count(\"$2\") FROM \"$1\"" | jq -r '.results[0].series[0].values[0][1] // 0'
+}
+
+# Every point of measurement M as "RFC3339-time col=value col=value ..." (nulls left out), sorted.
+influx_rows() {
+	influx_query "SELECT * FROM \"$1\"" |
+		jq -r '.results[0].series[0] as $s | $s.values[]? |
+			[.[0]] + [range(1; length) as $i | select(.[$i] != null) |
+			"\($s.columns[$i])=\(.[$i])"] | join(" ")' | sort
 }
