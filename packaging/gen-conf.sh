@@ -71,6 +71,7 @@ gen_conf() {
 		printf ';%s = %s\n' "$key" "$def"
 	done < <(keys)
 	gen_collectors
+	gen_mqtt
 }
 
 # Collectors are repeatable sections, not keys of the table: commented examples.
@@ -104,6 +105,30 @@ gen_collectors() {
 		; command = /usr/local/bin/read-meter --port /dev/ttyUSB0
 		; timeout = 5s
 		; interval = 1m
+	EOF
+}
+
+# MQTT brokers are repeatable sections too: commented examples.
+gen_mqtt() {
+	cat <<-'EOF'
+
+		; MQTT input (off by default): each [mqtt.NAME] section subscribes to one
+		; broker with a persistent session and acknowledges each QoS 1/2 message
+		; only once its points are committed (see iot-edge.conf(5) and the README).
+		; Keys: url, client_id, username, password, topics, qos, format, template,
+		; measurement, tags, time_key, string_fields, field, keepalive,
+		; reconnect_min, reconnect_max, max_packet, enabled.
+		;
+		; [mqtt.zigbee]
+		; url = mqtt://127.0.0.1:1883
+		; topics = zigbee2mqtt/+
+		; template = zigbee2mqtt/+device
+		;
+		; [mqtt.tasmota]
+		; url = mqtt://127.0.0.1:1883
+		; topics = tele/+/SENSOR
+		; template = tele/+device/SENSOR
+		; measurement = tasmota
 	EOF
 }
 

@@ -285,6 +285,67 @@ void mqtt_config_free(struct mqtt_config_list *l)
 	l->n = 0;
 }
 
+static const struct mqtt_config *mqtt_named(const struct mqtt_config_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->items[i].name, name) == 0)
+			return &l->items[i];
+	}
+	return NULL;
+}
+
+static bool mqtt_differs(const struct mqtt_config *a, const struct mqtt_config *b)
+{
+	for (size_t k = 0; k < N_MQTT_KEYS; k++) {
+		const void *x = (const char *)a + mqtt_keys[k].offset;
+		const void *y = (const char *)b + mqtt_keys[k].offset;
+
+		switch (mqtt_keys[k].type) {
+		case MK_TEXT:
+		case MK_SECRET:
+			if (strcmp(*(char *const *)x, *(char *const *)y) != 0)
+				return true;
+			break;
+		case MK_BOOL:
+			if (*(const bool *)x != *(const bool *)y)
+				return true;
+			break;
+		case MK_QOS:
+			if (*(const unsigned *)x != *(const unsigned *)y)
+				return true;
+			break;
+		case MK_DURATION:
+		case MK_SIZE:
+			if (*(const uint64_t *)x != *(const uint64_t *)y)
+				return true;
+			break;
+		}
+	}
+	return false;
+}
+
+size_t mqtt_config_diff(const struct mqtt_config_list *a, const struct mqtt_config_list *b,
+			mqtt_config_diff_fn *fn, void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		const struct mqtt_config *other = mqtt_named(b, a->items[i].name);
+
+		if (!other || mqtt_differs(&a->items[i], other)) {
+			fn(arg, a->items[i].name);
+			n++;
+		}
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		if (!mqtt_named(a, b->items[i].name)) {
+			fn(arg, b->items[i].name);
+			n++;
+		}
+	}
+	return n;
+}
+
 void mqtt_config_print(const struct mqtt_config_list *l, FILE *out)
 {
 	for (size_t i = 0; i < l->n; i++) {

@@ -59,6 +59,16 @@ void mqtt_config_clear(struct mqtt_config *c);
 /* Free everything; the list is left empty. */
 void mqtt_config_free(struct mqtt_config_list *l);
 
+/* Called by mqtt_config_diff() with the NAME of each section that differs. */
+typedef void mqtt_config_diff_fn(void *arg, const char *name);
+
+/* Compare a and b section by section (matched by name), every key (the
+ * password in full); call fn for each section that differs or that only one
+ * list has: a's in order, then those only b has. Returns their number. Any
+ * thread that may read both. */
+size_t mqtt_config_diff(const struct mqtt_config_list *a, const struct mqtt_config_list *b,
+			mqtt_config_diff_fn *fn, void *arg);
+
 /* Print each broker as an INI section (iot-edge -n), the password masked. */
 void mqtt_config_print(const struct mqtt_config_list *l, FILE *out);
 

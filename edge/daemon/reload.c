@@ -49,6 +49,12 @@ static void reload_collector_changed(void *arg, const char *name, const char *ke
 	reload_list_add(arg, "collector", name, key);
 }
 
+/* mqtt_config_diff() callback: an [mqtt.NAME] section added, removed or changed. */
+static void reload_mqtt_changed(void *arg, const char *name)
+{
+	reload_list_add(arg, "mqtt", name, NULL);
+}
+
 int reload_changed_keys(const struct edge_config *running, const struct edge_config *fresh,
 			char *out, size_t cap)
 {
@@ -63,6 +69,7 @@ int reload_changed_keys(const struct edge_config *running, const struct edge_con
 		}
 	}
 	collect_config_diff(&running->collectors, &fresh->collectors, reload_collector_changed, &l);
+	mqtt_config_diff(&running->mqtt, &fresh->mqtt, reload_mqtt_changed, &l);
 	return l.count;
 }
 
