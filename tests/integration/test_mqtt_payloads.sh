@@ -93,4 +93,9 @@ grep -q 'message on "sensors/bad" refused: invalid JSON' "$EDGE_LOG" || fail "no
 curl -sf "$EDGE_URL/metrics" | grep -q '^iot_edge_mqtt_refused_total{broker="misc"} 3$' ||
 	fail "/metrics has no iot_edge_mqtt_refused_total of 3 for misc"
 say "ok: refusals counted in /status and /metrics, logged, nothing stored of them"
+# `iot-edge status` shows each broker
+"$IOT_EDGE" status --url "$EDGE_URL" >"$WORK/cli.out" || true
+grep -q '^            misc (connected): 8 messages, 5 points, 3 refused, 0 reconnects; last error: message on "sensors/a/b" refused: topic does not match the template sensors/+room$' "$WORK/cli.out" ||
+	fail "iot-edge status: $(grep -A3 '^mqtt' "$WORK/cli.out")"
+say "ok: iot-edge status lists the brokers"
 edge_stop
