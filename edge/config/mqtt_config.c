@@ -216,6 +216,30 @@ static int mqtt_problem(FILE *errors, const char *path, const struct mqtt_config
 	return 1;
 }
 
+/* Drop the blanks around the commas of a list ("a/+, b/#" -> "a/+,b/#"), in place. */
+static void mqtt_list_tidy(char *list)
+{
+	char *out = list;
+
+	for (const char *p = list; *p;) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, ",");
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		memmove(out, p, n);
+		out += n;
+		p += strcspn(p, ",");
+		if (*p == ',') {
+			*out++ = ',';
+			p++;
+		}
+	}
+	*out = '\0';
+}
+
 int mqtt_config_finish(struct mqtt_config_list *l, const char *path, FILE *errors)
 {
 	int problems = 0;
@@ -226,6 +250,8 @@ int mqtt_config_finish(struct mqtt_config_list *l, const char *path, FILE *error
 
 		if (!c->enabled)
 			continue;
+		mqtt_list_tidy(c->topics);
+		mqtt_list_tidy(c->string_fields);
 		if (strncmp(c->url, "mqtt://", 7) != 0 && strncmp(c->url, "tcp://", 6) != 0)
 			problems += mqtt_problem(errors, path, c, "url",
 						 strncmp(c->url, "mqtts://", 8) == 0

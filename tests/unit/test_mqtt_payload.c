@@ -171,7 +171,7 @@ static void test_config_sections(void **state)
 
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
-	fputs("[mqtt.lan]\nurl = mqtt://127.0.0.1:1883\ntopics = zigbee2mqtt/+,tele/#\n"
+	fputs("[mqtt.lan]\nurl = mqtt://127.0.0.1:1883\ntopics = zigbee2mqtt/+ , tele/#\n"
 	      "template = zigbee2mqtt/+device\nqos = 2\n"
 	      "[mqtt.bad]\nurl = mqtts://x\ntopics = a/b#\nformat = xml\nqos = 3\n"
 	      "password = secret\n",
@@ -190,6 +190,7 @@ static void test_config_sections(void **state)
 	assert_int_equal(c.mqtt.n, 2);
 	assert_string_equal(c.mqtt.items[0].name, "lan");
 	assert_int_equal(c.mqtt.items[0].qos, 2);
+	assert_string_equal(c.mqtt.items[0].topics, "zigbee2mqtt/+,tele/#");
 	assert_int_equal(c.mqtt.items[0].keepalive_ms, 60000);
 	assert_int_equal(c.mqtt.items[0].max_packet, 256 * 1024);
 	assert_non_null(strstr(c.mqtt.items[0].client_id, "iot-edge-"));
