@@ -9,6 +9,11 @@ MOSQ_LOG="$WORK/mosquitto.log"
 # shellcheck disable=SC2034 # used by the tests that source this file
 MQTT_PUB="$(dirname "${BASH_SOURCE[0]}")/mqtt_pub.py"
 
+# Where mosquitto listens, and the command prefix that runs it there (a
+# system test sets MOSQ_IN="ip netns exec NS" and MOSQ_BIND to the namespace's
+# address); MQTT_CHAIN is the exit handler to call after stopping it.
+MOSQ_BIND=${MOSQ_BIND:-127.0.0.1}
+MOSQ_IN=${MOSQ_IN:-}
 mqtt_cleanup() {
 	local rc=$?
 	if [ -n "$MOSQ_PID" ]; then
@@ -16,7 +21,7 @@ mqtt_cleanup() {
 		wait "$MOSQ_PID" 2>/dev/null || true
 	fi
 	(exit "$rc")
-	cleanup
+	${MQTT_CHAIN:-cleanup}
 }
 trap mqtt_cleanup EXIT
 
@@ -24,7 +29,7 @@ trap mqtt_cleanup EXIT
 mosq_start() {
 	mkdir -p "$MOSQ_DIR"
 	cat >"$MOSQ_DIR/mosquitto.conf" <<-EOF
-		listener $MQTT_PORT 127.0.0.1
+		listener $MQTT_PORT $MOSQ_BIND
 		user $(id -un)
 		allow_anonymous true
 		persistence true
@@ -36,14 +41,16 @@ mosq_start() {
 		log_type warning
 		log_type notice
 	EOF
-	/usr/sbin/mosquitto -c "$MOSQ_DIR/mosquitto.conf" >>"$MOSQ_LOG" 2>&1 &
+	# shellcheck disable=SC2086 # MOSQ_IN is a command prefix, split on purpose
+	$MOSQ_IN /usr/sbin/mosquitto -c "$MOSQ_DIR/mosquitto.conf" >>"$MOSQ_LOG" 2>&1 &
 	MOSQ_PID=$!
 	wait_until 20 mosq_listening || fail "mosquitto did not listen on port $MQTT_PORT"
 }
 
 mosq_listening() {
 	kill -0 "$MOSQ_PID" 2>/dev/null || fail "mosquitto exited: $(tail -n 5 "$MOSQ_LOG")"
-	ss -Htln "sport = :$MQTT_PORT" | grep -q .
+	# shellcheck disable=SC2086
+	$MOSQ_IN ss -Htln "sport = :$MQTT_PORT" | grep -q .
 }
 
 # SIGTERM (mosquitto saves its persistence file) and wait.
@@ -57,8 +64,8 @@ mosq_stop() {
 mqtt_conf() {
 	local topics=$1
 	shift
-	printf '[mqtt.test]\nurl = mqtt://127.0.0.1:%s\ntopics = %s\nreconnect_min = 100ms\nreconnect_max = 1s\n' \
-		"$MQTT_PORT" "$topics"
+	printf '[mqtt.test]\nurl = mqtt://%s:%s\ntopics = %s\nreconnect_min = 100ms\nreconnect_max = 1s\n' \
+		"$MOSQ_BIND" "$MQTT_PORT" "$topics"
 	local line
 	for line in "$@"; do printf '%s\n' "$line"; done
 }

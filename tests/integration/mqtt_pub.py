@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """mqtt_pub.py -- a raw-socket MQTT 3.1.1 QoS 1 publisher for the tests: counts the broker's PUBACKs.
 
-Usage: mqtt_pub.py PORT TOPIC COUNT PAYLOAD [--start N] [--rate PER_S] [--acked FILE]
+Usage: mqtt_pub.py PORT TOPIC COUNT PAYLOAD [--start N] [--rate PER_S] [--acked FILE] [--host H]
 PAYLOAD is a Python format string with {i} (the message's number, from START) and
 {ts} (a distinct nanosecond timestamp derived from i). Every message whose PUBACK
 came back is written to FILE (its number, one per line); the last line on stdout
@@ -44,9 +44,10 @@ def main():
     ap.add_argument("--rate", type=float, default=0)
     ap.add_argument("--acked", default=None)
     ap.add_argument("--window", type=int, default=20)
+    ap.add_argument("--host", default="127.0.0.1")
     a = ap.parse_args()
 
-    sock = socket.create_connection(("127.0.0.1", a.port))
+    sock = socket.create_connection((a.host, a.port))
     client_id = "test-pub-%d-%d" % (a.start, time.monotonic_ns() % 1000000)
     sock.sendall(packet(0x10, mqtt_str("MQTT") + bytes([4, 0x02]) + struct.pack("!H", 60) + mqtt_str(client_id)))
     buf = b""
