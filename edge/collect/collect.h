@@ -31,6 +31,9 @@ struct collect_edge_figures {
 	uint64_t points_stored, points_sent, points_rejected, points_dropped;
 	bool uplink_ok;
 	uint64_t uplink_consecutive_failures;
+	/* MQTT, summed over the [mqtt.NAME] brokers; none: the fields are left out */
+	uint64_t mqtt_brokers, mqtt_connected, mqtt_messages, mqtt_points, mqtt_refused,
+	    mqtt_reconnects;
 };
 
 /* Fill *out with the daemon's figures (it comes zeroed). Called on the

@@ -215,6 +215,23 @@ void status_snapshot_edge_figures(const struct status_snapshot *s, struct collec
 	};
 }
 
+/* The MQTT brokers' counters, summed, for the edge collector. */
+static void status_edge_mqtt(struct mqtt_clients *m, struct collect_edge_figures *out)
+{
+	struct mqtt_stats st;
+
+	for (size_t i = 0; i < mqtt_count(m); i++) {
+		if (mqtt_get_stats(m, i, &st) != 0)
+			continue;
+		out->mqtt_brokers++;
+		out->mqtt_connected += st.connected;
+		out->mqtt_messages += st.messages;
+		out->mqtt_points += st.points;
+		out->mqtt_refused += st.refused;
+		out->mqtt_reconnects += st.reconnects;
+	}
+}
+
 void status_edge_figures(void *arg, struct collect_edge_figures *out)
 {
 	struct status_snapshot *s = calloc(1, sizeof(*s)); /* 4 KiB */
@@ -224,6 +241,7 @@ void status_edge_figures(void *arg, struct collect_edge_figures *out)
 	snapshot_counters(arg, ((struct status_sources *)arg)->http, s);
 	status_snapshot_edge_figures(s, out);
 	status_snapshot_free(s);
+	status_edge_mqtt(((struct status_sources *)arg)->mqtt, out);
 }
 
 void status_set_collect(struct status_sources *src, struct collect *c)

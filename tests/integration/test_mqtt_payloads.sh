@@ -30,7 +30,7 @@ topics = sensors/#
 template = sensors/+room
 max_packet = 4KiB
 EOF2
-edge_start
+edge_start IOT_EDGE_COLLECTOR_EDGE_ENABLED=true IOT_EDGE_COLLECTOR_EDGE_INTERVAL=1s
 all_subscribed() {
 	[ "$(curl -sf "$EDGE_URL/status" | jq '[.mqtt[] | select(.connected)] | length')" = 3 ]
 }
@@ -98,4 +98,12 @@ say "ok: refusals counted in /status and /metrics, logged, nothing stored of the
 grep -q '^            misc (connected): 8 messages, 5 points, 3 refused, 0 reconnects; last error: message on "sensors/a/b" refused: topic does not match the template sensors/+room$' "$WORK/cli.out" ||
 	fail "iot-edge status: $(grep -A3 '^mqtt' "$WORK/cli.out")"
 say "ok: iot-edge status lists the brokers"
+# the edge collector's iot_edge point sums the brokers
+edge_mqtt() {
+	influx_query 'SELECT last("mqtt_messages"), last("mqtt_refused"), last("mqtt_connected") FROM "iot_edge"' |
+		jq -r '.results[0].series[0].values[0] | "\(.[1]) \(.[2]) \(.[3])"'
+}
+edge_mqtt_done() { [ "$(edge_mqtt)" = "13 4 3" ]; }
+wait_until 20 edge_mqtt_done || fail "iot_edge: mqtt_messages, mqtt_refused, mqtt_connected = $(edge_mqtt)"
+say "ok: iot_edge has mqtt_messages 13, mqtt_refused 4, mqtt_connected 3"
 edge_stop
