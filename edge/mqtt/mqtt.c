@@ -134,6 +134,31 @@ static void mqtt_on_committed(void *arg, int result, size_t points)
 	ingest_settle(b->ingest);
 }
 
+/* Count a refusal on topic[0..len) (valid UTF-8), under b->lock. */
+static void mqtt_count_topic(struct mqtt_broker *b, const char *topic, size_t len)
+{
+	size_t cut =
+	    len < sizeof(b->refused_topics[0].topic) ? len : sizeof(b->refused_topics[0].topic) - 1;
+	struct mqtt_topic_count *t;
+
+	cut = lineproto_utf8_prefix(topic, cut); /* not in the middle of a character */
+	for (size_t i = 0; i < b->n_refused_topics; i++) {
+		t = &b->refused_topics[i];
+		if (strlen(t->topic) == cut && memcmp(t->topic, topic, cut) == 0) {
+			t->refused++;
+			return;
+		}
+	}
+	if (b->n_refused_topics == MQTT_TOPICS_KEPT) {
+		b->refused_other++;
+		return;
+	}
+	t = &b->refused_topics[b->n_refused_topics++];
+	memcpy(t->topic, topic, cut);
+	t->topic[cut] = '\0';
+	t->refused = 1;
+}
+
 /* A message that gives no points: acknowledged (redelivery would not help), counted, logged
  * rate-limited. */
 static void mqtt_refuse(struct mqtt_broker *b, const struct mqtt_packet *p, uint64_t seq,
@@ -148,6 +173,7 @@ static void mqtt_refuse(struct mqtt_broker *b, const struct mqtt_packet *p, uint
 		 p->topic, why);
 	pthread_mutex_lock(&b->lock);
 	memcpy(b->last_error, text, sizeof(text));
+	mqtt_count_topic(b, p->topic, tl);
 	pthread_mutex_unlock(&b->lock);
 	if (n > 1)
 		log_warn(MQTT_LOG, "[mqtt.%s] %s (%" PRIu64 " refused since the last such line)",
@@ -425,6 +451,9 @@ int mqtt_get_stats(struct mqtt_clients *m, size_t i, struct mqtt_stats *out)
 	out->reconnects = atomic_load(&b->reconnects);
 	pthread_mutex_lock(&b->lock);
 	memcpy(out->last_error, b->last_error, sizeof(out->last_error));
+	memcpy(out->refused_topics, b->refused_topics, sizeof(out->refused_topics));
+	out->n_refused_topics = b->n_refused_topics;
+	out->refused_other = b->refused_other;
 	pthread_mutex_unlock(&b->lock);
 	return 0;
 }

@@ -12,6 +12,9 @@
 
 struct mqtt_clients;
 
+/* Topics whose refusals are counted one by one (see mqtt_stats). */
+#define MQTT_TOPICS_KEPT 16
+
 /* What one broker's client did since it started, see mqtt_get_stats(). */
 struct mqtt_stats {
 	const char *name;     /* NAME of [mqtt.NAME]; valid while the clients run */
@@ -22,6 +25,14 @@ struct mqtt_stats {
 	uint64_t acked;	      /* PUBACK/PUBREC sent */
 	uint64_t reconnects;  /* connections lost or refused after the first attempt */
 	char last_error[160]; /* "" or the last connection or message problem */
+	/* refused messages per topic: the first MQTT_TOPICS_KEPT topics seen
+	 * (cut to 79 bytes at a character), the rest in refused_other */
+	struct mqtt_topic_count {
+		char topic[80];
+		uint64_t refused;
+	} refused_topics[MQTT_TOPICS_KEPT];
+	size_t n_refused_topics;
+	uint64_t refused_other;
 };
 
 /* Start one client thread per enabled broker of items[0..n) (deep-copied).

@@ -40,11 +40,14 @@ struct mqtt_broker {
 	bool thread_started;
 	atomic_bool stopping;
 
-	pthread_mutex_t lock; /* ring, head, tail, last_error */
+	pthread_mutex_t lock; /* ring, head, tail, last_error, refused_* */
 	struct mqtt_slot ring[MQTT_RING];
 	uint64_t head; /* the oldest message not yet acknowledged */
 	uint64_t tail; /* the next message's seq */
 	char last_error[160];
+	struct mqtt_topic_count refused_topics[MQTT_TOPICS_KEPT];
+	size_t n_refused_topics;
+	uint64_t refused_other;
 
 	atomic_bool connected;
 	atomic_uint_fast64_t messages, points, refused, acked, reconnects;

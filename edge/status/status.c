@@ -132,6 +132,7 @@ static void add_collector(cJSON *list, const struct status_collector *c)
 static void add_mqtt(cJSON *list, const struct mqtt_stats *m)
 {
 	cJSON *o = cJSON_CreateObject();
+	cJSON *topics;
 
 	if (!o || !cJSON_AddItemToArray(list, o)) {
 		cJSON_Delete(o);
@@ -145,6 +146,11 @@ static void add_mqtt(cJSON *list, const struct mqtt_stats *m)
 	cJSON_AddNumberToObject(o, "acked", (double)m->acked);
 	cJSON_AddNumberToObject(o, "reconnects", (double)m->reconnects);
 	cJSON_AddStringToObject(o, "last_error", m->last_error);
+	topics = cJSON_AddObjectToObject(o, "refused_topics");
+	for (size_t i = 0; topics && i < m->n_refused_topics; i++)
+		cJSON_AddNumberToObject(topics, m->refused_topics[i].topic,
+					(double)m->refused_topics[i].refused);
+	cJSON_AddNumberToObject(o, "refused_other_topics", (double)m->refused_other);
 }
 
 cJSON *status_document(const struct status_snapshot *s)

@@ -87,6 +87,8 @@ assert_eq 3 "$(mqtt_status refused 2)" "messages [mqtt.misc] refused"
 assert_eq 1 "$(mqtt_status refused 0)" "messages [mqtt.z2m] refused"
 assert_eq 0 "$(mqtt_status refused 1)" "messages [mqtt.tasmota] refused"
 assert_eq 0 "$(influx_count_of big v)" "points of the message above max_packet"
+assert_eq '{"sensors/bad":1,"sensors/big":1,"sensors/a/b":1}' \
+	"$(curl -sf "$EDGE_URL/status" | jq -c '.mqtt[2].refused_topics')" "[mqtt.misc] refusals per topic"
 grep -q 'message on "sensors/big" refused: a message of 100[0-9][0-9] bytes (max_packet 4096)' "$EDGE_LOG" ||
 	fail "no log line for the message too big"
 grep -q 'message on "sensors/bad" refused: invalid JSON' "$EDGE_LOG" || fail "no log line for the bad JSON"
