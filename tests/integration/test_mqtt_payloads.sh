@@ -55,8 +55,9 @@ pub -t sensors/big -f "$WORK/big.txt"
 pub -t sensors/a/b -m '1'
 pub -t zigbee2mqtt/button -m '{"action":"single"}'
 pub -t sensors/late -m '42'
+mosquitto_pub -p "$MQTT_PORT" -q 0 -t sensors/qos0 -m '7' || fail "mosquitto_pub -q 0"
 
-stored() { [ "$(influx_count_of sensors value)" = 2 ] && [ "$(influx_count_of data value)" = 1 ] && [ "$(influx_count_of tasmota AM2301_Temperature)$(influx_count_of tasmota ENERGY_Total)" = 11 ] && [ "$(influx_count_of zigbee2mqtt linkquality)" = 2 ]; }
+stored() { [ "$(influx_count_of sensors value)" = 3 ] && [ "$(influx_count_of data value)" = 1 ] && [ "$(influx_count_of tasmota AM2301_Temperature)$(influx_count_of tasmota ENERGY_Total)" = 11 ] && [ "$(influx_count_of zigbee2mqtt linkquality)" = 2 ]; }
 wait_until 30 stored || fail "not every good message reached InfluxDB"
 
 # Receipt times are not predictable: compare without the time column.
@@ -75,17 +76,20 @@ EOF2
 diff "$WORK/tasmota.want" "$WORK/tasmota.txt" || fail "Tasmota points differ"
 say "ok: Tasmota (QoS 2): nested keys joined with _, tag device, measurement tasmota"
 influx_rows sensors | cut -d' ' -f2- >"$WORK/sensors.txt"
-printf 'room=garage value=23.5\nroom=late value=42\n' >"$WORK/sensors.want"
+printf 'room=garage value=23.5\nroom=late value=42\nroom=qos0 value=7\n' >"$WORK/sensors.want"
 diff "$WORK/sensors.want" "$WORK/sensors.txt" || fail "bare numbers differ"
 assert_eq "2023-11-14T22:13:20Z ok=true room=attic temperature=18.25" "$(influx_rows climate)" "line protocol"
 assert_eq "2023-11-14T22:13:21Z phase=L1 watts=230.5" "$(influx_rows power)" "POST /data JSON"
 assert_eq "2017-03-11T15:00:53Z sensor_id=7 type=temp value=34" "$(influx_rows data)" "the seed JSON reading"
 
 # counted: misc refused the invalid JSON, the big one and sensors/a/b; z2m the button
-assert_eq 8 "$(mqtt_status messages 2)" "messages of [mqtt.misc]"
+assert_eq 9 "$(mqtt_status messages 2)" "messages of [mqtt.misc]"
 assert_eq 3 "$(mqtt_status refused 2)" "messages [mqtt.misc] refused"
 assert_eq 1 "$(mqtt_status refused 0)" "messages [mqtt.z2m] refused"
 assert_eq 0 "$(mqtt_status refused 1)" "messages [mqtt.tasmota] refused"
+# every QoS 1/2 message acknowledged (refused ones too), the QoS 0 one not
+assert_eq 8 "$(mqtt_status acked 2)" "PUBACKs [mqtt.misc] sent"
+assert_eq 2 "$(mqtt_status acked 1)" "PUBRECs [mqtt.tasmota] sent"
 assert_eq 0 "$(influx_count_of big v)" "points of the message above max_packet"
 assert_eq '{"sensors/bad":1,"sensors/big":1,"sensors/a/b":1}' \
 	"$(curl -sf "$EDGE_URL/status" | jq -c '.mqtt[2].refused_topics')" "[mqtt.misc] refusals per topic"
@@ -97,7 +101,7 @@ curl -sf "$EDGE_URL/metrics" | grep -q '^iot_edge_mqtt_refused_total{broker="mis
 say "ok: refusals counted in /status and /metrics, logged, nothing stored of them"
 # `iot-edge status` shows each broker
 "$IOT_EDGE" status --url "$EDGE_URL" >"$WORK/cli.out" || true
-grep -q '^            misc (connected): 8 messages, 5 points, 3 refused, 0 reconnects; last error: message on "sensors/a/b" refused: topic does not match the template sensors/+room$' "$WORK/cli.out" ||
+grep -q '^            misc (connected): 9 messages, 6 points, 3 refused, 0 reconnects; last error: message on "sensors/a/b" refused: topic does not match the template sensors/+room$' "$WORK/cli.out" ||
 	fail "iot-edge status: $(grep -A3 '^mqtt' "$WORK/cli.out")"
 say "ok: iot-edge status lists the brokers"
 # the edge collector's iot_edge point sums the brokers
@@ -105,7 +109,7 @@ edge_mqtt() {
 	influx_query 'SELECT last("mqtt_messages"), last("mqtt_refused"), last("mqtt_connected") FROM "iot_edge"' |
 		jq -r '.results[0].series[0].values[0] | "\(.[1]) \(.[2]) \(.[3])"'
 }
-edge_mqtt_done() { [ "$(edge_mqtt)" = "13 4 3" ]; }
+edge_mqtt_done() { [ "$(edge_mqtt)" = "14 4 3" ]; }
 wait_until 20 edge_mqtt_done || fail "iot_edge: mqtt_messages, mqtt_refused, mqtt_connected = $(edge_mqtt)"
-say "ok: iot_edge has mqtt_messages 13, mqtt_refused 4, mqtt_connected 3"
+say "ok: iot_edge has mqtt_messages 14, mqtt_refused 4, mqtt_connected 3"
 edge_stop
