@@ -16,6 +16,7 @@ MOSQ_BIND=${MOSQ_BIND:-127.0.0.1}
 MOSQ_IN=${MOSQ_IN:-}
 mqtt_cleanup() {
 	local rc=$?
+	set +e # (exit "$rc") below must not end the handler under set -e
 	if [ -n "$MOSQ_PID" ]; then
 		kill -KILL "$MOSQ_PID" 2>/dev/null || true
 		wait "$MOSQ_PID" 2>/dev/null || true
