@@ -89,7 +89,9 @@ int mqtt_slots_due(struct mqtt_broker *b, uint16_t *ids, uint8_t *acks, int max)
 		const struct mqtt_slot *s = &b->ring[b->head % MQTT_RING];
 
 		if (s->state == MQTT_SLOT_FAILED) {
-			n = -1;
+			/* the ones before it still leave; the next call reports it */
+			if (n == 0)
+				n = -1;
 			break;
 		}
 		if (s->state != MQTT_SLOT_READY)

@@ -74,9 +74,9 @@ uint64_t mqtt_slot_take(struct mqtt_broker *b, uint16_t packet_id, unsigned qos)
  * connection is ignored. Wakes the thread. Any thread. */
 void mqtt_slot_answer(struct mqtt_broker *b, uint64_t seq, bool ok);
 
-/* Take the acknowledgements now due, in order, into ids/acks (at most max).
- * Returns how many, or -1 when a failed slot is at the head. The broker's
- * thread. */
+/* Take the acknowledgements now due, in order, into ids/acks (at most max):
+ * those answered before the first failed or waiting slot. Returns how many,
+ * or -1 when a failed slot is at the head. The broker's thread. */
 int mqtt_slots_due(struct mqtt_broker *b, uint16_t *ids, uint8_t *acks, int max);
 
 /* Messages waiting for an acknowledgement. The broker's thread. */
