@@ -43,6 +43,7 @@ static const struct mqtt_key mqtt_keys[] = {
     K("reconnect_min", MK_DURATION, "1s", reconnect_min_ms),
     K("reconnect_max", MK_DURATION, "30s", reconnect_max_ms),
     K("max_packet", MK_SIZE, "256KiB", max_packet),
+    K("retained", MK_BOOL, "false", retained),
 };
 
 #define N_MQTT_KEYS (sizeof(mqtt_keys) / sizeof(mqtt_keys[0]))

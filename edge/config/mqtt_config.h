@@ -28,6 +28,7 @@ struct mqtt_config {
 	uint64_t keepalive_ms;
 	uint64_t reconnect_min_ms, reconnect_max_ms;
 	uint64_t max_packet; /* bytes; a larger message is refused */
+	bool retained;	     /* store the retained messages a subscription replays */
 	int first_line;	     /* where the section began (0: nowhere) */
 };
 

@@ -212,6 +212,18 @@ int mqtt_handle_publish(struct mqtt_broker *b, const struct mqtt_packet *p, uint
 	int points, rc = 0;
 
 	atomic_fetch_add(&b->messages, 1);
+	if (p->retain && !b->cfg.retained) {
+		/* A replay at subscription (3.1.1 sets RETAIN only then): an old value,
+		 * which a message without a timestamp would store again at a new time. */
+		atomic_fetch_add(&b->retained_skipped, 1);
+		log_debug(
+		    MQTT_LOG, "[mqtt.%s] retained message on \"%.*s\" not stored", b->cfg.name,
+		    (int)lineproto_utf8_prefix(p->topic, p->topic_len > 80 ? 80 : p->topic_len),
+		    p->topic);
+		if (seq != UINT64_MAX)
+			mqtt_slot_answer(b, seq, true);
+		return 0;
+	}
 	if (topic_why) {
 		mqtt_refuse(b, p, seq, topic_why);
 		return 0;
@@ -451,6 +463,7 @@ int mqtt_get_stats(struct mqtt_clients *m, size_t i, struct mqtt_stats *out)
 	out->refused = atomic_load(&b->refused);
 	out->acked = atomic_load(&b->acked);
 	out->reconnects = atomic_load(&b->reconnects);
+	out->retained_skipped = atomic_load(&b->retained_skipped);
 	pthread_mutex_lock(&b->lock);
 	memcpy(out->last_error, b->last_error, sizeof(out->last_error));
 	memcpy(out->refused_topics, b->refused_topics, sizeof(out->refused_topics));

@@ -17,14 +17,15 @@ struct mqtt_clients;
 
 /* What one broker's client did since it started, see mqtt_get_stats(). */
 struct mqtt_stats {
-	const char *name;     /* NAME of [mqtt.NAME]; valid while the clients run */
-	bool connected;	      /* subscribed and receiving now */
-	uint64_t messages;    /* PUBLISH packets received */
-	uint64_t points;      /* points committed to the buffer */
-	uint64_t refused;     /* messages acknowledged without points (bad payload, topic, size) */
-	uint64_t acked;	      /* PUBACK/PUBREC sent */
-	uint64_t reconnects;  /* connections lost or refused after the first attempt */
-	char last_error[160]; /* "" or the last connection or message problem */
+	const char *name;    /* NAME of [mqtt.NAME]; valid while the clients run */
+	bool connected;	     /* subscribed and receiving now */
+	uint64_t messages;   /* PUBLISH packets received */
+	uint64_t points;     /* points committed to the buffer */
+	uint64_t refused;    /* messages acknowledged without points (bad payload, topic, size) */
+	uint64_t acked;	     /* PUBACK/PUBREC sent */
+	uint64_t reconnects; /* connections lost or refused after the first attempt */
+	uint64_t retained_skipped; /* retained messages replayed at subscription, not stored */
+	char last_error[160];	   /* "" or the last connection or message problem */
 	/* refused messages per topic: the first MQTT_TOPICS_KEPT topics seen
 	 * (cut to 79 bytes at a character), the rest in refused_other */
 	struct mqtt_topic_count {

@@ -50,7 +50,7 @@ struct mqtt_broker {
 	uint64_t refused_other;
 
 	atomic_bool connected;
-	atomic_uint_fast64_t messages, points, refused, acked, reconnects;
+	atomic_uint_fast64_t messages, points, refused, acked, reconnects, retained_skipped;
 	struct log_limit refused_limit;
 };
 

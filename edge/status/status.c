@@ -145,6 +145,7 @@ static void add_mqtt(cJSON *list, const struct mqtt_stats *m)
 	cJSON_AddNumberToObject(o, "refused", (double)m->refused);
 	cJSON_AddNumberToObject(o, "acked", (double)m->acked);
 	cJSON_AddNumberToObject(o, "reconnects", (double)m->reconnects);
+	cJSON_AddNumberToObject(o, "retained_skipped", (double)m->retained_skipped);
 	cJSON_AddStringToObject(o, "last_error", m->last_error);
 	topics = cJSON_AddObjectToObject(o, "refused_topics");
 	for (size_t i = 0; topics && i < m->n_refused_topics; i++)

@@ -20,7 +20,7 @@ wait_until 20 edge_subscribed || fail "the edge did not subscribe"
 python3 "$MQTT_PUB" "$MQTT_PORT" out/a "$FIRST" "out,run=b seq={i}i,pad=\"$PAD\" {ts}" \
 	--acked "$WORK/acked" >"$WORK/pub1.out" || fail "publisher: $(cat "$WORK/pub1.out")"
 say "publisher: $(cat "$WORK/pub1.out")"
-buffer_stalled() { [ "$(buffer_count)" -gt 0 ] && mqtt_status last_error | grep -q 'commit failed'; }
+buffer_stalled() { [ "$(buffer_count)" -gt 0 ] && [[ "$(mqtt_status last_error)" == *"commit failed"* ]]; }
 wait_until 60 buffer_stalled || fail "the buffer did not fill: $(buffer_count) points, $(mqtt_status last_error)"
 held=$(buffer_count)
 [ "$held" -lt "$FIRST" ] || fail "the 1 MiB buffer holds all $held points: the test proves nothing"

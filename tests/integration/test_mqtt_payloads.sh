@@ -96,7 +96,8 @@ assert_eq '{"sensors/bad":1,"sensors/big":1,"sensors/a/b":1}' \
 grep -q 'message on "sensors/big" refused: a message of 100[0-9][0-9] bytes (max_packet 4096)' "$EDGE_LOG" ||
 	fail "no log line for the message too big"
 grep -q 'message on "sensors/bad" refused: invalid JSON' "$EDGE_LOG" || fail "no log line for the bad JSON"
-curl -sf "$EDGE_URL/metrics" | grep -q '^iot_edge_mqtt_refused_total{broker="misc"} 3$' ||
+curl -sf "$EDGE_URL/metrics" >"$WORK/metrics.txt" || fail "GET /metrics"
+grep -q '^iot_edge_mqtt_refused_total{broker="misc"} 3$' "$WORK/metrics.txt" ||
 	fail "/metrics has no iot_edge_mqtt_refused_total of 3 for misc"
 say "ok: refusals counted in /status and /metrics, logged, nothing stored of them"
 # `iot-edge status` shows each broker
@@ -112,4 +113,19 @@ edge_mqtt() {
 edge_mqtt_done() { [ "$(edge_mqtt)" = "14 4 3" ]; }
 wait_until 20 edge_mqtt_done || fail "iot_edge: mqtt_messages, mqtt_refused, mqtt_connected = $(edge_mqtt)"
 say "ok: iot_edge has mqtt_messages 14, mqtt_refused 4, mqtt_connected 3"
+
+# A retained message is stored when forwarded live, not again when the next
+# subscription replays it (retained = false, the default).
+pub -r -t sensors/retained -m '5'
+four() { [ "$(influx_count_of sensors value)" = 4 ]; }
+wait_until 20 four || fail "the live retained message was not stored"
+edge_stop
+edge_start
+wait_until 20 all_subscribed || fail "the edge did not subscribe again"
+skipped() { [ "$(mqtt_status retained_skipped 2)" = 1 ]; }
+wait_until 20 skipped || fail "retained_skipped of [mqtt.misc]: $(mqtt_status retained_skipped 2)"
+assert_eq 1 "$(mqtt_status messages 2)" "messages of [mqtt.misc] after the restart (the replay)"
+assert_eq 0 "$(mqtt_status points 2)" "points of [mqtt.misc] after the restart"
+wait_until 10 buffer_empty || fail "the buffer did not drain"
+assert_eq 4 "$(influx_count_of sensors value)" "bare numbers in InfluxDB (the replay not stored)"
 edge_stop

@@ -52,7 +52,8 @@ say "black hole for $HOLE s"
 mark=$(wc -l <"$EDGE_LOG")
 blackhole_on
 sleep "$HOLE"
-tail -n +"$mark" "$EDGE_LOG" | grep -q 'no PINGRESP within the keepalive\|cannot connect' ||
+tail -n +"$mark" "$EDGE_LOG" >"$WORK/hole.log"
+grep -q 'no PINGRESP within the keepalive\|cannot connect' "$WORK/hole.log" ||
 	fail "the edge did not notice the black hole (no keepalive failure logged)"
 blackhole_off
 wait_until 30 ns_subscribed || fail "the edge did not come back after the black hole"
