@@ -117,7 +117,8 @@ gen_mqtt() {
 		; only once its points are committed (see iot-edge.conf(5) and the README).
 		; Keys: url, client_id, username, password, topics, qos, format, template,
 		; measurement, tags, time_key, string_fields, field, keepalive,
-		; reconnect_min, reconnect_max, max_packet, retained, enabled.
+		; reconnect_min, reconnect_max, max_packet, retained, ca_file,
+		; insecure_skip_verify, enabled.
 		;
 		; [mqtt.zigbee]
 		; url = mqtt://127.0.0.1:1883

@@ -44,6 +44,8 @@ static const struct mqtt_key mqtt_keys[] = {
     K("reconnect_max", MK_DURATION, "30s", reconnect_max_ms),
     K("max_packet", MK_SIZE, "256KiB", max_packet),
     K("retained", MK_BOOL, "false", retained),
+    K("ca_file", MK_TEXT, "", ca_file),
+    K("insecure_skip_verify", MK_BOOL, "false", insecure_skip_verify),
 };
 
 #define N_MQTT_KEYS (sizeof(mqtt_keys) / sizeof(mqtt_keys[0]))
@@ -253,11 +255,11 @@ int mqtt_config_finish(struct mqtt_config_list *l, const char *path, FILE *error
 			continue;
 		mqtt_list_tidy(c->topics);
 		mqtt_list_tidy(c->string_fields);
-		if (strncmp(c->url, "mqtt://", 7) != 0 && strncmp(c->url, "tcp://", 6) != 0)
-			problems += mqtt_problem(errors, path, c, "url",
-						 strncmp(c->url, "mqtts://", 8) == 0
-						     ? "mqtts:// (TLS) is not supported yet"
-						     : "must be mqtt://HOST[:PORT]");
+		if (strncmp(c->url, "mqtt://", 7) != 0 && strncmp(c->url, "tcp://", 6) != 0 &&
+		    strncmp(c->url, "mqtts://", 8) != 0 && strncmp(c->url, "ssl://", 6) != 0)
+			problems +=
+			    mqtt_problem(errors, path, c, "url",
+					 "must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT]");
 		why = mqtt_filters_check(c->topics, false);
 		if (why)
 			problems += mqtt_problem(errors, path, c, "topics", why);

@@ -12,7 +12,7 @@
 struct mqtt_config {
 	char *name; /* NAME of [mqtt.NAME] */
 	bool enabled;
-	char *url;	 /* mqtt://host[:port] */
+	char *url;	 /* mqtt://host[:port] or mqtts://host[:port] (TLS) */
 	char *client_id; /* "" until mqtt_config_finish(): iot-edge-<host>-<NAME> */
 	char *username;
 	char *password;	     /* secret */
@@ -27,9 +27,11 @@ struct mqtt_config {
 	char *field;	     /* the field of a bare number */
 	uint64_t keepalive_ms;
 	uint64_t reconnect_min_ms, reconnect_max_ms;
-	uint64_t max_packet; /* bytes; a larger message is refused */
-	bool retained;	     /* store the retained messages a subscription replays */
-	int first_line;	     /* where the section began (0: nowhere) */
+	uint64_t max_packet;	   /* bytes; a larger message is refused */
+	bool retained;		   /* store the retained messages a subscription replays */
+	char *ca_file;		   /* mqtts: "" for the system's CAs */
+	bool insecure_skip_verify; /* mqtts: no certificate check (tests only) */
+	int first_line;		   /* where the section began (0: nowhere) */
 };
 
 /* The brokers of a configuration: items[0..n) in the order first seen. */

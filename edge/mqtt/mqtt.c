@@ -353,7 +353,7 @@ static int mqtt_url_split(struct mqtt_broker *b, const char *url)
 		memcpy(b->port, colon + 1, pl);
 		b->port[pl] = '\0';
 	} else {
-		strcpy(b->port, "1883");
+		strcpy(b->port, b->tls ? "8883" : "1883");
 	}
 	return 0;
 }
@@ -383,6 +383,11 @@ static struct mqtt_broker *mqtt_broker_create(const struct mqtt_config *c, struc
 	pthread_mutex_init(&b->lock, NULL);
 	if (mqtt_config_copy(&b->cfg, c) != 0)
 		goto fail;
+	b->tls = strncmp(b->cfg.url, "mqtts://", 8) == 0 || strncmp(b->cfg.url, "ssl://", 6) == 0;
+	if (b->cfg.insecure_skip_verify && b->tls)
+		log_warn(MQTT_LOG,
+			 "[mqtt.%s] insecure_skip_verify: the broker's certificate is not checked",
+			 c->name);
 	if (mqtt_url_split(b, b->cfg.url) != 0) {
 		log_error(MQTT_LOG, "[mqtt.%s] url: cannot read \"%s\"", c->name, c->url);
 		goto fail;
@@ -433,9 +438,9 @@ int mqtt_start(const struct mqtt_config *items, size_t n, struct storage *s,
 			goto fail;
 		}
 		b->thread_started = true;
-		log_info(MQTT_LOG, "[mqtt.%s] subscribing to %s at %s:%s (QoS %u, client id %s)",
-			 b->cfg.name, b->cfg.topics, b->host, b->port, b->cfg.qos,
-			 b->cfg.client_id);
+		log_info(MQTT_LOG, "[mqtt.%s] subscribing to %s at %s:%s%s (QoS %u, client id %s)",
+			 b->cfg.name, b->cfg.topics, b->host, b->port, b->tls ? " over TLS" : "",
+			 b->cfg.qos, b->cfg.client_id);
 	}
 	*out = m;
 	return 0;

@@ -34,6 +34,7 @@ struct mqtt_broker {
 	struct mqtt_payload_options payload;
 	char host[256];
 	char port[8];
+	bool tls; /* mqtts:// */
 	struct ingest *ingest;
 	int wake_fd; /* eventfd: a commit answered, or mqtt_stop() */
 	pthread_t thread;

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "mqtt_internal.h"
+#include "stream.h"
 
 #define SESSION_CONNECT_TIMEOUT_MS 10000
 #define SESSION_SEND_TIMEOUT_MS 10000
@@ -23,7 +24,9 @@
 struct session {
 	struct mqtt_broker *b;
 	int fd;
-	uint8_t *buf; /* received bytes not yet decoded */
+	struct uplink_stream *tls; /* mqtts: the stream over fd */
+	bool tls_more;		   /* TLS may hold bytes the socket does not show */
+	uint8_t *buf;		   /* received bytes not yet decoded */
 	size_t cap, len;
 	size_t skip; /* bytes of a too-big message still to be thrown away */
 	bool connacked, subscribed, ping_out;
@@ -74,11 +77,67 @@ static int session_connect(struct mqtt_broker *b)
 	return fd;
 }
 
+/* mqtts: the TLS connection through libcurl (uplink/stream.c). Returns 0
+ * with s->tls and s->fd, or -1 (the error recorded). */
+static int session_connect_tls(struct session *s)
+{
+	struct mqtt_broker *b = s->b;
+	struct uplink_stream_options o = {.host = b->host,
+					  .port = b->port,
+					  .ca_file = b->cfg.ca_file,
+					  .insecure_skip_verify = b->cfg.insecure_skip_verify,
+					  .timeout_ms = SESSION_CONNECT_TIMEOUT_MS};
+	char err[256];
+
+	if (uplink_stream_open(&o, &s->tls, err, sizeof(err)) != 0) {
+		mqtt_set_error(b, "cannot connect to %s:%s over TLS: %s", b->host, b->port, err);
+		return -1;
+	}
+	s->fd = uplink_stream_fd(s->tls);
+	return 0;
+}
+
+/* send() or the TLS stream's: > 0 bytes, 0 would block, -1 error (errno). */
+static ssize_t session_write(struct session *s, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	if (!s->tls) {
+		w = send(s->fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return 0;
+		return w;
+	}
+	w = uplink_stream_send(s->tls, p, n);
+	if (w == UPLINK_STREAM_AGAIN)
+		return 0;
+	if (w < 0)
+		errno = EPIPE;
+	return w;
+}
+
+/* recv() or the TLS stream's: > 0 bytes, 0 closed, -2 nothing now, -1 error (errno). */
+static ssize_t session_read(struct session *s, uint8_t *p, size_t n)
+{
+	ssize_t r;
+
+	if (!s->tls) {
+		r = recv(s->fd, p, n, 0);
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return -2;
+		return r;
+	}
+	r = uplink_stream_recv(s->tls, p, n);
+	if (r == UPLINK_STREAM_ERROR)
+		errno = EPROTO;
+	return r == UPLINK_STREAM_AGAIN ? -2 : r;
+}
+
 /* Send all of p[0..n). Returns 0, or -1 (the error recorded). */
 static int session_send(struct session *s, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = send(s->fd, p, n, MSG_NOSIGNAL);
+		ssize_t w = session_write(s, p, n);
 		struct pollfd pfd = {.fd = s->fd, .events = POLLOUT};
 
 		if (w > 0) {
@@ -86,7 +145,7 @@ static int session_send(struct session *s, const uint8_t *p, size_t n)
 			n -= (size_t)w;
 			continue;
 		}
-		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		if (w < 0) {
 			mqtt_set_error(s->b, "send: %s", strerror(errno));
 			return -1;
 		}
@@ -341,7 +400,7 @@ static int session_loop(struct session *s)
 		struct pollfd pfd[2] = {{.fd = s->fd, .events = room ? POLLIN : 0},
 					{.fd = b->wake_fd, .events = POLLIN}};
 		int64_t now;
-		int rc = poll(pfd, 2, session_timeout(s));
+		int rc = poll(pfd, 2, room && s->tls_more ? 0 : session_timeout(s));
 		uint64_t count;
 
 		if (rc < 0 && errno != EINTR) {
@@ -353,16 +412,18 @@ static int session_loop(struct session *s)
 			return -1;
 		if (session_flush_acks(s) != 0)
 			return -1;
-		if (rc > 0 && pfd[0].revents) {
-			ssize_t n = recv(s->fd, s->buf + s->len, s->cap - s->len, 0);
+		if (room && ((rc > 0 && pfd[0].revents) || s->tls_more)) {
+			ssize_t n = session_read(s, s->buf + s->len, s->cap - s->len);
 
-			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			if (n == 0 || n == -1) {
 				mqtt_set_error(b, "the broker closed the connection%s%s",
 					       n ? ": " : "", n ? strerror(errno) : "");
 				return -1;
 			}
 			if (n > 0)
 				s->len += (size_t)n;
+			/* TLS: decrypted bytes may wait that poll() does not see */
+			s->tls_more = s->tls && n > 0;
 		}
 		if (session_decode(s) != 0)
 			return -1;
@@ -401,16 +462,23 @@ int mqtt_session_run(struct mqtt_broker *b)
 		mqtt_set_error(b, "out of memory");
 		return 0;
 	}
-	s.fd = session_connect(b);
-	if (s.fd < 0)
-		goto out;
+	if (b->tls) {
+		if (session_connect_tls(&s) != 0)
+			goto out;
+	} else {
+		s.fd = session_connect(b);
+		if (s.fd < 0)
+			goto out;
+	}
 	s.started_ms = clock_mono_ms();
 	if (session_send_connect(&s) != 0)
 		goto out;
 	if (session_loop(&s) == 0)
 		session_goodbye(&s);
 out:
-	if (s.fd >= 0)
+	if (s.tls)
+		uplink_stream_close(s.tls); /* closes s.fd */
+	else if (s.fd >= 0)
 		close(s.fd);
 	free(s.buf);
 	return s.subscribed;

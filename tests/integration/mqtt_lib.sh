@@ -42,6 +42,8 @@ mosq_start() {
 		log_type warning
 		log_type notice
 	EOF
+	# MOSQ_EXTRA: more configuration lines (a TLS listener)
+	[ -z "${MOSQ_EXTRA:-}" ] || printf '%s\n' "$MOSQ_EXTRA" >>"$MOSQ_DIR/mosquitto.conf"
 	# shellcheck disable=SC2086 # MOSQ_IN is a command prefix, split on purpose
 	$MOSQ_IN /usr/sbin/mosquitto -c "$MOSQ_DIR/mosquitto.conf" >>"$MOSQ_LOG" 2>&1 &
 	MOSQ_PID=$!

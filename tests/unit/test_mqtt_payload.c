@@ -173,7 +173,7 @@ static void test_config_sections(void **state)
 	f = fdopen(fd, "w");
 	fputs("[mqtt.lan]\nurl = mqtt://127.0.0.1:1883\ntopics = zigbee2mqtt/+ , tele/#\n"
 	      "template = zigbee2mqtt/+device\nqos = 2\n"
-	      "[mqtt.bad]\nurl = mqtts://x\ntopics = a/b#\nformat = xml\nqos = 3\n"
+	      "[mqtt.bad]\nurl = ftp://x\ntopics = a/b#\nformat = xml\nqos = 3\n"
 	      "password = secret\n",
 	      f);
 	fclose(f);
@@ -181,7 +181,7 @@ static void test_config_sections(void **state)
 	assert_int_equal(config_load_file(&c, path, err), 5);
 	fclose(err);
 	assert_non_null(strstr(errors, ":10: [mqtt.bad] qos: \"3\": must be 0, 1 or 2"));
-	assert_non_null(strstr(errors, "[mqtt.bad] url: mqtts:// (TLS) is not supported yet"));
+	assert_non_null(strstr(errors, "[mqtt.bad] url: must be mqtt://HOST[:PORT] or mqtts://"));
 	assert_non_null(strstr(errors, "[mqtt.bad] topics: '#' must be a level of its own"));
 	assert_non_null(strstr(errors, "[mqtt.bad] format: must be auto, line, json or value"));
 	assert_non_null(strstr(errors, "[mqtt.bad] password: MQTT 3.1.1 sends a password only"));
