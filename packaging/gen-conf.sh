@@ -73,6 +73,7 @@ gen_conf() {
 	gen_tags
 	gen_collectors
 	gen_targets
+	gen_mqtt
 }
 
 # [tags] is a section of free keys, not keys of the table: a commented example.
@@ -143,6 +144,31 @@ gen_targets() {
 		; url = https://influx3.example.org:8181
 		; bucket = iot
 		; token = apiv3_secret
+	EOF
+}
+
+# MQTT brokers are repeatable sections too: commented examples.
+gen_mqtt() {
+	cat <<-'EOF'
+
+		; MQTT input (off by default): each [mqtt.NAME] section subscribes to one
+		; broker with a persistent session and acknowledges each QoS 1/2 message
+		; only once its points are committed (see iot-edge.conf(5) and the README).
+		; Keys: url, client_id, username, password, topics, qos, format, template,
+		; measurement, tags, time_key, string_fields, field, keepalive,
+		; reconnect_min, reconnect_max, max_packet, retained, ca_file,
+		; insecure_skip_verify, enabled.
+		;
+		; [mqtt.zigbee]
+		; url = mqtt://127.0.0.1:1883
+		; topics = zigbee2mqtt/+
+		; template = zigbee2mqtt/+device
+		;
+		; [mqtt.tasmota]
+		; url = mqtt://127.0.0.1:1883
+		; topics = tele/+/SENSOR
+		; template = tele/+device/SENSOR
+		; measurement = tasmota
 	EOF
 }
 

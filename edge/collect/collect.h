@@ -42,6 +42,9 @@ struct collect_edge_figures {
 		uint64_t points_sent;
 		bool ok;
 	} targets[8];
+	/* MQTT, summed over the [mqtt.NAME] brokers; none: the fields are left out */
+	uint64_t mqtt_brokers, mqtt_connected, mqtt_messages, mqtt_points, mqtt_refused,
+	    mqtt_reconnects;
 };
 
 /* Fill *out with the daemon's figures (it comes zeroed). Called on the

@@ -121,7 +121,7 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	bool have_disk = edge_disk_free(src->buffer_path, &disk) == 0;
 	bool have_written = edge_write_bytes(&written) == 0;
 
-	struct point_field f[20];
+	struct point_field f[26];
 	size_t n = 0;
 #define EDGE_INT(k, v)                                                                             \
 	f[n++] = (struct point_field){.key = k, .value = (double)(v), .integer = true}
@@ -146,6 +146,13 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	if (have_written)
 		EDGE_INT("disk_write_bytes", written);
 	EDGE_INT("collector_errors", collect_errors_total(it->owner));
+	if (e.mqtt_brokers > 0) {
+		EDGE_INT("mqtt_connected", e.mqtt_connected);
+		EDGE_INT("mqtt_messages", e.mqtt_messages);
+		EDGE_INT("mqtt_points", e.mqtt_points);
+		EDGE_INT("mqtt_refused", e.mqtt_refused);
+		EDGE_INT("mqtt_reconnects", e.mqtt_reconnects);
+	}
 #undef EDGE_INT
 
 	int rc = point_build(out, it->cfg.measurement, NULL, it->cfg.tags, f, n, ts_ns);

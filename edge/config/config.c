@@ -315,6 +315,12 @@ int config_parse_duration(const char *value, uint64_t *ms, const char **why)
 	return parse_scaled(value, duration_units, "unknown unit (use ms, s, m or h)", ms, why);
 }
 
+int config_parse_size(const char *value, uint64_t *bytes, const char **why)
+{
+	return parse_scaled(value, size_units, "unknown unit (use B, kB, MB, KiB, MiB ...)", bytes,
+			    why);
+}
+
 static int parse_enum(const char *value, const char *choices, unsigned *out);
 
 int config_parse_bool(const char *value, bool *out, const char **why)
@@ -473,6 +479,7 @@ void config_cleanup(struct edge_config *c)
 	free(c->global_tags);
 	c->global_tags = NULL;
 	uplink_config_free(&c->uplinks);
+	mqtt_config_free(&c->mqtt);
 }
 
 /* Word `index` of "a|b|c": `*len` bytes at the result. */
@@ -516,6 +523,7 @@ void config_print(const struct edge_config *c, FILE *out)
 	tags_config_print(c, out);
 	collect_config_print(&c->collectors, out);
 	uplink_config_print(&c->uplinks, out);
+	mqtt_config_print(&c->mqtt, out);
 }
 
 void config_print_help(FILE *out)

@@ -9,6 +9,7 @@
 
 #include "collect_config.h"
 #include "uplink_config.h"
+#include "mqtt_config.h"
 
 /* Index values of the enumerated keys. */
 enum { CONFIG_DURABILITY_FULL, CONFIG_DURABILITY_NORMAL };
@@ -63,6 +64,7 @@ struct edge_config {
 	bool edge_tag_all_points; /* the name tag on network points too */
 	char *global_tags;	  /* [tags]: "key=value,key=value", NULL or "" for none */
 	struct uplink_config_list uplinks;     /* [uplink.NAME] sections; none: [uplink] alone */
+	struct mqtt_config_list mqtt;	       /* [mqtt.NAME] sections */
 };
 
 /* Set every key to its default. Strings are malloc'd: config_cleanup(). */
@@ -82,6 +84,10 @@ int config_load_env(struct edge_config *c, FILE *errors);
 /* Parse a duration ("250ms", "5s", "2m", "1h"; a bare number is seconds)
  * into *ms. Returns 0, or -1 with *why set to a static message. Any thread. */
 int config_parse_duration(const char *value, uint64_t *ms, const char **why);
+
+/* Parse a size ("4096", "64kB", "1MiB") into *bytes. Returns 0, or -1 with
+ * *why set to a static message. Any thread. */
+int config_parse_size(const char *value, uint64_t *bytes, const char **why);
 
 /* Parse true/false, yes/no, on/off, 1/0 into *out. Returns 0, or -1 with
  * *why set to a static message. Any thread. */

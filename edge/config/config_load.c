@@ -68,6 +68,15 @@ static int file_handle_key(void *user, const char *section, const char *name, co
 		}
 		return 1;
 	}
+	if (strncmp(section, "mqtt.", 5) == 0) {
+		if (mqtt_config_key(&ctx->config->mqtt, section + 5, name, value, ctx->line,
+				    scratch, sizeof(scratch), &why) != 0) {
+			fprintf(ctx->errors, "%s:%d: [%s] %s: \"%s\": %s\n", ctx->path, ctx->line,
+				section, name, strcmp(name, "password") == 0 ? "***" : value, why);
+			ctx->problems++;
+		}
+		return 1;
+	}
 	if (k < 0) {
 		fprintf(ctx->errors, "%s:%d: [%s] %s: unknown key\n", ctx->path, ctx->line, section,
 			name);
@@ -107,6 +116,7 @@ int config_load_file(struct edge_config *c, const char *path, FILE *errors)
 	}
 	fclose(ctx.file);
 	ctx.problems += collect_config_finish(&c->collectors, path, errors);
+	ctx.problems += mqtt_config_finish(&c->mqtt, path, errors);
 	return ctx.problems;
 }
 

@@ -23,6 +23,7 @@
 #include "storage.h"
 #include "tags_config.h"
 #include "udp.h"
+#include "mqtt.h"
 #include "uplink.h"
 #include "watchdog.h"
 
@@ -315,6 +316,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct storage *storage = NULL;
 	struct http_server *http = NULL;
 	struct udp_listener *udp = NULL;
+	struct mqtt_clients *mqtt = NULL;
 	struct uplink *uplink = NULL; /* the first target's */
 	struct targets targets;
 	struct collect *collect = NULL;
@@ -363,13 +365,16 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
+	if (mqtt_start(cfg->mqtt.items, cfg->mqtt.n, storage, &mqtt) != 0)
+		goto out;
 	status_sources = (struct status_sources){.storage = storage,
 						 .uplink = uplink,
 						 .uplinks = targets.uplinks,
 						 .uplink_count = targets.n,
 						 .started_ms = clock_mono_ms(),
 						 .config = cfg,
-						 .udp = udp};
+						 .udp = udp,
+						 .mqtt = mqtt};
 	struct http_options ho = {
 	    .listen = cfg->http_listen,
 	    .max_body = (size_t)cfg->http_max_body,
@@ -456,6 +461,7 @@ out:
 	collect_stop(collect);
 	http_stop(http);
 	udp_stop(udp);
+	mqtt_stop(mqtt);
 	targets_stop(&targets);
 	storage_close(storage);
 	free(collect_tags);

@@ -55,6 +55,12 @@ static void reload_uplink_changed(void *arg, const char *name, const char *key)
 	reload_list_add(arg, "uplink", name, key);
 }
 
+/* mqtt_config_diff() callback: an [mqtt.NAME] section added, removed or changed. */
+static void reload_mqtt_changed(void *arg, const char *name)
+{
+	reload_list_add(arg, "mqtt", name, NULL);
+}
+
 int reload_changed_keys(const struct edge_config *running, const struct edge_config *fresh,
 			char *out, size_t cap)
 {
@@ -73,6 +79,7 @@ int reload_changed_keys(const struct edge_config *running, const struct edge_con
 		   fresh->global_tags ? fresh->global_tags : "") != 0)
 		reload_list_add(&l, "tags", "*", NULL);
 	uplink_config_diff(&running->uplinks, &fresh->uplinks, reload_uplink_changed, &l);
+	mqtt_config_diff(&running->mqtt, &fresh->mqtt, reload_mqtt_changed, &l);
 	return l.count;
 }
 

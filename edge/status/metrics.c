@@ -427,6 +427,35 @@ static void metrics_collectors(struct metrics_out *o, const struct status_snapsh
 	}
 }
 
+/* Per MQTT broker: connected, messages, points, refused, reconnects (no
+ * families without brokers). */
+static void metrics_mqtt(struct metrics_out *o, const struct status_snapshot *s)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fams[] = {
+	    {"mqtt_connected", "gauge", "1 while subscribed to the broker, else 0."},
+	    {"mqtt_messages_total", "counter", "MQTT messages received."},
+	    {"mqtt_points_total", "counter", "Points of MQTT messages committed to the buffer."},
+	    {"mqtt_refused_total", "counter",
+	     "MQTT messages acknowledged without points (bad payload, topic or size)."},
+	    {"mqtt_reconnects_total", "counter", "Connections to the broker lost or refused."},
+	};
+	char labels[METRICS_LABEL_MAX + 16];
+
+	for (size_t f = 0; s->mqtt_count && f < sizeof(fams) / sizeof(fams[0]); f++) {
+		metrics_family(o, fams[f].name, fams[f].type, fams[f].help);
+		for (size_t i = 0; i < s->mqtt_count; i++) {
+			const struct mqtt_stats *m = &s->mqtt[i];
+			double v[] = {m->connected, (double)m->messages, (double)m->points,
+				      (double)m->refused, (double)m->reconnects};
+
+			metrics_label(labels, sizeof(labels), "broker", m->name);
+			metrics_sample(o, fams[f].name, labels, v[f]);
+		}
+	}
+}
+
 char *metrics_render(const struct status_snapshot *s)
 {
 	struct metrics_out o = {.cap = 8192};
@@ -446,6 +475,7 @@ char *metrics_render(const struct status_snapshot *s)
 	metrics_uplink(&o, s);
 	metrics_targets(&o, s);
 	metrics_collectors(&o, s);
+	metrics_mqtt(&o, s);
 	if (o.failed) {
 		free(o.text);
 		return NULL;

@@ -150,6 +150,23 @@ static void snapshot_udp(struct udp_listener *udp, struct status_snapshot *out)
 	out->has_udp = true;
 }
 
+/* Each MQTT broker's counters; none without clients. Returns 0 or -1 (no memory). */
+static int snapshot_mqtt(struct mqtt_clients *m, struct status_snapshot *out)
+{
+	size_t n = mqtt_count(m);
+
+	if (n == 0)
+		return 0;
+	out->mqtt = calloc(n, sizeof(*out->mqtt));
+	if (!out->mqtt)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (mqtt_get_stats(m, i, &out->mqtt[out->mqtt_count]) == 0)
+			out->mqtt_count++;
+	}
+	return 0;
+}
+
 static int snapshot_collector(struct status_collector *out, const struct collect_stats *cs,
 			      int64_t now_ns)
 {
@@ -219,6 +236,10 @@ struct status_snapshot *status_snapshot_take(struct status_sources *src, struct 
 	}
 	snapshot_drain(src, s);
 	snapshot_udp(src->udp, s);
+	if (snapshot_mqtt(src->mqtt, s) != 0) {
+		status_snapshot_free(s);
+		return NULL;
+	}
 	if (snapshot_collectors(src, s) != 0) {
 		status_snapshot_free(s);
 		return NULL;
@@ -233,6 +254,7 @@ void status_snapshot_free(struct status_snapshot *s)
 	for (size_t i = 0; i < s->collector_count; i++)
 		free(s->collectors[i].name);
 	free(s->collectors);
+	free(s->mqtt);
 	free(s);
 }
 
@@ -265,6 +287,23 @@ void status_snapshot_edge_figures(const struct status_snapshot *s, struct collec
 	}
 }
 
+/* The MQTT brokers' counters, summed, for the edge collector. */
+static void status_edge_mqtt(struct mqtt_clients *m, struct collect_edge_figures *out)
+{
+	struct mqtt_stats st;
+
+	for (size_t i = 0; i < mqtt_count(m); i++) {
+		if (mqtt_get_stats(m, i, &st) != 0)
+			continue;
+		out->mqtt_brokers++;
+		out->mqtt_connected += st.connected;
+		out->mqtt_messages += st.messages;
+		out->mqtt_points += st.points;
+		out->mqtt_refused += st.refused;
+		out->mqtt_reconnects += st.reconnects;
+	}
+}
+
 void status_edge_figures(void *arg, struct collect_edge_figures *out)
 {
 	struct status_snapshot *s = calloc(1, sizeof(*s)); /* 4 KiB */
@@ -274,6 +313,7 @@ void status_edge_figures(void *arg, struct collect_edge_figures *out)
 	snapshot_counters(arg, ((struct status_sources *)arg)->http, s);
 	status_snapshot_edge_figures(s, out);
 	status_snapshot_free(s);
+	status_edge_mqtt(((struct status_sources *)arg)->mqtt, out);
 }
 
 void status_set_collect(struct status_sources *src, struct collect *c)

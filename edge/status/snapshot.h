@@ -9,6 +9,7 @@
 
 #include "collect.h"
 #include "http.h"
+#include "mqtt.h"
 #include "storage.h"
 #include "udp.h"
 #include "uplink.h"
@@ -106,6 +107,8 @@ struct status_snapshot {
 	struct status_maybe backlog_drain_s;	     /* unknown while it is not draining */
 	size_t collector_count;
 	struct status_collector *collectors; /* collector_count entries (malloc'd) */
+	size_t mqtt_count;
+	struct mqtt_stats *mqtt; /* mqtt_count brokers (malloc'd) */
 };
 
 /* Take every figure once: the counters of `srv` (the HTTP server asking;

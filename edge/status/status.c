@@ -169,6 +169,31 @@ static void add_collector(cJSON *list, const struct status_collector *c)
 	cJSON_AddStringToObject(o, "last_error", c->last_error);
 }
 
+static void add_mqtt(cJSON *list, const struct mqtt_stats *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *topics;
+
+	if (!o || !cJSON_AddItemToArray(list, o)) {
+		cJSON_Delete(o);
+		return;
+	}
+	cJSON_AddStringToObject(o, "name", m->name);
+	cJSON_AddBoolToObject(o, "connected", m->connected);
+	cJSON_AddNumberToObject(o, "messages", (double)m->messages);
+	cJSON_AddNumberToObject(o, "points", (double)m->points);
+	cJSON_AddNumberToObject(o, "refused", (double)m->refused);
+	cJSON_AddNumberToObject(o, "acked", (double)m->acked);
+	cJSON_AddNumberToObject(o, "reconnects", (double)m->reconnects);
+	cJSON_AddNumberToObject(o, "retained_skipped", (double)m->retained_skipped);
+	cJSON_AddStringToObject(o, "last_error", m->last_error);
+	topics = cJSON_AddObjectToObject(o, "refused_topics");
+	for (size_t i = 0; topics && i < m->n_refused_topics; i++)
+		cJSON_AddNumberToObject(topics, m->refused_topics[i].topic,
+					(double)m->refused_topics[i].refused);
+	cJSON_AddNumberToObject(o, "refused_other_topics", (double)m->refused_other);
+}
+
 cJSON *status_document(const struct status_snapshot *s)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -190,5 +215,9 @@ cJSON *status_document(const struct status_snapshot *s)
 	list = cJSON_AddArrayToObject(root, "collectors");
 	for (size_t i = 0; list && i < s->collector_count; i++)
 		add_collector(list, &s->collectors[i]);
+	/* "mqtt": one object per broker, only when there are brokers. */
+	list = s->mqtt_count ? cJSON_AddArrayToObject(root, "mqtt") : NULL;
+	for (size_t i = 0; list && i < s->mqtt_count; i++)
+		add_mqtt(list, &s->mqtt[i]);
 	return root;
 }

@@ -47,6 +47,8 @@ struct status_sources {
 	/* The UDP listener, NULL: none. Set before the HTTP server starts (so
 	 * the HTTP thread sees it without a data race) and never changed. */
 	struct udp_listener *udp;
+	/* The MQTT clients, NULL: none; set like udp, before the HTTP server starts. */
+	struct mqtt_clients *mqtt;
 	struct http_server *http;  /* for the edge collector's figures; set before it starts */
 	struct collect *collect;   /* NULL: no collectors; set with status_set_collect() */
 	struct status_drain drain; /* snapshot.c's own: leave it zeroed */

@@ -270,6 +270,29 @@ static void st_collector_lines(const cJSON *status, FILE *out)
 	}
 }
 
+/* One line per MQTT broker; nothing without brokers. */
+static void st_mqtt_lines(const cJSON *status, FILE *out)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(status, "mqtt");
+	const cJSON *m;
+	const char *head = "mqtt:       ";
+
+	cJSON_ArrayForEach(m, list)
+	{
+		fprintf(out, "%s%s (%s): %.0f messages, %.0f points, %.0f refused, %.0f reconnects",
+			head, st_str(m, "name"),
+			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "connected"))
+			    ? "connected"
+			    : "not connected",
+			st_num(m, "messages", 0), st_num(m, "points", 0), st_num(m, "refused", 0),
+			st_num(m, "reconnects", 0));
+		if (*st_str(m, "last_error"))
+			fprintf(out, "; last error: %s", st_str(m, "last_error"));
+		fputc('\n', out);
+		head = "            ";
+	}
+}
+
 int status_text_print(const cJSON *status, FILE *out)
 {
 	st_state_line(status, out);
@@ -278,6 +301,7 @@ int status_text_print(const cJSON *status, FILE *out)
 	st_uplink_line(status, out);
 	st_target_lines(status, out);
 	st_collector_lines(status, out);
+	st_mqtt_lines(status, out);
 	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(status, "edge")))
 		fprintf(out, "edge:       %s (iot-edge %s)\n", st_str(status, "edge"),
 			st_str(status, "version"));

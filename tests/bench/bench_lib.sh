@@ -78,6 +78,7 @@ bench_wait_ready() { # PID PORT PATH CODE T0
 # Start iot-edge on a fresh port with the buffer in WORK; extra VAR=value
 # settings may follow. Sets EDGE_PID, EDGE_PORT, EDGE_URL and BENCH_START_MS
 # (exec -> first 204 from /ping). The log goes to EDGE_LOG (emptied first).
+# BENCH_CONF names a configuration file (default none).
 # The built-in `edge` collector is off: its points would join the counts.
 bench_edge_start() {
 	local t0
@@ -89,7 +90,7 @@ bench_edge_start() {
 		IOT_EDGE_BUFFER_MIN_FREE_DISK=0 IOT_EDGE_BUFFER_MAX_SIZE=4GB \
 		IOT_EDGE_UPLINK_URL=http://127.0.0.1:9 IOT_EDGE_LOG_LEVEL=info \
 		IOT_EDGE_COLLECTOR_EDGE_ENABLED=false "$@" \
-		"$IOT_EDGE" -c /dev/null >>"$EDGE_LOG" 2>&1 &
+		"$IOT_EDGE" -c "${BENCH_CONF:-/dev/null}" >>"$EDGE_LOG" 2>&1 &
 	EDGE_PID=$!
 	bench_wait_ready "$EDGE_PID" "$EDGE_PORT" /ping 204 "$t0"
 }
