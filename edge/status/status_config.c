@@ -6,36 +6,7 @@
 #include <string.h>
 
 #include "log.h"
-
-int status_url_strip_credentials(const char *url, char *out, size_t cap)
-{
-	const char *scheme = strstr(url, "://");
-	const char *host = scheme ? scheme + 3 : url;
-	size_t host_len = strcspn(host, "/?#");
-	const char *at = NULL;
-	size_t prefix = (size_t)(host - url), len;
-
-	if (cap == 0)
-		return -1;
-	/* The userinfo ends at the last '@' of the authority. */
-	for (const char *p = host; p < host + host_len; p++)
-		if (*p == '@')
-			at = p;
-	if (at) {
-		host_len -= (size_t)(at + 1 - host);
-		host = at + 1;
-	}
-	/* The path, up to a query or fragment. */
-	len = host_len + strcspn(host + host_len, "?#");
-	if (prefix + len >= cap) {
-		out[0] = '\0';
-		return -1;
-	}
-	memcpy(out, url, prefix);
-	memcpy(out + prefix, host, len);
-	out[prefix + len] = '\0';
-	return 0;
-}
+#include "redact.h"
 
 /* A string key's value; "" for one never set. */
 static const char *status_str(const char *s)
@@ -67,8 +38,7 @@ void status_config_take(struct status_config_summary *out, const struct edge_con
 	    /* SIGHUP may change it on the main thread: an atomic read */
 	    .log_level = log_level_name((unsigned)log_get_level()),
 	};
-	if (status_url_strip_credentials(status_str(c->uplink_url), out->uplink_url,
-					 sizeof(out->uplink_url)) != 0)
+	if (redact_url(status_str(c->uplink_url), out->uplink_url, sizeof(out->uplink_url)) != 0)
 		snprintf(out->uplink_url, sizeof(out->uplink_url), "(too long to show)");
 }
 

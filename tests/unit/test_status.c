@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "redact.h"
 #include "snapshot.h"
 #include "storage.h"
 #include "status.h"
@@ -30,7 +31,7 @@ static void strip(const char *url, const char *want)
 {
 	char out[128];
 
-	assert_int_equal(status_url_strip_credentials(url, out, sizeof(out)), 0);
+	assert_int_equal(redact_url(url, out, sizeof(out)), 0);
 	assert_string_equal(out, want);
 }
 
@@ -53,13 +54,12 @@ static void test_url_strip_too_long(void **state)
 	char out[16];
 
 	(void)state;
-	assert_int_equal(
-	    status_url_strip_credentials("http://a:b@influx.example:8086", out, sizeof(out)), -1);
+	assert_int_equal(redact_url("http://a:b@influx.example:8086", out, sizeof(out)), -1);
 	assert_string_equal(out, "");
 	/* exactly fits: 15 characters and the NUL */
-	assert_int_equal(status_url_strip_credentials("http://a@abcdefgh", out, sizeof(out)), 0);
+	assert_int_equal(redact_url("http://a@abcdefgh", out, sizeof(out)), 0);
 	assert_string_equal(out, "http://abcdefgh");
-	assert_int_equal(status_url_strip_credentials("http://a@abcdefghi", out, sizeof(out)), -1);
+	assert_int_equal(redact_url("http://a@abcdefghi", out, sizeof(out)), -1);
 }
 
 /* --- the config summary ------------------------------------------------ */
