@@ -4,8 +4,13 @@
 
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define STORAGE_BUSY_TIMEOUT_MS 5000
 /* Per connection, in KiB (negative: a size, not pages); SQLite's default is 2000. */
@@ -115,9 +120,50 @@ int storage_step_int(sqlite3 *db, const char *path, sqlite3_stmt *stmt, int64_t 
 	return result;
 }
 
+/* The buffer holds every reading: nobody but the service (and its group)
+ * reads it, whatever the umask. A missing file is made 0600 before SQLite
+ * opens it (SQLite gives -wal and -shm the main file's mode, and moving a
+ * file aside keeps it); an existing one loses any bits for others. Returns
+ * 0, or -1 with the reason logged. */
+static int storage_private_file(const char *path, bool create)
+{
+	static const char *const side[] = {"", "-wal", "-shm"};
+	char name[4096];
+
+	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+		struct stat st;
+		snprintf(name, sizeof(name), "%s%s", path, side[i]);
+		int fd = open(name, O_RDWR | O_CLOEXEC | (create && i == 0 ? O_CREAT : 0), 0600);
+		if (fd < 0) {
+			if (errno == ENOENT || errno == EACCES)
+				continue; /* no such side file; SQLite says why it cannot open */
+			log_error(STORAGE_LOG, "%s: cannot open: %s", name, strerror(errno));
+			return -1;
+		}
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07) != 0) {
+			if (fchmod(fd, st.st_mode & 0770) == 0)
+				log_warn(STORAGE_LOG,
+					 "%s: was readable by others (mode %04o), now %04o", name,
+					 (unsigned)(st.st_mode & 07777),
+					 (unsigned)(st.st_mode & 0770));
+			else
+				log_warn(STORAGE_LOG, "%s: readable by others (mode %04o): %s",
+					 name, (unsigned)(st.st_mode & 07777), strerror(errno));
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 int storage_connect(const char *path, int flags, sqlite3 **out)
 {
-	int rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	int rc;
+
+	*out = NULL;
+	if (path[0] != '\0' && strcmp(path, ":memory:") != 0 &&
+	    storage_private_file(path, (flags & SQLITE_OPEN_CREATE) != 0) != 0)
+		return STORAGE_ERR_IO;
+	rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc != SQLITE_OK) {
 		log_error(STORAGE_LOG, "%s: cannot open: %s", path,
