@@ -123,34 +123,37 @@ int storage_step_int(sqlite3 *db, const char *path, sqlite3_stmt *stmt, int64_t 
 /* The buffer holds every reading: nobody but the service (and its group)
  * reads it, whatever the umask. A missing file is made 0600 before SQLite
  * opens it (SQLite gives -wal and -shm the main file's mode, and moving a
- * file aside keeps it); an existing one loses any bits for others. Returns
- * 0, or -1 with the reason logged. */
+ * file aside keeps it); an existing one, or its -wal or -shm, loses any bits
+ * for others (logged). An existing file is never opened here: closing a
+ * descriptor would drop the locks SQLite holds on it (POSIX record locks
+ * belong to the process and the file, not to the descriptor). Returns 0, or
+ * -1 with the reason logged. */
 static int storage_private_file(const char *path, bool create)
 {
 	static const char *const side[] = {"", "-wal", "-shm"};
 	char name[4096];
 
+	if (create) {
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd); /* a new, empty file: SQLite makes it a database */
+		else if (errno != EEXIST) {
+			log_error(STORAGE_LOG, "%s: cannot create: %s", path, strerror(errno));
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
 		struct stat st;
 		snprintf(name, sizeof(name), "%s%s", path, side[i]);
-		int fd = open(name, O_RDWR | O_CLOEXEC | (create && i == 0 ? O_CREAT : 0), 0600);
-		if (fd < 0) {
-			if (errno == ENOENT || errno == EACCES)
-				continue; /* no such side file; SQLite says why it cannot open */
-			log_error(STORAGE_LOG, "%s: cannot open: %s", name, strerror(errno));
-			return -1;
-		}
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07) != 0) {
-			if (fchmod(fd, st.st_mode & 0770) == 0)
-				log_warn(STORAGE_LOG,
-					 "%s: was readable by others (mode %04o), now %04o", name,
-					 (unsigned)(st.st_mode & 07777),
-					 (unsigned)(st.st_mode & 0770));
-			else
-				log_warn(STORAGE_LOG, "%s: readable by others (mode %04o): %s",
-					 name, (unsigned)(st.st_mode & 07777), strerror(errno));
-		}
-		close(fd);
+		if (stat(name, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07) == 0)
+			continue; /* none, or private already; SQLite says why it cannot open */
+		if (chmod(name, st.st_mode & 0770) == 0)
+			log_warn(STORAGE_LOG, "%s: was readable by others (mode %04o), now %04o",
+				 name, (unsigned)(st.st_mode & 07777),
+				 (unsigned)(st.st_mode & 0770));
+		else
+			log_warn(STORAGE_LOG, "%s: readable by others (mode %04o): %s", name,
+				 (unsigned)(st.st_mode & 07777), strerror(errno));
 	}
 	return 0;
 }
@@ -160,8 +163,8 @@ int storage_connect(const char *path, int flags, sqlite3 **out)
 	int rc;
 
 	*out = NULL;
-	if (path[0] != '\0' && strcmp(path, ":memory:") != 0 &&
-	    storage_private_file(path, (flags & SQLITE_OPEN_CREATE) != 0) != 0)
+	if ((flags & SQLITE_OPEN_CREATE) && path[0] != '\0' && strcmp(path, ":memory:") != 0 &&
+	    storage_private_file(path, true) != 0)
 		return STORAGE_ERR_IO;
 	rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOMUTEX, NULL);
 

@@ -232,9 +232,10 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		/* A body slower than the timeout is cut off: no answer can be
 		 * queued while the upload runs, so the connection is closed. */
 		if ((uint64_t)clock_mono_ms() - req->started_ms > srv->timeout_ms) {
-			log_info(HTTP_LOG,
-				 "a request body took longer than %u ms: connection closed",
-				 srv->timeout_ms);
+			log_limited(&srv->log_kinds[HTTP_LOG_SLOW], HTTP_LOG_AGAIN_MS,
+				    LOG_LEVEL_INFO, HTTP_LOG,
+				    "a request body took longer than %u ms: connection closed",
+				    srv->timeout_ms);
 			http_count(srv, MHD_HTTP_REQUEST_TIMEOUT);
 			return MHD_NO;
 		}
@@ -265,12 +266,14 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
 __attribute__((format(printf, 2, 0))) static void http_on_mhd_log(void *cls, const char *fmt,
 								  va_list ap)
 {
+	struct http_server *srv = cls;
 	char line[256];
 
-	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
-	log_info(HTTP_LOG, "libmicrohttpd: %s", line);
+	/* Mostly about a client's malformed request: one line, then a count. */
+	log_limited(&srv->log_kinds[HTTP_LOG_MHD], HTTP_LOG_AGAIN_MS, LOG_LEVEL_INFO, HTTP_LOG,
+		    "libmicrohttpd: %s", line);
 }
 
 int http_start(const struct http_options *options, struct storage *s, struct http_server **out)
@@ -331,7 +334,7 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 	timeout_s = (srv->timeout_ms + 999) / 1000;
 	srv->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log,
-	    NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv,
+	    srv, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv,
 	    MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, srv, MHD_OPTION_CONNECTION_TIMEOUT,
 	    timeout_s, MHD_OPTION_CONNECTION_LIMIT,
 	    options->max_connections ? options->max_connections : HTTP_DEFAULT_CONNECTIONS,

@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "ingest.h"
+#include "log.h"
 
 #define HTTP_LOG "http"
 
@@ -19,6 +20,23 @@
 #define HTTP_INFLUX_VERSION "1.8.10"
 
 struct http_conn;
+
+/* The kinds of problem a client can repeat at will, each logged once, then
+ * at most once per HTTP_LOG_AGAIN_MS with a count (log_limited()). */
+enum http_log_kind {
+	HTTP_LOG_MHD,	       /* libmicrohttpd's own messages (malformed requests ...) */
+	HTTP_LOG_BAD,	       /* other 4xx answers */
+	HTTP_LOG_UNAUTHORIZED, /* 401 answers */
+	HTTP_LOG_AUTH,	       /* why an authorization failed */
+	HTTP_LOG_FORBIDDEN,    /* 403: a foreign Origin */
+	HTTP_LOG_NOT_FOUND,    /* 404, 405 */
+	HTTP_LOG_TOO_LARGE,    /* 413 */
+	HTTP_LOG_SERVER,       /* 5xx answers */
+	HTTP_LOG_SLOW,	       /* a body slower than the timeout */
+	HTTP_LOG_REFUSED,      /* a connection from outside http.allow */
+	HTTP_LOG_KINDS
+};
+#define HTTP_LOG_AGAIN_MS 60000
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -41,6 +59,7 @@ struct http_server {
 	atomic_uint_fast64_t endpoint_requests[HTTP_STATS_ENDPOINTS];
 	atomic_uint_fast64_t endpoint_points[HTTP_STATS_ENDPOINTS];
 	atomic_uint_fast64_t answers[HTTP_STATS_CODES];
+	struct log_limit log_kinds[HTTP_LOG_KINDS]; /* rate limits of client problems */
 
 	/* Open connections and the thread that cuts slow ones (http_conn.c). */
 	pthread_mutex_t conns_lock;
@@ -158,6 +177,11 @@ void http_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
  * sweeper leaves the connection alone, or times its next request head from
  * now. MHD thread. */
 void http_conn_request(struct http_server *srv, struct MHD_Connection *conn, bool started);
+
+/* --- http_policy.c: who may talk to the server, and how it logs them --- */
+
+/* The log kind of an error answer with `status`. Pure. */
+enum http_log_kind http_log_kind(unsigned status);
 
 /* --- http_auth.c --- */
 

@@ -24,6 +24,7 @@
 #define UDP_DATAGRAM_MAX 65536
 #define UDP_RCVBUF (4 << 20)
 #define UDP_STATS_EVERY_MS 10000u
+#define UDP_LOG_AGAIN_MS 60000 /* a sender's repeated problem: one line, then a count */
 
 struct udp_listener {
 	int fd;
@@ -36,6 +37,7 @@ struct udp_listener {
 	atomic_bool stopping;
 
 	atomic_uint_fast64_t datagrams, stored, bad_lines, dropped;
+	struct log_limit bad_log, cut_log; /* bad lines, datagrams cut short */
 };
 
 /* ingest_done_fn, writer thread: the points of one datagram committed, or
@@ -67,8 +69,9 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len)
 	rc = lineproto_parse(data, len, &o, &out, &report);
 	atomic_fetch_add(&u->bad_lines, report.bad_lines);
 	if (report.bad_lines)
-		log_debug(UDP_LOG, "%zu bad line%s in a datagram: %s", report.bad_lines,
-			  report.bad_lines == 1 ? "" : "s", report.errors);
+		log_limited(&u->bad_log, UDP_LOG_AGAIN_MS, LOG_LEVEL_DEBUG, UDP_LOG,
+			    "%zu bad line%s in a datagram: %s", report.bad_lines,
+			    report.bad_lines == 1 ? "" : "s", report.errors);
 	if (rc != LINEPROTO_OK) {
 		atomic_fetch_add(&u->dropped, report.points);
 		goto out;
@@ -141,8 +144,8 @@ static void *udp_main(void *arg)
 			if (n > UDP_DATAGRAM_MAX) {
 				atomic_fetch_add(&u->datagrams, 1);
 				atomic_fetch_add(&u->bad_lines, 1);
-				log_debug(UDP_LOG, "a datagram of %zd bytes was cut short: refused",
-					  n);
+				log_limited(&u->cut_log, UDP_LOG_AGAIN_MS, LOG_LEVEL_DEBUG, UDP_LOG,
+					    "a datagram of %zd bytes was cut short: refused", n);
 			} else if (n >= 0) {
 				atomic_fetch_add(&u->datagrams, 1);
 				udp_handle(u, buf, (size_t)n);
