@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "clock.h"
 #include "collect.h"
 #include "config.h"
@@ -60,6 +61,27 @@ static void usage(FILE *out)
 		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n");
 }
 
+/* UDP carries no token: with http.token set, a UDP port others can reach
+ * would let anyone write what HTTP refuses them. Returns the problems. */
+static int check_udp_allow(const struct edge_config *cfg, FILE *errors)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	const char *why;
+
+	if (!*cfg->http_token || !*cfg->udp_listen ||
+	    *(cfg->udp_allow + strspn(cfg->udp_allow, " \t")) ||
+	    addr_parse_listen(cfg->udp_listen, &addr, &len, &why) != 0 || addr_is_loopback(&addr))
+		return 0;
+	fprintf(errors,
+		"[udp] allow: must be set when http.token is set and udp.listen (%s) is not a "
+		"loopback address: UDP has no token, so anyone who can reach the port could write "
+		"readings; list the senders (e.g. allow = 192.168.1.0/24) or listen on "
+		"127.0.0.1\n",
+		cfg->udp_listen);
+	return 1;
+}
+
 /* Settings each in their own range that do not fit together (or with a
  * fixed limit of another part), printed to `errors`. Returns the number of
  * problems. */
@@ -77,6 +99,7 @@ static int check_limits(const struct edge_config *cfg, FILE *errors)
 			STORAGE_QUEUE_POINTS_DEFAULT);
 		problems++;
 	}
+	problems += check_udp_allow(cfg, errors);
 	return problems;
 }
 
@@ -257,7 +280,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	if (cfg->udp_listen && *cfg->udp_listen) {
 		struct udp_options udo = {.listen = cfg->udp_listen,
 					  .max_line = (size_t)cfg->http_max_line,
-					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2};
+					  .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
+					  .allow = cfg->udp_allow};
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
@@ -277,6 +301,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .unsigned_ok = cfg->uplink_api == CONFIG_API_V2,
 	    .page = status_page,
 	    .page_arg = &status_sources,
+	    .allow = cfg->http_allow,
+	    .allow_origins = cfg->http_allow_origins,
 	};
 	if (http_start(&ho, storage, &http) != 0)
 		goto out;

@@ -13,6 +13,7 @@ struct udp_options {
 	const char *listen; /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
 	size_t max_line;    /* longer lines are refused (counted); 0: no limit */
 	int unsigned_ok;    /* accept 12u fields (the uplink speaks v2) */
+	const char *allow;  /* source CIDR list (addr_allow_parse()); NULL or "": any */
 };
 
 /* What the listener did since it started, see udp_get_stats(). */
@@ -21,6 +22,7 @@ struct udp_stats {
 	uint64_t stored;    /* points committed to the buffer */
 	uint64_t bad_lines; /* lines refused by the parser (or too long) */
 	uint64_t dropped;   /* valid points storage refused (queue full, closing, error) */
+	uint64_t refused;   /* datagrams from outside udp.allow, dropped unread */
 };
 
 /* Bind the socket and start the receiving thread, which parses each

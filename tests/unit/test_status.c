@@ -277,9 +277,10 @@ static void test_drain_long_gap(void **state)
 
 static const char status_doc[] =
     "{\"ingest\":{\"requests\":12,\"points\":30,\"client_errors\":1,\"server_errors\":0,"
-    "\"bad_lines\":2,\"endpoints\":{\"data\":{\"requests\":3,\"points\":10},"
+    "\"bad_lines\":2,\"refused_connections\":0,\"endpoints\":{\"data\":{\"requests\":3,\"points\":"
+    "10},"
     "\"write\":{\"requests\":4,\"points\":20},\"api_v2_write\":{\"requests\":0,\"points\":0},"
-    "\"udp\":{\"requests\":5,\"points\":7,\"bad_lines\":1,\"dropped\":0}},"
+    "\"udp\":{\"requests\":5,\"points\":7,\"bad_lines\":1,\"dropped\":0,\"refused\":0}},"
     "\"answers\":{\"201\":3,\"204\":3,\"400\":1,\"200\":5}},"
     "\"version\":\"1.2.3\",\"uptime_s\":360.5,"
     "\"buffer\":{\"points\":120000,\"bytes\":4000000,\"file_bytes\":8000000,"
