@@ -34,6 +34,7 @@ enum http_log_kind {
 	HTTP_LOG_TOO_LARGE,    /* 413 */
 	HTTP_LOG_SERVER,       /* 5xx answers */
 	HTTP_LOG_SLOW,	       /* a body slower than the timeout */
+	HTTP_LOG_SLOW_HEAD,    /* connections cut for sending no complete request head */
 	HTTP_LOG_REFUSED,      /* a connection from outside http.allow */
 	HTTP_LOG_KINDS
 };
