@@ -56,8 +56,8 @@ static void usage(FILE *out)
 	fprintf(out, "\n"
 		     "Collectors (local readings) are [collector.NAME] sections of the file with\n"
 		     "the keys type, enabled, interval, measurement, tags, path, scale, offset,\n"
-		     "field, command, shell, timeout and env (see iot-edge.conf(5)); the environment\n"
-		     "sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
+		     "field, command, shell, timeout and env (see iot-edge.conf(5)); the\n"
+		     "environment sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
 		     "IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n");
 }
 

@@ -69,7 +69,6 @@ assert_eq 403 "$(write foreign -H 'Origin: http://evil.example')" "a write with 
 grep -q 'origin \\"http://evil.example\\" are refused (add it to http.allow_origins' "$WORK/last_response" ||
 	fail "403 message: $(cat "$WORK/last_response")"
 assert_eq 403 "$(write same -H "Origin: $EDGE_URL")" "a write whose Origin is the edge itself"
-CONTENT_TYPE=text/plain
 assert_eq 403 "$(curl -s -o "$WORK/last_response" -w '%{http_code}' -XPOST -H 'Origin: http://evil.example' \
 	-H 'Content-Type: text/plain' --data-binary '{"type":"t","value":1}' "$EDGE_URL/data")" \
 	"a cross-site text/plain POST /data"
