@@ -121,6 +121,7 @@ gen_collectors() {
 		; type = exec
 		; command = /usr/local/bin/read-meter --port /dev/ttyUSB0
 		; timeout = 5s
+		; env = METER_ID=7, SERIAL_DEV
 		; interval = 1m
 	EOF
 }

@@ -4,8 +4,13 @@
 
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define STORAGE_BUSY_TIMEOUT_MS 5000
 /* Per connection, in KiB (negative: a size, not pages); SQLite's default is 2000. */
@@ -115,9 +120,53 @@ int storage_step_int(sqlite3 *db, const char *path, sqlite3_stmt *stmt, int64_t 
 	return result;
 }
 
+/* The buffer holds every reading: nobody but the service (and its group)
+ * reads it, whatever the umask. A missing file is made 0600 before SQLite
+ * opens it (SQLite gives -wal and -shm the main file's mode, and moving a
+ * file aside keeps it); an existing one, or its -wal or -shm, loses any bits
+ * for others (logged). An existing file is never opened here: closing a
+ * descriptor would drop the locks SQLite holds on it (POSIX record locks
+ * belong to the process and the file, not to the descriptor). Returns 0, or
+ * -1 with the reason logged. */
+static int storage_private_file(const char *path, bool create)
+{
+	static const char *const side[] = {"", "-wal", "-shm"};
+	char name[4096];
+
+	if (create) {
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd); /* a new, empty file: SQLite makes it a database */
+		else if (errno != EEXIST) {
+			log_error(STORAGE_LOG, "%s: cannot create: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+		struct stat st;
+		snprintf(name, sizeof(name), "%s%s", path, side[i]);
+		if (stat(name, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07) == 0)
+			continue; /* none, or private already; SQLite says why it cannot open */
+		if (chmod(name, st.st_mode & 0770) == 0)
+			log_warn(STORAGE_LOG, "%s: was readable by others (mode %04o), now %04o",
+				 name, (unsigned)(st.st_mode & 07777),
+				 (unsigned)(st.st_mode & 0770));
+		else
+			log_warn(STORAGE_LOG, "%s: readable by others (mode %04o): %s", name,
+				 (unsigned)(st.st_mode & 07777), strerror(errno));
+	}
+	return 0;
+}
+
 int storage_connect(const char *path, int flags, sqlite3 **out)
 {
-	int rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	int rc;
+
+	*out = NULL;
+	if ((flags & SQLITE_OPEN_CREATE) && path[0] != '\0' && strcmp(path, ":memory:") != 0 &&
+	    storage_private_file(path, true) != 0)
+		return STORAGE_ERR_IO;
+	rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc != SQLITE_OK) {
 		log_error(STORAGE_LOG, "%s: cannot open: %s", path,

@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "redact.h"
 #include "uplink_internal.h"
 
 #define UPLINK_STOP_GRACE_MS 5000 /* a request in flight at stop may take this long */
@@ -395,38 +396,24 @@ static int uplink_init(struct uplink *u, const struct uplink_options *options)
 	return influx_create(&u->opt, uplink_should_abort, u, &u->client);
 }
 
-/* The base URL without any user:password@ part, for logs. */
-static void uplink_url_for_log(const char *url, char *out, size_t size)
-{
-	const char *scheme_end = strstr(url, "://");
-	const char *host = scheme_end != NULL ? scheme_end + 3 : url;
-	size_t authority = strcspn(host, "/?#");
-	const char *at = NULL;
-
-	for (size_t i = 0; i < authority; i++) {
-		if (host[i] == '@')
-			at = host + i;
-	}
-	if (at == NULL)
-		snprintf(out, size, "%s", url);
-	else
-		snprintf(out, size, "%.*s***@%s", (int)(host - url), url, at + 1);
-}
-
 /* One start-up line saying where the points go and how. */
 static void uplink_log_target(const struct uplink *u)
 {
 	const struct uplink_options *o = &u->opt;
 	char url[512];
+	const char *hidden = "";
 
-	uplink_url_for_log(o->url, url, sizeof(url));
+	if (redact_url(o->url, url, sizeof(url)) != 0)
+		snprintf(url, sizeof(url), "(a URL too long to show)");
+	if (strcmp(url, o->url) != 0)
+		hidden = " (the URL's credentials or query not shown)";
 	if (o->api == UPLINK_API_V2)
-		log_info(UPLINK_MODULE, "forwarding to %s (v2), org \"%s\", bucket \"%s\"%s%s%s",
-			 url, o->org, o->bucket, o->token[0] != '\0' ? ", token" : "",
+		log_info(UPLINK_MODULE, "forwarding to %s%s (v2), org \"%s\", bucket \"%s\"%s%s%s",
+			 url, hidden, o->org, o->bucket, o->token[0] != '\0' ? ", token" : "",
 			 o->gzip ? ", gzip" : "", u->log_suffix);
 	else
-		log_info(UPLINK_MODULE, "forwarding to %s (v1), database \"%s\"%s%s%s%s%s", url,
-			 o->database, o->retention_policy[0] != '\0' ? ", rp " : "",
+		log_info(UPLINK_MODULE, "forwarding to %s%s (v1), database \"%s\"%s%s%s%s%s", url,
+			 hidden, o->database, o->retention_policy[0] != '\0' ? ", rp " : "",
 			 o->retention_policy, o->username[0] != '\0' ? ", basic auth" : "",
 			 o->gzip ? ", gzip" : "", u->log_suffix);
 }

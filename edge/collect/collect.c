@@ -35,12 +35,18 @@ struct collect_retry {
 
 void collect_problem(struct collect_item *it, uint64_t errors, const char *msg)
 {
+	collect_problem_detail(it, errors, msg, msg);
+}
+
+void collect_problem_detail(struct collect_item *it, uint64_t errors, const char *brief,
+			    const char *msg)
+{
 	struct collect *c = it->owner;
 	struct collect_logged *slot = &it->logged[0];
 
 	pthread_mutex_lock(&c->lock);
 	it->stats.errors += errors;
-	snprintf(it->stats.last_error, sizeof(it->stats.last_error), "%s", msg);
+	snprintf(it->stats.last_error, sizeof(it->stats.last_error), "%s", brief);
 	pthread_mutex_unlock(&c->lock);
 	/* The same slot when seen before, else the oldest one. */
 	for (size_t i = 0; i < COLLECT_LOGGED; i++) {

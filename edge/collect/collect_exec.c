@@ -17,6 +17,7 @@
 #include "point.h"
 #include "log.h"
 #include "lineproto_parse.h"
+#include "text.h"
 
 #define EXEC_READ_CHUNK 65536
 #define EXEC_REAP_POLL_MS 10	   /* how often an exited-pipes child is checked */
@@ -57,6 +58,78 @@ static int exec_argv(const struct collect_config *cfg, char ***argv, char **copy
 	return n ? 0 : -1;
 }
 
+/* Set NAME (len bytes of entry) to entry in env[0..*n): replaced if there, else added. */
+static void exec_env_put(char **env, size_t *n, char *entry, size_t len)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp(env[i], entry, len) == 0 && env[i][len] == '=') {
+			env[i] = entry;
+			return;
+		}
+	}
+	env[(*n)++] = entry;
+}
+
+/* The child's environment: PATH, LANG, TZ and HOME as the daemon has them,
+ * then the collector's env key ("NAME=value, NAME2": a bare NAME passes the
+ * daemon's value); never an IOT_EDGE_* variable (the config refuses them,
+ * and the daemon's own are not passed). *envp and *copy are malloc'd (the
+ * caller frees both; the other strings belong to environ). Returns 0 or -1
+ * (no memory). Collector thread (reads environ, which nothing changes). */
+static int exec_env(const struct collect_config *cfg, char ***envp, char **copy)
+{
+	static const char *const keep[] = {"PATH", "LANG", "TZ", "HOME"};
+	size_t max = 5, n = 0;
+	const char *spec = cfg->env ? cfg->env : "";
+
+	for (const char *p = spec; *p; p++)
+		max += *p == ',';
+	*copy = strdup(spec);
+	*envp = calloc(max + sizeof(keep) / sizeof(keep[0]), sizeof(**envp));
+	if (!*copy || !*envp)
+		return -1;
+	for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
+		size_t len = strlen(keep[k]);
+		for (char **e = environ; e && *e; e++) {
+			if (strncmp(*e, keep[k], len) == 0 && (*e)[len] == '=') {
+				(*envp)[n++] = *e;
+				break;
+			}
+		}
+	}
+	for (char *p = *copy; *p;) {
+		p += strspn(p, " \t,");
+		if (!*p)
+			break;
+		char *entry = p;
+		size_t len = strcspn(p, "=,"), name = len;
+		while (name > 0 && (entry[name - 1] == ' ' || entry[name - 1] == '\t'))
+			name--;
+		p += strcspn(p, ",");
+		char *end = p;
+		if (*p)
+			*p++ = '\0';
+		while (end > entry + len && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0'; /* trailing blanks of a value */
+		if (name == 0 || strncmp(entry, "IOT_EDGE_", 9) == 0)
+			continue; /* the config refuses both: never passed */
+		if (entry[len] == '=') {
+			memmove(entry + name, entry + len, strlen(entry + len) + 1);
+			exec_env_put(*envp, &n, entry, name);
+			continue;
+		}
+		entry[name] = '\0';
+		for (char **e = environ; e && *e; e++) {
+			if (strncmp(*e, entry, name) == 0 && (*e)[name] == '=') {
+				exec_env_put(*envp, &n, *e, name);
+				break;
+			}
+		}
+	}
+	(*envp)[n] = NULL;
+	return 0;
+}
+
 static void exec_close(int *fd)
 {
 	if (*fd >= 0)
@@ -71,14 +144,11 @@ static int exec_spawn(struct collect_item *it, int out_w, int err_w, pid_t *pid)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, dfl;
-	char **argv = NULL, *copy = NULL;
-	int rc;
+	char **argv = NULL, *copy = NULL, **envp = NULL, *env_copy = NULL;
+	int rc = ENOMEM;
 
-	if (exec_argv(&it->cfg, &argv, &copy) != 0) {
-		free(argv);
-		free(copy);
-		return ENOMEM;
-	}
+	if (exec_argv(&it->cfg, &argv, &copy) != 0 || exec_env(&it->cfg, &envp, &env_copy) != 0)
+		goto out_argv;
 	rc = posix_spawn_file_actions_init(&fa);
 	if (rc != 0)
 		goto out_argv;
@@ -108,14 +178,32 @@ static int exec_spawn(struct collect_item *it, int out_w, int err_w, pid_t *pid)
 	if (rc == 0)
 		rc = posix_spawnattr_setsigdefault(&attr, &dfl);
 	if (rc == 0)
-		rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
+		rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
 	posix_spawnattr_destroy(&attr);
 out_fa:
 	posix_spawn_file_actions_destroy(&fa);
 out_argv:
 	free(argv);
 	free(copy);
+	free(envp);
+	free(env_copy);
 	return rc;
+}
+
+/* Count and report a problem of it's run: `brief` (no command line, no
+ * stderr: /status is open) becomes last_error; the log gets the command,
+ * `sep`, brief and the first line of stderr when `e` has one, escaped. */
+static void exec_problem(struct collect_item *it, uint64_t errors, const char *sep,
+			 const char *brief, const struct collect_exec *e)
+{
+	char detail[COLLECT_DETAIL_MAX], err[200];
+	size_t err_len = e ? strcspn(e->err, "\n") : 0;
+
+	if (err_len)
+		text_quote(err, sizeof(err), e->err, err_len, TEXT_QUOTE_ASCII);
+	snprintf(detail, sizeof(detail), "\"%s\"%s%s%s%s", it->cfg.command, sep, brief,
+		 err_len ? ": " : "", err_len ? err : "");
+	collect_problem_detail(it, errors, brief, detail);
 }
 
 int collect_exec_start(struct collect_item *it, int64_t grid_ns)
@@ -148,8 +236,8 @@ fail:
 		exec_close(&out[i]);
 		exec_close(&err[i]);
 	}
-	snprintf(msg, sizeof(msg), "cannot run \"%s\": %s", it->cfg.command, strerror(rc));
-	collect_problem(it, 1, msg);
+	snprintf(msg, sizeof(msg), "cannot run the command: %s", strerror(rc));
+	exec_problem(it, 1, " ", msg, NULL);
 	return -1;
 }
 
@@ -248,12 +336,6 @@ int collect_exec_step(struct collect_item *it, int64_t now_ms, int64_t *wake_ms)
 	return 1;
 }
 
-/* The first line of what the command wrote to stderr, or "". */
-static int exec_err_line(const struct collect_exec *e)
-{
-	return (int)strcspn(e->err, "\n");
-}
-
 static void exec_reset(struct collect_exec *e)
 {
 	free(e->out);
@@ -263,20 +345,18 @@ static void exec_reset(struct collect_exec *e)
 void collect_exec_finish(struct collect_item *it)
 {
 	struct collect_exec *e = &it->exec;
-	const char *cmd = it->cfg.command;
 	char msg[160];
 
 	if (e->timed_out) {
-		snprintf(msg, sizeof(msg), "\"%s\" killed after its timeout of %" PRIu64 " ms", cmd,
+		snprintf(msg, sizeof(msg), "killed after its timeout of %" PRIu64 " ms",
 			 it->cfg.timeout_ms);
-		collect_problem(it, 1, msg);
+		exec_problem(it, 1, " ", msg, NULL);
 		goto out;
 	}
 	if (e->out_over) {
-		snprintf(msg, sizeof(msg),
-			 "\"%s\" wrote more than %u bytes: killed, nothing stored", cmd,
+		snprintf(msg, sizeof(msg), "wrote more than %u bytes: killed, nothing stored",
 			 COLLECT_OUTPUT_MAX);
-		collect_problem(it, 1, msg);
+		exec_problem(it, 1, " ", msg, NULL);
 		goto out;
 	}
 	struct lineproto_parse_options o = {.precision_ns = LINEPROTO_NS,
@@ -290,23 +370,24 @@ void collect_exec_finish(struct collect_item *it)
 	if (rc == LINEPROTO_OK) {
 		collect_submit(it, &points, report.points);
 	} else {
-		snprintf(msg, sizeof(msg), "\"%s\": output not stored (%s)", cmd,
+		snprintf(msg, sizeof(msg), "output not stored (%s)",
 			 rc == LINEPROTO_ETOOBIG ? "too large" : "out of memory or bad tags");
-		collect_problem(it, 1, msg);
+		exec_problem(it, 1, ": ", msg, NULL);
 	}
 	lineproto_buf_free(&points);
 	if (rc == LINEPROTO_OK && report.bad_lines) {
-		snprintf(msg, sizeof(msg), "\"%s\": %zu bad line%s: %.100s", cmd, report.bad_lines,
+		snprintf(msg, sizeof(msg), "%zu bad line%s: %.100s", report.bad_lines,
 			 report.bad_lines == 1 ? "" : "s", report.errors);
-		collect_problem(it, report.bad_lines, msg);
+		exec_problem(it, report.bad_lines, ": ", msg, NULL);
 	}
 	if (WIFEXITED(e->status) && WEXITSTATUS(e->status) != 0) {
-		snprintf(msg, sizeof(msg), "\"%s\" exited with status %d%s%.*s", cmd,
-			 WEXITSTATUS(e->status), e->err_len ? ": " : "", exec_err_line(e), e->err);
-		collect_problem(it, 1, msg);
+		snprintf(msg, sizeof(msg), "exited with status %d", WEXITSTATUS(e->status));
+		exec_problem(it, 1, " ", msg, e);
 	} else if (WIFSIGNALED(e->status)) {
-		snprintf(msg, sizeof(msg), "\"%s\" killed by signal %d", cmd, WTERMSIG(e->status));
-		collect_problem(it, 1, msg);
+		snprintf(msg, sizeof(msg), "killed by signal %d (%s)", WTERMSIG(e->status),
+			 sigabbrev_np(WTERMSIG(e->status)) ? sigabbrev_np(WTERMSIG(e->status))
+							   : "?");
+		exec_problem(it, 1, " ", msg, e);
 	}
 out:
 	exec_reset(e);

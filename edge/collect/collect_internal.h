@@ -17,6 +17,7 @@
 #include "log.h"
 
 #define COLLECT_MOD "collect"
+#define COLLECT_DETAIL_MAX 480	      /* a problem's detail for the log (command, stderr) */
 #define COLLECT_OUTPUT_MAX (1u << 20) /* stdout of one exec run, points of one run */
 
 /* One exec run in flight (pid 0: none). Collector thread only. */
@@ -86,6 +87,12 @@ struct collect {
  * warn level (the first time, and an identical message again only after an
  * hour). Collector thread. */
 void collect_problem(struct collect_item *it, uint64_t errors, const char *msg);
+
+/* collect_problem() with two texts: `brief` becomes last_error (shown by the
+ * open /status: no command line, no stderr, nothing a secret may hide in),
+ * `msg` is the detail for the log. Collector thread. */
+void collect_problem_detail(struct collect_item *it, uint64_t errors, const char *brief,
+			    const char *msg);
 
 /* Hand the `points` points in `buf` (canonical, '\n' each) to the buffer for
  * `it`; the buffer is left empty. Returns 0, or -1 when nothing could be

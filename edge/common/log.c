@@ -2,7 +2,9 @@
 #include "log.h"
 
 #include "clock.h"
+#include "text.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -66,11 +68,12 @@ void log_limit_reset(struct log_limit *l)
 	atomic_store(&l->last_ms, 0);
 }
 
-void log_msg(enum log_level level, const char *module, const char *fmt, ...)
+/* One line: the header, then the message escaped by text_escape() (a
+ * client's %0a or ESC cannot start a forged line or move the cursor), then
+ * `suffix`. */
+__attribute__((format(printf, 4, 0))) static void
+log_vmsg(enum log_level level, const char *module, const char *suffix, const char *fmt, va_list ap)
 {
-	if ((int)level < atomic_load(&min_level))
-		return;
-
 	int64_t now_ns = clock_wall_ns();
 	time_t now_s = (time_t)(now_ns / 1000000000);
 	struct tm tm;
@@ -79,15 +82,52 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 
 	/* Build the whole line first so concurrent threads never interleave. */
-	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s.%03ldZ %s [%s] ", stamp,
-			 (long)(now_ns % 1000000000 / 1000000), log_level_name(level), module);
+	char text[1024], line[1280];
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
 	if (n < 0)
 		return;
-	va_list ap;
-	va_start(ap, fmt);
-	if ((size_t)n < sizeof(line))
-		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	va_end(ap);
+	size_t text_len = (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+	n = snprintf(line, sizeof(line), "%s.%03ldZ %s [%s] ", stamp,
+		     (long)(now_ns % 1000000000 / 1000000), log_level_name(level), module);
+	if (n < 0 || (size_t)n >= sizeof(line) - 8)
+		return;
+	size_t len = (size_t)n;
+	len += text_escape(line + len, sizeof(line) - 160 - len, text, text_len, 0);
+	snprintf(line + len, sizeof(line) - len, "%s", suffix);
 	fprintf(stderr, "%s\n", line);
+}
+
+void log_msg(enum log_level level, const char *module, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((int)level < atomic_load(&min_level))
+		return;
+	va_start(ap, fmt);
+	log_vmsg(level, module, "", fmt, ap);
+	va_end(ap);
+}
+
+void log_limited(struct log_limit *l, int64_t every_ms, enum log_level level, const char *module,
+		 const char *fmt, ...)
+{
+	char suffix[128] = "";
+	va_list ap;
+	uint64_t n;
+
+	if ((int)level < atomic_load(&min_level))
+		return;
+	n = log_limit(l, every_ms, 1);
+	if (n == 0)
+		return;
+	if (n > 1)
+		snprintf(suffix, sizeof(suffix),
+			 " (%" PRIu64 " such problems since the last line; one line per %lld s)", n,
+			 (long long)(every_ms / 1000));
+	else
+		snprintf(suffix, sizeof(suffix), " (one line per %lld s for such problems)",
+			 (long long)(every_ms / 1000));
+	va_start(ap, fmt);
+	log_vmsg(level, module, suffix, fmt, ap);
+	va_end(ap);
 }

@@ -26,7 +26,9 @@ int log_level_parse(const char *name, enum log_level *out);
  * string. Pure; any thread. */
 const char *log_level_name(unsigned level);
 
-/* One line on stderr: "2026-11-28T05:44:27.123Z info [module] text".
+/* One line on stderr: "2026-11-28T05:44:27.123Z info [module] text", the
+ * text escaped by text_escape() (control bytes and invalid UTF-8 as \xHH,
+ * a line break as \n: one message is one line, whatever a client sent).
  * Thread-safe; never logs secrets handed to it, so do not hand it any. */
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -57,6 +59,14 @@ void log_limit_restart(struct log_limit *l);
 
 /* The problem went away: the next event gets its line at once. */
 void log_limit_reset(struct log_limit *l);
+
+/* log_msg() for one event of a kind a client can repeat at will (a bad
+ * request, a failed authorization, a refused connection): counted by
+ * log_limit(l, every_ms, 1) and written only when a line is due, then
+ * saying how many such events it stands for. Nothing is counted below the
+ * running level. Thread-safe, like log_msg(). */
+void log_limited(struct log_limit *l, int64_t every_ms, enum log_level level, const char *module,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #define log_debug(module, ...) log_msg(LOG_LEVEL_DEBUG, module, __VA_ARGS__)
 #define log_info(module, ...) log_msg(LOG_LEVEL_INFO, module, __VA_ARGS__)

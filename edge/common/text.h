@@ -22,4 +22,18 @@ size_t text_utf8_cut(const char *s, size_t n);
  * thread. */
 const char *text_quote(char *out, size_t out_size, const char *s, size_t n, int flags);
 
+/* Copy s[0..n) into out (out_size >= 8) so that it stays on one line and
+ * a terminal shows it as it is: control bytes (including \n, \r, ESC),
+ * DEL, UTF-8 C1 controls and bytes that are not valid UTF-8 become \n, \r,
+ * \t or \xHH; a backslash becomes \\ when `flags` has TEXT_ESCAPE_BACKSLASH
+ * (so an escape cannot be forged either); valid UTF-8 stays. Cut (never
+ * inside a character or an escape) to what fits, then "..." when some of s
+ * was left out. Returns the length written; out is always NUL-terminated.
+ * The one escape of text a client controls before it is logged: log_msg()
+ * applies it to every line. Pure; any thread. */
+size_t text_escape(char *out, size_t out_size, const char *s, size_t n, int flags);
+
+/* text_escape() flag: a backslash becomes \\. */
+#define TEXT_ESCAPE_BACKSLASH 1
+
 #endif

@@ -31,12 +31,13 @@ enum collect_key {
 	CK_COMMAND,
 	CK_SHELL,
 	CK_TIMEOUT,
+	CK_ENV,
 	CK_COUNT
 };
 
 static const char *const collect_key_names[CK_COUNT] = {
-    "type",  "enabled", "interval", "measurement", "tags",  "path",
-    "scale", "offset",	"field",    "command",	   "shell", "timeout",
+    "type",   "enabled", "interval", "measurement", "tags",    "path", "scale",
+    "offset", "field",	 "command",  "shell",	    "timeout", "env",
 };
 
 #define BIT(k) (1u << (k))
@@ -48,7 +49,7 @@ static const unsigned collect_type_keys[] = {
     [COLLECT_W1] = COMMON_KEYS | BIT(CK_MEASUREMENT),
     [COLLECT_FILE] = COMMON_KEYS | BIT(CK_MEASUREMENT) | BIT(CK_PATH) | BIT(CK_SCALE) |
 		     BIT(CK_OFFSET) | BIT(CK_FIELD),
-    [COLLECT_EXEC] = COMMON_KEYS | BIT(CK_COMMAND) | BIT(CK_SHELL) | BIT(CK_TIMEOUT),
+    [COLLECT_EXEC] = COMMON_KEYS | BIT(CK_COMMAND) | BIT(CK_SHELL) | BIT(CK_TIMEOUT) | BIT(CK_ENV),
     [COLLECT_EDGE] = COMMON_KEYS | BIT(CK_MEASUREMENT),
 };
 
@@ -90,13 +91,15 @@ void collect_config_clear(struct collect_config *c)
 	free(c->path);
 	free(c->field);
 	free(c->command);
+	free(c->env);
 	memset(c, 0, sizeof(*c));
 }
 
 int collect_config_copy(struct collect_config *dst, const struct collect_config *src)
 {
 	*dst = *src;
-	dst->name = dst->measurement = dst->tags = dst->path = dst->field = dst->command = NULL;
+	dst->name = dst->measurement = dst->tags = dst->path = dst->field = dst->command =
+	    dst->env = NULL;
 	const struct {
 		char **to;
 		const char *from;
@@ -105,7 +108,8 @@ int collect_config_copy(struct collect_config *dst, const struct collect_config 
 		 {&dst->tags, src->tags ? src->tags : ""},
 		 {&dst->path, src->path},
 		 {&dst->field, src->field},
-		 {&dst->command, src->command}};
+		 {&dst->command, src->command},
+		 {&dst->env, src->env}};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		if (s[i].from) {
 			*s[i].to = strdup(s[i].from);
@@ -237,6 +241,45 @@ static int collect_check_text(const char *s, bool backslash_ok, const char **why
 	return 0;
 }
 
+/* The exec key env: "NAME=value, NAME2" -- entries split on commas, blanks
+ * around them ignored; NAME=value sets NAME, a bare NAME passes the daemon's
+ * own value (when it has one). NAME is a shell-style name and never
+ * IOT_EDGE_*; a value holds no comma. "" passes nothing more. */
+static int collect_env_check(const char *s, char *scratch, size_t scratch_size, const char **why)
+{
+	for (const char *p = s; *p;) {
+		p += strspn(p, " \t,");
+		if (!*p)
+			break;
+		size_t len = strcspn(p, "=,"), name = len;
+		while (name > 0 && (p[name - 1] == ' ' || p[name - 1] == '\t'))
+			name--;
+		bool ok = name > 0 && !(p[0] >= '0' && p[0] <= '9');
+		for (size_t i = 0; ok && i < name; i++)
+			ok = p[i] == '_' || (p[i] >= 'A' && p[i] <= 'Z') ||
+			     (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9');
+		if (!ok) {
+			snprintf(
+			    scratch, scratch_size,
+			    "\"%.*s\" is not a variable name (NAME=value or NAME, comma-separated)",
+			    (int)(len > 40 ? 40 : len), p);
+			*why = scratch;
+			return -1;
+		}
+		if (name >= 9 && strncmp(p, "IOT_EDGE_", 9) == 0) {
+			snprintf(scratch, scratch_size,
+				 "%.*s: IOT_EDGE_* variables are never passed to a collector",
+				 (int)(name > 40 ? 40 : name), p);
+			*why = scratch;
+			return -1;
+		}
+		p += len;
+		if (*p == '=')
+			p += strcspn(p, ",");
+	}
+	return 0;
+}
+
 static int collect_key_find(const char *key)
 {
 	for (int k = 0; k < CK_COUNT; k++) {
@@ -317,6 +360,10 @@ int collect_config_key(struct collect_config_list *l, const char *name, const ch
 			goto out;
 		}
 		break;
+	case CK_ENV:
+		if (collect_env_check(value, scratch, scratch_size, why) != 0)
+			goto out;
+		break;
 	case CK_COUNT:
 		goto out;
 	}
@@ -325,6 +372,7 @@ int collect_config_key(struct collect_config_list *l, const char *name, const ch
 		      : k == CK_PATH	    ? &c->path
 		      : k == CK_FIELD	    ? &c->field
 		      : k == CK_COMMAND	    ? &c->command
+		      : k == CK_ENV	    ? &c->env
 					    : NULL;
 	if (text && collect_strset(text, value) != 0) {
 		*why = "out of memory";
@@ -450,6 +498,8 @@ static bool collect_key_equal(const struct collect_config *a, const struct colle
 		return a->shell == b->shell;
 	case CK_TIMEOUT:
 		return a->timeout_ms == b->timeout_ms;
+	case CK_ENV:
+		return collect_text_equal(a->env, b->env);
 	case CK_COUNT:
 		break;
 	}
@@ -513,5 +563,7 @@ void collect_config_print(const struct collect_config_list *l, FILE *out)
 			fprintf(out, "command = %s\nshell = %s\ntimeout = %" PRIu64 "ms\n",
 				c->command ? c->command : "", c->shell ? "true" : "false",
 				c->timeout_ms);
+		if (c->type == COLLECT_EXEC && c->env)
+			fprintf(out, "env = %s\n", c->env);
 	}
 }

@@ -30,6 +30,7 @@ struct collect_config {
 	char *command;	      /* exec: split on blanks, or run by /bin/sh -c when shell */
 	bool shell;
 	uint64_t timeout_ms; /* exec: killed (with its process group) after this */
+	char *env;	     /* exec: "NAME=value, NAME2" added to PATH LANG TZ HOME; NULL: none */
 };
 
 struct collect_config_parse; /* which keys a section set, and on which line */

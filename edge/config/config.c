@@ -91,7 +91,10 @@ ACCESS_NUMBER(http_max_fields)
 ACCESS_NUMBER(http_threads)
 ACCESS_NUMBER(http_connection_timeout_ms)
 ACCESS_TEXT(http_token)
+ACCESS_TEXT(http_allow)
+ACCESS_TEXT(http_allow_origins)
 ACCESS_TEXT(udp_listen)
+ACCESS_TEXT(udp_allow)
 ACCESS_TEXT(buffer_path)
 ACCESS_ENUM(buffer_durability)
 ACCESS_NUMBER(buffer_max_size)
@@ -131,6 +134,8 @@ ACCESS_BOOL(edge_tag_all_points)
 static int check_listen(const char *value, const char **why);
 static int check_optional_listen(const char *value, const char **why);
 static int check_url(const char *value, const char **why);
+static int check_allow(const char *value, const char **why);
+static int check_origins(const char *value, const char **why);
 
 #define HOUR_MS (3600ull * 1000)
 
@@ -167,8 +172,19 @@ static const struct config_key keys[] = {
      .help = "an idle or too slow client connection is closed"},
     {"http", "token", "", KEY_SECRET, TEXT(http_token, NULL),
      .help = "if set, writers must present it (Token, Bearer, Basic or u/p); never logged"},
+    {"http", "allow", "", 0, TEXT(http_allow, check_allow),
+     .help = "source addresses allowed to connect, a comma list of CIDRs like 127.0.0.0/8, "
+	     "::1/128, 192.168.1.0/24 (empty: any); others are closed at once, counted"},
+    {"http", "allow_origins", "", 0, TEXT(http_allow_origins, check_origins),
+     .help = "origins whose web pages may send requests, a comma list like "
+	     "http://grafana.lan:3000 (empty: none); a request with another Origin gets 403 "
+	     "unless it is a GET or HEAD from the page's own host"},
     {"udp", "listen", "", 0, TEXT(udp_listen, check_optional_listen),
      .help = "address and port for line protocol over UDP (empty: off)"},
+    {"udp", "allow", "", 0, TEXT(udp_allow, check_allow),
+     .help = "source addresses whose datagrams are taken, a comma list of CIDRs like "
+	     "192.168.1.0/24, ::1/128 (empty: any; required with http.token on a non-loopback "
+	     "udp.listen); others are dropped, counted"},
     {"buffer", "path", "/var/lib/iot-edge/buffer.db", 0, TEXT(buffer_path, NULL),
      .help = "the SQLite buffer file (its -wal and -shm files sit beside it)"},
     {"buffer", "durability", "full", 0, CHOICE(buffer_durability, "full|normal"),
@@ -251,6 +267,41 @@ static int check_url(const char *value, const char **why)
 	if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) {
 		*why = "must start with http:// or https://";
 		return -1;
+	}
+	return 0;
+}
+
+static int check_allow(const char *value, const char **why)
+{
+	static char text[192]; /* the config is read on the main thread only */
+	struct addr_allow allow;
+
+	if (addr_allow_parse(value, &allow, text, sizeof(text)) != 0) {
+		*why = text;
+		return -1;
+	}
+	return 0;
+}
+
+/* "http://host[:port], https://..." exactly as a browser sends Origin. */
+static int check_origins(const char *value, const char **why)
+{
+	for (const char *p = value + strspn(value, " \t"); *p;) {
+		size_t len = strcspn(p, ",");
+		size_t trimmed = len;
+		while (trimmed > 0 && (p[trimmed - 1] == ' ' || p[trimmed - 1] == '\t'))
+			trimmed--;
+		size_t scheme = strncmp(p, "http://", 7) == 0	 ? 7
+				: strncmp(p, "https://", 8) == 0 ? 8
+								 : 0;
+		if (scheme == 0 || trimmed == scheme || memchr(p + scheme, '/', trimmed - scheme) ||
+		    memchr(p, ' ', trimmed) || memchr(p, '\t', trimmed)) {
+			*why = "each origin is scheme://host[:port] (http or https, no path), "
+			       "comma-separated, e.g. http://grafana.lan:3000";
+			return -1;
+		}
+		p += len;
+		p += strspn(p, ", \t");
 	}
 	return 0;
 }

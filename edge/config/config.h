@@ -30,8 +30,11 @@ struct edge_config {
 	uint64_t http_max_fields;   /* per point */
 	uint64_t http_threads;	    /* libmicrohttpd's worker pool */
 	uint64_t http_connection_timeout_ms;
-	char *http_token; /* "": ingest needs no authentication */
-	char *udp_listen; /* "": no UDP listener */
+	char *http_token;	  /* "": ingest needs no authentication */
+	char *http_allow;	  /* source CIDR list (addr_allow_parse()); "": any */
+	char *http_allow_origins; /* exact Origin values a request may carry; "": none */
+	char *udp_listen;	  /* "": no UDP listener */
+	char *udp_allow;	  /* source CIDR list; "": any */
 	char *buffer_path;
 	unsigned buffer_durability; /* CONFIG_DURABILITY_* */
 	uint64_t buffer_max_size;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "clock.h"
 #include "collect.h"
 #include "config.h"
@@ -58,8 +59,8 @@ static void usage(FILE *out)
 		"\n"
 		"Collectors (local readings) are [collector.NAME] sections of the file with\n"
 		"the keys type, enabled, interval, measurement, tags, path, scale, offset,\n"
-		"field, command, shell and timeout (see iot-edge.conf(5)); the environment\n"
-		"sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
+		"field, command, shell, timeout and env (see iot-edge.conf(5)); the\n"
+		"environment sets them as IOT_EDGE_COLLECTOR_<NAME>_<KEY>, e.g.\n"
 		"IOT_EDGE_COLLECTOR_EDGE_ENABLED=false turns off the daemon's own figures.\n"
 		"\n"
 		"Several delivery targets are [uplink.NAME] sections of the file, each with the\n"
@@ -69,6 +70,27 @@ static void usage(FILE *out)
 		"Tags added to every point are the free keys of the [tags] section (key =\n"
 		"value; the environment sets them as IOT_EDGE_TAGS_<KEY>, e.g.\n"
 		"IOT_EDGE_TAGS_SITE=farm); a point that has the tag keeps its own value.\n");
+}
+
+/* UDP carries no token: with http.token set, a UDP port others can reach
+ * would let anyone write what HTTP refuses them. Returns the problems. */
+static int check_udp_allow(const struct edge_config *cfg, FILE *errors)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	const char *why;
+
+	if (!*cfg->http_token || !*cfg->udp_listen ||
+	    *(cfg->udp_allow + strspn(cfg->udp_allow, " \t")) ||
+	    addr_parse_listen(cfg->udp_listen, &addr, &len, &why) != 0 || addr_is_loopback(&addr))
+		return 0;
+	fprintf(errors,
+		"[udp] allow: must be set when http.token is set and udp.listen (%s) is not a "
+		"loopback address: UDP has no token, so anyone who can reach the port could write "
+		"readings; list the senders (e.g. allow = 192.168.1.0/24) or listen on "
+		"127.0.0.1\n",
+		cfg->udp_listen);
+	return 1;
 }
 
 /* Settings each in their own range that do not fit together (or with a
@@ -88,6 +110,7 @@ static int check_limits(const struct edge_config *cfg, FILE *errors)
 			STORAGE_QUEUE_POINTS_DEFAULT);
 		problems++;
 	}
+	problems += check_udp_allow(cfg, errors);
 	return problems;
 }
 
@@ -361,7 +384,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 					  .max_tags = (size_t)cfg->http_max_tags,
 					  .max_fields = (size_t)cfg->http_max_fields,
 					  .tags = cfg->edge_tag_all_points ? collect_tags
-									   : cfg->global_tags};
+									   : cfg->global_tags,
+					  .allow = cfg->udp_allow};
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
@@ -392,6 +416,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	    .tags = cfg->edge_tag_all_points ? collect_tags : cfg->global_tags,
 	    .page = status_page,
 	    .page_arg = &status_sources,
+	    .allow = cfg->http_allow,
+	    .allow_origins = cfg->http_allow_origins,
 	};
 	if (http_start(&ho, storage, &http) != 0)
 		goto out;

@@ -184,9 +184,14 @@ static enum MHD_Result http_route(struct http_server *srv, struct MHD_Connection
 	for (unsigned ep = 0; ep < HTTP_STATS_ENDPOINTS; ep++) {
 		if (strcmp(url, posts[ep]) == 0) {
 			atomic_fetch_add(&srv->endpoint_requests[ep], 1);
+			if (http_policy_origin_refused(srv, conn, method, err, sizeof(err)))
+				return http_fail(srv, conn, (enum http_endpoint)ep,
+						 MHD_HTTP_FORBIDDEN, err, NULL, NULL);
 			return http_begin_post(srv, conn, (enum http_endpoint)ep, method, out);
 		}
 	}
+	if (http_policy_origin_refused(srv, conn, method, err, sizeof(err)))
+		return http_fail(srv, conn, HTTP_EP_DATA, MHD_HTTP_FORBIDDEN, err, NULL, NULL);
 	bool ours = strcmp(url, "/health") == 0 || strcmp(url, "/ping") == 0;
 	bool page = !ours && srv->page_fn &&
 		    srv->page_fn(srv->page_arg, srv, url, false, NULL) == HTTP_PAGE_OK;
@@ -245,9 +250,10 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		/* A body slower than the timeout is cut off: no answer can be
 		 * queued while the upload runs, so the connection is closed. */
 		if ((uint64_t)clock_mono_ms() - req->started_ms > srv->timeout_ms) {
-			log_info(HTTP_LOG,
-				 "a request body took longer than %u ms: connection closed",
-				 srv->timeout_ms);
+			log_limited(&srv->log_kinds[HTTP_LOG_SLOW], HTTP_LOG_AGAIN_MS,
+				    LOG_LEVEL_INFO, HTTP_LOG,
+				    "a request body took longer than %u ms: connection closed",
+				    srv->timeout_ms);
 			http_count(srv, MHD_HTTP_REQUEST_TIMEOUT);
 			return MHD_NO;
 		}
@@ -278,12 +284,14 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
 __attribute__((format(printf, 2, 0))) static void http_on_mhd_log(void *cls, const char *fmt,
 								  va_list ap)
 {
+	struct http_server *srv = cls;
 	char line[256];
 
-	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
-	log_info(HTTP_LOG, "libmicrohttpd: %s", line);
+	/* Mostly about a client's malformed request: one line, then a count. */
+	log_limited(&srv->log_kinds[HTTP_LOG_MHD], HTTP_LOG_AGAIN_MS, LOG_LEVEL_INFO, HTTP_LOG,
+		    "libmicrohttpd: %s", line);
 }
 
 int http_start(const struct http_options *options, struct storage *s, struct http_server **out)
@@ -328,7 +336,7 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 		srv->token_len = strlen(srv->token);
 	}
 	pthread_mutex_init(&srv->conns_lock, NULL);
-	if (ingest_create(s, HTTP_LOG, &srv->ingest) != 0 ||
+	if (http_policy_init(srv, options) != 0 || ingest_create(s, HTTP_LOG, &srv->ingest) != 0 ||
 	    ingest_set_tags(srv->ingest, options->tags) != 0 || http_conn_start(srv) != 0) {
 		http_stop(srv);
 		return -1;
@@ -351,10 +359,10 @@ int http_start(const struct http_options *options, struct storage *s, struct htt
 		flags |= MHD_USE_IPv6;
 	timeout_s = (srv->timeout_ms + 999) / 1000;
 	srv->daemon = MHD_start_daemon(
-	    flags, 0, NULL, NULL, http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log,
-	    NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv,
-	    MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-	    timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+	    flags, 0, http_policy_accept, srv, http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+	    http_on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
+	    http_on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, srv,
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
 	    options->max_connections ? options->max_connections : HTTP_DEFAULT_CONNECTIONS,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, options->max_connections_per_ip,
 	    MHD_OPTION_THREAD_POOL_SIZE, options->threads ? options->threads : HTTP_DEFAULT_THREADS,
@@ -379,6 +387,7 @@ void http_get_stats(struct http_server *h, struct http_stats *out)
 	out->client_errors = atomic_load(&h->client_errors);
 	out->server_errors = atomic_load(&h->server_errors);
 	out->bad_lines = atomic_load(&h->bad_lines);
+	out->refused_connections = atomic_load(&h->refused_connections);
 	for (unsigned i = 0; i < HTTP_STATS_ENDPOINTS; i++) {
 		out->endpoint_requests[i] = atomic_load(&h->endpoint_requests[i]);
 		out->endpoint_points[i] = atomic_load(&h->endpoint_points[i]);
@@ -414,6 +423,7 @@ void http_stop(struct http_server *h)
 		MHD_stop_daemon(h->daemon);
 	ingest_destroy(h->ingest);
 	pthread_mutex_destroy(&h->conns_lock);
+	http_policy_free(h);
 	if (h->token) {
 		/* Do not leave the secret in freed memory. */
 		explicit_bzero(h->token, h->token_len);

@@ -52,6 +52,8 @@ struct http_options {
 	const char *tags;		/* added to every point ([tags]); NULL: none */
 	http_page_fn *page;		/* other GET pages; NULL: none */
 	void *page_arg;
+	const char *allow;	   /* source CIDR list (addr_allow_parse()); NULL or "": any */
+	const char *allow_origins; /* Origin values allowed ("http://a:3000, ..."); NULL: none */
 };
 
 /* Listen and serve on libmicrohttpd's own threads (a pool of
@@ -74,11 +76,12 @@ enum http_stats_endpoint {
 
 /* Request counters, see http_get_stats(). */
 struct http_stats {
-	uint64_t requests;	/* every request answered */
-	uint64_t points;	/* points acknowledged (committed, then the answer sent) */
-	uint64_t client_errors; /* 4xx answers */
-	uint64_t server_errors; /* 5xx answers */
-	uint64_t bad_lines;	/* line-protocol lines refused (partial writes included) */
+	uint64_t requests;	      /* every request answered */
+	uint64_t points;	      /* points acknowledged (committed, then the answer sent) */
+	uint64_t client_errors;	      /* 4xx answers */
+	uint64_t server_errors;	      /* 5xx answers */
+	uint64_t bad_lines;	      /* line-protocol lines refused (partial writes included) */
+	uint64_t refused_connections; /* connections from outside http.allow, closed at once */
 	/* Requests received by each write endpoint (whatever their answer). */
 	uint64_t endpoint_requests[HTTP_STATS_ENDPOINTS];
 	/* Points each write endpoint acknowledged. */

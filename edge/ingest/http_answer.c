@@ -75,7 +75,8 @@ enum MHD_Result http_fail(struct http_server *srv, struct MHD_Connection *conn,
 	bool ok;
 
 	http_count(srv, status);
-	log_debug(HTTP_LOG, "%u: %s", status, message);
+	log_limited(&srv->log_kinds[http_log_kind(status)], HTTP_LOG_AGAIN_MS, LOG_LEVEL_DEBUG,
+		    HTTP_LOG, "%u: %s", status, message);
 	if (ep == HTTP_EP_WRITE_V2)
 		ok = obj && cJSON_AddStringToObject(obj, "code", http_v2_code(status)) &&
 		     cJSON_AddStringToObject(obj, "message", message);

@@ -79,9 +79,10 @@ bool http_auth_ok(struct http_server *srv, struct MHD_Connection *conn)
 	p = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "p");
 	if (p && http_token_equal(srv, p, strlen(p)))
 		return true;
-	log_debug(HTTP_LOG, "authorization failed (%s)",
-		  auth ? "wrong or malformed Authorization header"
-		  : p  ? "wrong p parameter"
-		       : "no credentials");
+	log_limited(&srv->log_kinds[HTTP_LOG_AUTH], HTTP_LOG_AGAIN_MS, LOG_LEVEL_DEBUG, HTTP_LOG,
+		    "authorization failed (%s)",
+		    auth ? "wrong or malformed Authorization header"
+		    : p	 ? "wrong p parameter"
+			 : "no credentials");
 	return false;
 }

@@ -122,10 +122,14 @@ static void http_conn_sweep(struct http_server *srv)
 		cut++;
 	}
 	pthread_mutex_unlock(&srv->conns_lock);
-	if (cut)
+	/* Once, then once a minute with the count since (a slow-loris flood
+	 * is cut one deadline at a time). */
+	uint64_t n = log_limit(&srv->log_kinds[HTTP_LOG_SLOW_HEAD], HTTP_LOG_AGAIN_MS, cut);
+	if (n)
 		log_info(HTTP_LOG,
-			 "closed %u connection%s that sent no complete request within %u ms", cut,
-			 cut == 1 ? "" : "s", srv->timeout_ms);
+			 "closed %llu connection%s that sent no complete request within %u ms%s",
+			 (unsigned long long)n, n == 1 ? "" : "s", srv->timeout_ms,
+			 n > cut ? " (since the last such line; one line per 60 s)" : "");
 }
 
 /* When the next connection is due to be cut (monotonic ms), 0 if none has

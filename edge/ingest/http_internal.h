@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <zlib.h>
 
+#include "addr.h"
 #include "http.h"
 #include "ingest.h"
+#include "log.h"
 
 #define HTTP_LOG "http"
 
@@ -19,6 +21,24 @@
 #define HTTP_INFLUX_VERSION "1.8.10"
 
 struct http_conn;
+
+/* The kinds of problem a client can repeat at will, each logged once, then
+ * at most once per HTTP_LOG_AGAIN_MS with a count (log_limited()). */
+enum http_log_kind {
+	HTTP_LOG_MHD,	       /* libmicrohttpd's own messages (malformed requests ...) */
+	HTTP_LOG_BAD,	       /* other 4xx answers */
+	HTTP_LOG_UNAUTHORIZED, /* 401 answers */
+	HTTP_LOG_AUTH,	       /* why an authorization failed */
+	HTTP_LOG_FORBIDDEN,    /* 403: a foreign Origin */
+	HTTP_LOG_NOT_FOUND,    /* 404, 405 */
+	HTTP_LOG_TOO_LARGE,    /* 413 */
+	HTTP_LOG_SERVER,       /* 5xx answers */
+	HTTP_LOG_SLOW,	       /* a body slower than the timeout */
+	HTTP_LOG_SLOW_HEAD,    /* connections cut for sending no complete request head */
+	HTTP_LOG_REFUSED,      /* a connection from outside http.allow */
+	HTTP_LOG_KINDS
+};
+#define HTTP_LOG_AGAIN_MS 60000
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -46,6 +66,11 @@ struct http_server {
 	atomic_uint_fast64_t endpoint_requests[HTTP_STATS_ENDPOINTS];
 	atomic_uint_fast64_t endpoint_points[HTTP_STATS_ENDPOINTS];
 	atomic_uint_fast64_t answers[HTTP_STATS_CODES];
+	struct log_limit log_kinds[HTTP_LOG_KINDS]; /* rate limits of client problems */
+	/* Who may talk to the server (http_policy.c). */
+	struct addr_allow allow;		  /* http.allow; n 0: any source */
+	char *allow_origins;			  /* http.allow_origins, copied; NULL: none */
+	atomic_uint_fast64_t refused_connections; /* from outside `allow` */
 
 	/* Open connections and the thread that cuts slow ones (http_conn.c). */
 	pthread_mutex_t conns_lock;
@@ -174,6 +199,30 @@ void http_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
  * sweeper leaves the connection alone, or times its next request head from
  * now. MHD thread. */
 void http_conn_request(struct http_server *srv, struct MHD_Connection *conn, bool started);
+
+/* --- http_policy.c: who may talk to the server, and how it logs them --- */
+
+/* The log kind of an error answer with `status`. Pure. */
+enum http_log_kind http_log_kind(unsigned status);
+
+/* Set up srv->allow and srv->allow_origins from the options. Returns 0, or
+ * -1 (logged: a bad list, no memory). Main thread. */
+int http_policy_init(struct http_server *srv, const struct http_options *options);
+
+/* Free what http_policy_init() made. Safe on a zeroed server. */
+void http_policy_free(struct http_server *srv);
+
+/* MHD's accept policy callback (cls: the server): MHD_NO closes a
+ * connection from outside http.allow at once (counted, logged rate-limited).
+ * MHD thread. */
+enum MHD_Result http_policy_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+
+/* True if the request must be refused for its Origin header: present, not
+ * in http.allow_origins, and not a GET or HEAD from the page's own origin
+ * (Origin's host[:port] equal to the Host header). `why` (why_size bytes)
+ * then holds the 403 message. MHD thread. */
+bool http_policy_origin_refused(struct http_server *srv, struct MHD_Connection *conn,
+				const char *method, char *why, size_t why_size);
 
 /* --- http_auth.c --- */
 

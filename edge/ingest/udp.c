@@ -24,6 +24,7 @@
 #define UDP_DATAGRAM_MAX 65536
 #define UDP_RCVBUF (4 << 20)
 #define UDP_STATS_EVERY_MS 10000u
+#define UDP_LOG_AGAIN_MS 60000 /* a sender's repeated problem: one line, then a count */
 
 struct udp_listener {
 	int fd;
@@ -36,7 +37,9 @@ struct udp_listener {
 	bool thread_started;
 	atomic_bool stopping;
 
-	atomic_uint_fast64_t datagrams, stored, bad_lines, dropped;
+	atomic_uint_fast64_t datagrams, stored, bad_lines, dropped, refused;
+	struct log_limit bad_log, cut_log, refused_log; /* bad lines, cut short, not allowed */
+	struct addr_allow allow;			/* udp.allow; n 0: any source */
 };
 
 /* ingest_done_fn, writer thread: the points of one datagram committed, or
@@ -70,8 +73,9 @@ static void udp_handle(struct udp_listener *u, const char *data, size_t len)
 	rc = lineproto_parse(data, len, &o, &out, &report);
 	atomic_fetch_add(&u->bad_lines, report.bad_lines);
 	if (report.bad_lines)
-		log_debug(UDP_LOG, "%zu bad line%s in a datagram: %s", report.bad_lines,
-			  report.bad_lines == 1 ? "" : "s", report.errors);
+		log_limited(&u->bad_log, UDP_LOG_AGAIN_MS, LOG_LEVEL_DEBUG, UDP_LOG,
+			    "%zu bad line%s in a datagram: %s", report.bad_lines,
+			    report.bad_lines == 1 ? "" : "s", report.errors);
 	if (rc != LINEPROTO_OK) {
 		atomic_fetch_add(&u->dropped, report.points);
 		goto out;
@@ -90,6 +94,17 @@ out:
 	lineproto_buf_free(&out);
 }
 
+/* A datagram from outside udp.allow: dropped unread, counted, logged rate-limited. */
+static void udp_refuse(struct udp_listener *u, const struct sockaddr_storage *from)
+{
+	char text[64];
+
+	atomic_fetch_add(&u->refused, 1);
+	log_limited(&u->refused_log, UDP_LOG_AGAIN_MS, LOG_LEVEL_WARN, UDP_LOG,
+		    "datagram from %s dropped: not in udp.allow",
+		    addr_text((const struct sockaddr *)from, text, sizeof(text)));
+}
+
 static void udp_log_totals(struct udp_listener *u, const char *when)
 {
 	struct udp_stats st;
@@ -97,8 +112,9 @@ static void udp_log_totals(struct udp_listener *u, const char *when)
 	udp_get_stats(u, &st);
 	log_info(UDP_LOG,
 		 "%sreceived %" PRIu64 " datagrams, stored %" PRIu64 " points, %" PRIu64
-		 " lines refused, %" PRIu64 " points dropped",
-		 when, st.datagrams, st.stored, st.bad_lines, st.dropped);
+		 " lines refused, %" PRIu64 " points dropped, %" PRIu64
+		 " datagrams from outside udp.allow",
+		 when, st.datagrams, st.stored, st.bad_lines, st.dropped, st.refused);
 }
 
 /* The poll timeout: none (-1) until a datagram arrives, then until the
@@ -136,7 +152,14 @@ static void *udp_main(void *arg)
 			break;
 		}
 		if (rc > 0 && pfd[0].revents) {
-			n = recv(u->fd, buf, UDP_DATAGRAM_MAX, MSG_DONTWAIT | MSG_TRUNC);
+			struct sockaddr_storage from;
+			socklen_t from_len = sizeof(from);
+			n = recvfrom(u->fd, buf, UDP_DATAGRAM_MAX, MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&from, &from_len);
+			if (n >= 0 && !addr_allow_match(&u->allow, (struct sockaddr *)&from)) {
+				udp_refuse(u, &from);
+				continue;
+			}
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				log_error(UDP_LOG, "recv: %s", strerror(errno));
 				break;
@@ -144,8 +167,8 @@ static void *udp_main(void *arg)
 			if (n > UDP_DATAGRAM_MAX) {
 				atomic_fetch_add(&u->datagrams, 1);
 				atomic_fetch_add(&u->bad_lines, 1);
-				log_debug(UDP_LOG, "a datagram of %zd bytes was cut short: refused",
-					  n);
+				log_limited(&u->cut_log, UDP_LOG_AGAIN_MS, LOG_LEVEL_DEBUG, UDP_LOG,
+					    "a datagram of %zd bytes was cut short: refused", n);
 			} else if (n >= 0) {
 				atomic_fetch_add(&u->datagrams, 1);
 				udp_handle(u, buf, (size_t)n);
@@ -168,6 +191,7 @@ int udp_start(const struct udp_options *options, struct storage *s, struct udp_l
 	struct udp_listener *u;
 	socklen_t addr_len;
 	const char *why = NULL;
+	char allow_why[192];
 	int rcvbuf = UDP_RCVBUF;
 	int rc;
 
@@ -184,6 +208,11 @@ int udp_start(const struct udp_options *options, struct storage *s, struct udp_l
 	u->unsigned_ok = options->unsigned_ok;
 	u->max_tags = options->max_tags;
 	u->max_fields = options->max_fields;
+	if (addr_allow_parse(options->allow ? options->allow : "", &u->allow, allow_why,
+			     sizeof(allow_why)) != 0) {
+		log_error(UDP_LOG, "udp.allow: %s", allow_why);
+		goto fail;
+	}
 	if (ingest_create(s, UDP_LOG, &u->ingest) != 0 ||
 	    ingest_set_tags(u->ingest, options->tags) != 0)
 		goto fail;
@@ -210,7 +239,9 @@ int udp_start(const struct udp_options *options, struct storage *s, struct udp_l
 		goto fail;
 	}
 	u->thread_started = true;
-	log_info(UDP_LOG, "listening for line protocol on %s (udp)", options->listen);
+	log_info(UDP_LOG, "listening for line protocol on %s (udp)%s%s%s", options->listen,
+		 u->allow.n ? ", datagrams only from " : "", u->allow.n ? options->allow : "",
+		 u->allow.n ? " (udp.allow)" : "");
 	*out = u;
 	return 0;
 fail:
@@ -224,6 +255,7 @@ void udp_get_stats(struct udp_listener *u, struct udp_stats *out)
 	out->stored = atomic_load(&u->stored);
 	out->bad_lines = atomic_load(&u->bad_lines);
 	out->dropped = atomic_load(&u->dropped);
+	out->refused = atomic_load(&u->refused);
 }
 
 void udp_stop(struct udp_listener *u)

@@ -15,6 +15,7 @@ struct udp_options {
 	int unsigned_ok;	     /* accept 12u fields (the uplink speaks v2) */
 	size_t max_tags, max_fields; /* per point; 0: the model's defaults */
 	const char *tags;	     /* added to every point ([tags]); NULL: none */
+	const char *allow;	     /* source CIDR list (addr_allow_parse()); NULL or "": any */
 };
 
 /* What the listener did since it started, see udp_get_stats(). */
@@ -23,6 +24,7 @@ struct udp_stats {
 	uint64_t stored;    /* points committed to the buffer */
 	uint64_t bad_lines; /* lines refused by the parser (or too long) */
 	uint64_t dropped;   /* valid points storage refused (queue full, closing, error) */
+	uint64_t refused;   /* datagrams from outside udp.allow, dropped unread */
 };
 
 /* Bind the socket and start the receiving thread, which parses each

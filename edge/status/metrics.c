@@ -174,6 +174,14 @@ static void metrics_ingest(struct metrics_out *o, const struct status_snapshot *
 		       "Valid UDP points the buffer could not take (queue full, stopping).");
 	if (s->has_udp)
 		metrics_sample(o, "ingest_udp_dropped_points_total", "", (double)s->udp.dropped);
+	metrics_family(o, "ingest_refused_total", "counter",
+		       "Sources outside http.allow / udp.allow: HTTP connections closed at once, "
+		       "UDP datagrams dropped.");
+	metrics_sample(o, "ingest_refused_total", "listener=\"http\"",
+		       (double)h->refused_connections);
+	if (s->has_udp)
+		metrics_sample(o, "ingest_refused_total", "listener=\"udp\"",
+			       (double)s->udp.refused);
 	metrics_one(o, "http_requests_total", "counter", "HTTP requests answered, any endpoint.",
 		    (double)h->requests);
 	metrics_family(o, "http_responses_total", "counter", "HTTP answers by status code.");

@@ -38,6 +38,7 @@ static void add_ingest(cJSON *root, const struct status_snapshot *s)
 	cJSON_AddNumberToObject(ingest, "client_errors", (double)st->client_errors);
 	cJSON_AddNumberToObject(ingest, "server_errors", (double)st->server_errors);
 	cJSON_AddNumberToObject(ingest, "bad_lines", (double)st->bad_lines);
+	cJSON_AddNumberToObject(ingest, "refused_connections", (double)st->refused_connections);
 	endpoints = cJSON_AddObjectToObject(ingest, "endpoints");
 	answers = cJSON_AddObjectToObject(ingest, "answers");
 	for (unsigned i = 0; endpoints && i < HTTP_STATS_ENDPOINTS; i++) {
@@ -54,6 +55,7 @@ static void add_ingest(cJSON *root, const struct status_snapshot *s)
 		cJSON_AddNumberToObject(o, "points", (double)s->udp.stored);
 		cJSON_AddNumberToObject(o, "bad_lines", (double)s->udp.bad_lines);
 		cJSON_AddNumberToObject(o, "dropped", (double)s->udp.dropped);
+		cJSON_AddNumberToObject(o, "refused", (double)s->udp.refused);
 	}
 	for (unsigned i = 0; answers && i < HTTP_STATS_CODES; i++) {
 		if (!st->answers[i])

@@ -94,11 +94,6 @@ double status_drain_eta_s(uint64_t points, double rate);
 
 /* --- status_config.c: the configuration summary, without secrets --- */
 
-/* Copy `url` to out (cap bytes) without user:password@ (or user@) and
- * without a query or fragment, which may hold secrets. Returns 0, or -1 when
- * it does not fit (out is then ""). Pure; any thread. */
-int status_url_strip_credentials(const char *url, char *out, size_t cap);
-
 /* The summary of `c` (no password, token or URL credentials) into *out; its
  * strings point into c (see struct status_config_summary); the log level is
  * the running one (log_get_level(): SIGHUP changes it on the main thread, so

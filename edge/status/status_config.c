@@ -6,36 +6,7 @@
 #include <string.h>
 
 #include "log.h"
-
-int status_url_strip_credentials(const char *url, char *out, size_t cap)
-{
-	const char *scheme = strstr(url, "://");
-	const char *host = scheme ? scheme + 3 : url;
-	size_t host_len = strcspn(host, "/?#");
-	const char *at = NULL;
-	size_t prefix = (size_t)(host - url), len;
-
-	if (cap == 0)
-		return -1;
-	/* The userinfo ends at the last '@' of the authority. */
-	for (const char *p = host; p < host + host_len; p++)
-		if (*p == '@')
-			at = p;
-	if (at) {
-		host_len -= (size_t)(at + 1 - host);
-		host = at + 1;
-	}
-	/* The path, up to a query or fragment. */
-	len = host_len + strcspn(host + host_len, "?#");
-	if (prefix + len >= cap) {
-		out[0] = '\0';
-		return -1;
-	}
-	memcpy(out, url, prefix);
-	memcpy(out + prefix, host, len);
-	out[prefix + len] = '\0';
-	return 0;
-}
+#include "redact.h"
 
 /* A string key's value; "" for one never set. */
 static const char *status_str(const char *s)
@@ -46,7 +17,7 @@ static const char *status_str(const char *s)
 /* url without credentials, query or fragment into out[512]. */
 static void status_url_show(const char *url, char *out, size_t cap)
 {
-	if (status_url_strip_credentials(status_str(url), out, cap) != 0)
+	if (redact_url(status_str(url), out, cap) != 0)
 		snprintf(out, cap, "(too long to show)");
 }
 

@@ -219,17 +219,17 @@ static void test_exec_timeout_failures_and_stop(void **state)
 	assert_non_null(strstr(st.last_error, "killed after its timeout of 100 ms"));
 	assert_int_equal(collect_get_stats(c, 1, &st), 0);
 	assert_true(st.errors >= 3);
-	assert_string_equal(st.last_error, "\"false\" exited with status 1");
+	/* last_error is for the open /status: no command line (the log has it) */
+	assert_string_equal(st.last_error, "exited with status 1");
 	assert_int_equal(collect_get_stats(c, 2, &st), 0);
 	assert_true(st.errors >= 3);
 	/* glibc's posix_spawn reports the missing program itself; under
 	 * qemu-user (the arm64 tests) the child starts and exits 127. */
 	if (st.runs == 0)
-		assert_non_null(
-		    strstr(st.last_error, "cannot run \"/nonexistent/collector --flag\": No such"));
+		assert_non_null(strstr(st.last_error, "cannot run the command: No such"));
 	else
-		assert_string_equal(st.last_error,
-				    "\"/nonexistent/collector --flag\" exited with status 127");
+		assert_string_equal(st.last_error, "exited with status 127");
+	assert_null(strstr(st.last_error, "--flag"));
 	assert_int_equal(collect_get_stats(c, 3, &st), 0);
 	/* one bad line per run; the two good ones stored, with the extra tag winning */
 	assert_int_equal(st.errors, st.runs);

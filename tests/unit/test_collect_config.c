@@ -257,6 +257,34 @@ static void test_default_timeout_against_short_interval(void **state)
 	config_cleanup(&c);
 }
 
+/* The exec key env: NAME=value or NAME, comma-separated; never IOT_EDGE_*. */
+static void test_exec_env_key(void **state)
+{
+	(void)state;
+	struct edge_config c;
+	int problems = load_text(&c, "[collector.ok]\n"			/* 1 */
+				     "type = exec\n"			/* 2 */
+				     "command = env\n"			/* 3 */
+				     "env = A=1, B_2 ,C=x y\n"		/* 4 */
+				     "[collector.sec]\n"		/* 5 */
+				     "type = exec\n"			/* 6 */
+				     "command = env\n"			/* 7 */
+				     "env = A=1, IOT_EDGE_HTTP_TOKEN\n" /* 8 */
+				     "[collector.bad]\n"		/* 9 */
+				     "type = exec\n"			/* 10 */
+				     "command = env\n"			/* 11 */
+				     "env = 9LIVES=1\n"			/* 12 */
+				     "[collector.cpu_temp]\n"		/* 13 */
+				     "env = A=1\n");			/* 14 */
+	assert_error(8, "[collector.sec] env: \"A=1, IOT_EDGE_HTTP_TOKEN\": IOT_EDGE_HTTP_TOKEN: "
+			"IOT_EDGE_* variables are never passed to a collector");
+	assert_error(12, "[collector.bad] env: \"9LIVES=1\": \"9LIVES\" is not a variable name");
+	assert_error(14, "[collector.cpu_temp] env: not a key of type cpu_temp");
+	assert_int_equal(problems, 3);
+	assert_string_equal(find(&c, "ok")->env, "A=1, B_2 ,C=x y");
+	config_cleanup(&c);
+}
+
 static void test_environment(void **state)
 {
 	(void)state;
@@ -300,6 +328,7 @@ int main(void)
 	    cmocka_unit_test(test_explicit_values),
 	    cmocka_unit_test(test_misuse_names_file_and_line),
 	    cmocka_unit_test(test_default_timeout_against_short_interval),
+	    cmocka_unit_test(test_exec_env_key),
 	    cmocka_unit_test(test_environment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "redact.h"
 #include "snapshot.h"
 #include "storage.h"
 #include "status.h"
@@ -30,7 +31,7 @@ static void strip(const char *url, const char *want)
 {
 	char out[128];
 
-	assert_int_equal(status_url_strip_credentials(url, out, sizeof(out)), 0);
+	assert_int_equal(redact_url(url, out, sizeof(out)), 0);
 	assert_string_equal(out, want);
 }
 
@@ -53,13 +54,12 @@ static void test_url_strip_too_long(void **state)
 	char out[16];
 
 	(void)state;
-	assert_int_equal(
-	    status_url_strip_credentials("http://a:b@influx.example:8086", out, sizeof(out)), -1);
+	assert_int_equal(redact_url("http://a:b@influx.example:8086", out, sizeof(out)), -1);
 	assert_string_equal(out, "");
 	/* exactly fits: 15 characters and the NUL */
-	assert_int_equal(status_url_strip_credentials("http://a@abcdefgh", out, sizeof(out)), 0);
+	assert_int_equal(redact_url("http://a@abcdefgh", out, sizeof(out)), 0);
 	assert_string_equal(out, "http://abcdefgh");
-	assert_int_equal(status_url_strip_credentials("http://a@abcdefghi", out, sizeof(out)), -1);
+	assert_int_equal(redact_url("http://a@abcdefghi", out, sizeof(out)), -1);
 }
 
 /* --- the config summary ------------------------------------------------ */
@@ -277,9 +277,10 @@ static void test_drain_long_gap(void **state)
 
 static const char status_doc[] =
     "{\"ingest\":{\"requests\":12,\"points\":30,\"client_errors\":1,\"server_errors\":0,"
-    "\"bad_lines\":2,\"endpoints\":{\"data\":{\"requests\":3,\"points\":10},"
+    "\"bad_lines\":2,\"refused_connections\":0,\"endpoints\":{\"data\":{\"requests\":3,\"points\":"
+    "10},"
     "\"write\":{\"requests\":4,\"points\":20},\"api_v2_write\":{\"requests\":0,\"points\":0},"
-    "\"udp\":{\"requests\":5,\"points\":7,\"bad_lines\":1,\"dropped\":0}},"
+    "\"udp\":{\"requests\":5,\"points\":7,\"bad_lines\":1,\"dropped\":0,\"refused\":0}},"
     "\"answers\":{\"201\":3,\"204\":3,\"400\":1,\"200\":5}},"
     "\"version\":\"1.2.3\",\"uptime_s\":360.5,"
     "\"buffer\":{\"points\":120000,\"bytes\":4000000,\"file_bytes\":8000000,"

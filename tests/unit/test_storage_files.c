@@ -361,6 +361,55 @@ static void test_two_quarantines_same_second(void **state)
 	assert_int_equal(find_aside(f->dir, aside, sizeof(aside)), 2);
 }
 
+/* The mode bits of path+suffix (-1: no such file). */
+static int file_mode(const char *path, const char *suffix)
+{
+	char p[256];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s%s", path, suffix);
+	return stat(p, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+/* Under umask 022 (a manual start, Docker) the buffer, its -wal and -shm,
+ * a quarantined file and the fresh one salvaged into are nobody else's. */
+static void test_private_modes(void **state)
+{
+	struct fixture *f = *state;
+	mode_t old = umask(022);
+	char aside[256];
+	FILE *fp;
+
+	struct storage *s = open_ok(f->path, STORAGE_DURABILITY_NORMAL, 0);
+	assert_int_equal(append_wait(s, "m v=1 1\n"), STORAGE_OK);
+	assert_int_equal(file_mode(f->path, ""), 0600);
+	assert_int_equal(file_mode(f->path, "-wal"), 0600);
+	assert_int_equal(file_mode(f->path, "-shm"), 0600);
+	storage_close(s);
+	/* a buffer an older version left 0644 loses the bits for others */
+	assert_int_equal(chmod(f->path, 0644), 0);
+	s = open_ok(f->path, STORAGE_DURABILITY_NORMAL, 0);
+	assert_int_equal(file_mode(f->path, ""), 0640);
+	storage_close(s);
+	assert_int_equal(unlink(f->path), 0);
+	/* a garbage file made 0644: moved aside without others' bits */
+	fp = fopen(f->path, "wb");
+	assert_non_null(fp);
+	for (int i = 0; i < 512; i++)
+		assert_int_equal(fputs("not a database!\n", fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(file_mode(f->path, ""), 0644);
+	s = open_ok(f->path, STORAGE_DURABILITY_NORMAL, 0);
+	assert_int_equal(append_wait(s, "m v=1 1\n"), STORAGE_OK);
+	assert_int_equal(find_aside(f->dir, aside, sizeof(aside)), 1);
+	assert_int_equal(file_mode(aside, ""), 0640);
+	assert_int_equal(file_mode(f->path, ""), 0600);
+	assert_int_equal(file_mode(f->path, "-wal"), 0600);
+	assert_int_equal(file_mode(f->path, "-shm"), 0600);
+	storage_close(s);
+	umask(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +422,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_header_overwritten, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_foreign_wal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_quarantines_same_second, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_private_modes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

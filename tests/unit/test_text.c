@@ -68,11 +68,49 @@ static void test_quote_masks_and_cuts(void **state)
 	assert_string_equal(text_quote(out, 4, "", 0, 0), "");
 }
 
+static const char *esc(char *out, size_t size, const char *s, size_t n, int flags)
+{
+	size_t len = text_escape(out, size, s, n, flags);
+	assert_int_equal(len, strlen(out));
+	return out;
+}
+
+static void test_escape_keeps_one_line(void **state)
+{
+	char out[64];
+	(void)state;
+
+	assert_string_equal(esc(out, sizeof(out), "plain text", 10, 0), "plain text");
+	/* a forged line and a terminal escape stay visible, on one line */
+	assert_string_equal(esc(out, sizeof(out), "/x\n2026 error\x1b[2J", 17, 0),
+			    "/x\\n2026 error\\x1b[2J");
+	assert_string_equal(esc(out, sizeof(out),
+				"a\r\tb\x7f\x00"
+				"c",
+				7, 0),
+			    "a\\r\\tb\\x7f\\x00c");
+	/* valid UTF-8 stays; invalid bytes, overlong forms, surrogates and C1 controls do not */
+	assert_string_equal(esc(out, sizeof(out), "caf\xc3\xa9 \xe2\x82\xac", 9, 0),
+			    "caf\xc3\xa9 \xe2\x82\xac");
+	assert_string_equal(esc(out, sizeof(out), "\xff\xc0\xaf", 3, 0), "\\xff\\xc0\\xaf");
+	assert_string_equal(esc(out, sizeof(out), "\xed\xa0\x80", 3, 0), "\\xed\\xa0\\x80");
+	assert_string_equal(esc(out, sizeof(out), "\xc2\x9b", 2, 0), "\\xc2\\x9b");
+	assert_string_equal(esc(out, sizeof(out), "\xe2\x82", 2, 0), "\\xe2\\x82");
+	/* a backslash only on request */
+	assert_string_equal(esc(out, sizeof(out), "a\\n", 3, 0), "a\\n");
+	assert_string_equal(esc(out, sizeof(out), "a\\n", 3, TEXT_ESCAPE_BACKSLASH), "a\\\\n");
+	/* cut at what fits, never inside an escape, then "..." */
+	assert_string_equal(esc(out, 12, "abcdefgh\n", 9, 0), "abcdefgh...");
+	assert_string_equal(esc(out, 12, "abcdef\n12", 9, 0), "abcdef\\n...");
+	assert_string_equal(esc(out, 12, "abcdefg\n1", 9, 0), "abcdefg...");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cut_drops_an_incomplete_last_character),
 	    cmocka_unit_test(test_quote_masks_and_cuts),
+	    cmocka_unit_test(test_escape_keeps_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
