@@ -15,9 +15,11 @@
 #include "collect.h"
 #include "config.h"
 #include "http.h"
+#include "ingest.h"
 #include "log.h"
 #include "reload.h"
 #include "sdnotify.h"
+#include "readings.h"
 #include "status.h"
 #include "status_cli.h"
 #include "storage.h"
@@ -206,6 +208,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct udp_listener *udp = NULL;
 	struct uplink *uplink = NULL;
 	struct collect *collect = NULL;
+	struct readings *readings = NULL; /* recorded into by every door until storage_close() */
 	struct watchdog wd;
 	struct status_sources status_sources = {0}; /* read by GET /status until http_stop() */
 	int status = EXIT_FAILURE;
@@ -227,6 +230,11 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 			  storage_strerror(rc));
 		goto out;
 	}
+	if (readings_create(&readings) != 0) {
+		log_error(MOD, "out of memory");
+		goto out;
+	}
+	ingest_set_readings(readings);
 	struct uplink_options uo = {
 	    .api = cfg->uplink_api == CONFIG_API_V1 ? UPLINK_API_V1 : UPLINK_API_V2,
 	    .url = cfg->uplink_url,
@@ -265,7 +273,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 						 .uplink = uplink,
 						 .started_ms = clock_mono_ms(),
 						 .config = cfg,
-						 .udp = udp};
+						 .udp = udp,
+						 .readings = readings};
 	struct http_options ho = {
 	    .listen = cfg->http_listen,
 	    .max_body = (size_t)cfg->http_max_body,
@@ -347,6 +356,8 @@ out:
 	udp_stop(udp);
 	uplink_stop(uplink);
 	storage_close(storage);
+	ingest_set_readings(NULL);
+	readings_destroy(readings);
 	if (status == EXIT_SUCCESS)
 		log_info(MOD, "stopped cleanly");
 	return status;
