@@ -1,5 +1,6 @@
 /* readings.c -- the recent readings window: committed points' last values and 10 min of history
  * per field, for GET /readings, the status page and `iot-edge status --readings`. */
+#define _GNU_SOURCE /* memrchr */
 #include "readings.h"
 
 #include <cJSON.h>
@@ -114,7 +115,7 @@ static void readings_value_set(struct readings_value *v, const struct lineproto_
 	size_t n = f->value.n;
 
 	v->type = f->type;
-	v->num = f->num;
+	v->num = lineproto_read_number(f);
 	if (f->type == LINEPROTO_STRING) {
 		lineproto_unescape(f->value, LINEPROTO_PART_STRING, v->text, sizeof(v->text));
 		return;
@@ -127,15 +128,23 @@ static void readings_value_set(struct readings_value *v, const struct lineproto_
 	v->text[n] = '\0';
 }
 
-/* Sets the field `key` of `last` to v, taking a free field; counts it when there is none. */
-static void readings_field_put(struct readings_last *last, const struct readings_value *v)
+/* The index of field `key` in last, or last->nfields when it has none. */
+static size_t readings_field_find(const struct readings_last *last, const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < last->nfields; i++) {
-		if (strcmp(last->fields[i].key, v->key) == 0)
+		if (strcmp(last->fields[i].key, key) == 0)
 			break;
 	}
+	return i;
+}
+
+/* Sets the field `key` of `last` to v, taking a free field; counts it when there is none. */
+static void readings_field_put(struct readings_last *last, const struct readings_value *v)
+{
+	size_t i = readings_field_find(last, v->key);
+
 	if (i == last->nfields) {
 		if (last->nfields == READINGS_FIELDS_MAX) {
 			last->fields_not_shown++;
@@ -161,7 +170,7 @@ static struct readings_last *readings_batch_entry(struct readings_batch *b,
 	if (b->n == READINGS_SERIES_MAX)
 		return NULL;
 	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4;
+		size_t cap = b->cap ? b->cap * 2 : 1;
 		struct readings_last *grown = realloc(b->series, cap * sizeof(*grown));
 
 		if (!grown)
@@ -186,7 +195,8 @@ static struct readings_last *readings_batch_entry(struct readings_batch *b,
 	return e;
 }
 
-/* One point into the batch. */
+/* One point into the batch; the points come last first, so a field already
+ * in the entry has its last value there. */
 static void readings_batch_point(struct readings_batch *b, const struct lineproto_point_parts *pt)
 {
 	struct readings_last *e = NULL;
@@ -198,14 +208,22 @@ static void readings_batch_point(struct readings_batch *b, const struct lineprot
 		b->not_shown++;
 		return;
 	}
-	e->points++;
-	e->ts = pt->ts;
+	if (e->points++ == 0)
+		e->ts = pt->ts;
 	for (i = 0; i < pt->nfields; i++) {
-		struct readings_value v;
+		struct readings_value *v;
+		char key[READINGS_TEXT_MAX];
 
-		lineproto_unescape(pt->fields[i].key, LINEPROTO_PART_KEY, v.key, sizeof(v.key));
-		readings_value_set(&v, &pt->fields[i]);
-		readings_field_put(e, &v);
+		lineproto_unescape(pt->fields[i].key, LINEPROTO_PART_KEY, key, sizeof(key));
+		if (readings_field_find(e, key) < e->nfields)
+			continue;
+		if (e->nfields == READINGS_FIELDS_MAX) {
+			e->fields_not_shown++;
+			continue;
+		}
+		v = &e->fields[e->nfields++];
+		memcpy(v->key, key, sizeof(key));
+		readings_value_set(v, &pt->fields[i]);
 	}
 }
 
@@ -213,23 +231,29 @@ int readings_batch_make(const char *text, size_t len, struct readings_batch **ou
 {
 	struct readings_batch *b = calloc(1, sizeof(*b));
 	struct lineproto_reader *r = NULL;
-	const char *s = text, *end = text + len;
+	const char *end = text + len;
 
 	*out = NULL;
 	if (!b || lineproto_reader_create(&r) != 0) {
 		free(b);
 		return -1;
 	}
-	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+	/* Last line first: the values of each field come from its last point,
+	 * and are read (strtod, unescaping) once per series and field. */
+	if (end > text && end[-1] == '\n')
+		end--;
+	while (len > 0) {
+		const char *nl = memrchr(text, '\n', (size_t)(end - text));
+		const char *s = nl ? nl + 1 : text;
 		struct lineproto_point_parts pt;
 
-		if (lineproto_read_line(r, s, n, &pt) == LINEPROTO_OK)
+		if (lineproto_read_line(r, s, (size_t)(end - s), &pt) == LINEPROTO_OK)
 			readings_batch_point(b, &pt);
 		else
 			b->not_shown++;
-		s += n + 1;
+		if (!nl)
+			break;
+		end = nl;
 	}
 	lineproto_reader_destroy(r);
 	*out = b;
@@ -296,6 +320,7 @@ static void readings_step_to(struct readings_series *s, int64_t step)
 void readings_commit(struct readings *w, const struct readings_batch *b, int64_t now_ms)
 {
 	int64_t step = now_ms / READINGS_STEP_MS;
+	uint64_t dropped;
 	size_t i, j;
 
 	pthread_mutex_lock(&w->lock);
@@ -309,8 +334,10 @@ void readings_commit(struct readings *w, const struct readings_batch *b, int64_t
 			continue;
 		}
 		readings_step_to(s, step);
+		dropped = s->last.fields_not_shown;
 		for (j = 0; j < e->nfields; j++)
 			readings_field_put(&s->last, &e->fields[j]);
+		w->fields_not_shown += s->last.fields_not_shown - dropped;
 		/* Every field of the series, new or not, at its last value: the chart's sample. */
 		for (j = 0; j < s->last.nfields; j++) {
 			const struct readings_value *v = &s->last.fields[j];

@@ -70,32 +70,42 @@ static bool lineproto_read_room(struct lineproto_reader *r, size_t ntags, size_t
 	return true;
 }
 
-/* The number a canonical value stands for, and its type. */
-static void lineproto_read_value(const struct lineproto_field *f, struct lineproto_read_field *out)
+/* The type a canonical value's text says. */
+static enum lineproto_type lineproto_read_type(const struct lineproto_field *f)
+{
+	char last = f->num_len ? f->num[f->num_len - 1] : '\0';
+
+	if (f->is_string)
+		return LINEPROTO_STRING;
+	if (last == 'i')
+		return LINEPROTO_INTEGER;
+	if (last == 'u')
+		return LINEPROTO_UNSIGNED;
+	if (last == 'e' || f->num[0] == 't')
+		return LINEPROTO_BOOLEAN; /* true, false: a float never ends in 'e' */
+	return LINEPROTO_FLOAT;
+}
+
+double lineproto_read_number(const struct lineproto_read_field *f)
 {
 	char text[LINEPROTO_NUM_MAX + 1];
-	size_t n = f->num_len;
+	size_t n = f->value.n < LINEPROTO_NUM_MAX ? f->value.n : LINEPROTO_NUM_MAX;
 
-	out->num = 0;
-	if (f->is_string) {
-		out->type = LINEPROTO_STRING;
-		return;
-	}
-	memcpy(text, f->num, n);
+	memcpy(text, f->value.s, n);
 	text[n] = '\0';
-	if (n > 0 && text[n - 1] == 'i') {
-		out->type = LINEPROTO_INTEGER;
-		out->num = (double)strtoll(text, NULL, 10);
-	} else if (n > 0 && text[n - 1] == 'u') {
-		out->type = LINEPROTO_UNSIGNED;
-		out->num = (double)strtoull(text, NULL, 10);
-	} else if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
-		out->type = LINEPROTO_BOOLEAN;
-		out->num = text[0] == 't';
-	} else {
-		out->type = LINEPROTO_FLOAT;
-		out->num = strtod(text, NULL);
+	switch (f->type) {
+	case LINEPROTO_INTEGER:
+		return (double)strtoll(text, NULL, 10);
+	case LINEPROTO_UNSIGNED:
+		return (double)strtoull(text, NULL, 10);
+	case LINEPROTO_BOOLEAN:
+		return text[0] == 't';
+	case LINEPROTO_FLOAT:
+		return strtod(text, NULL);
+	case LINEPROTO_STRING:
+		break;
 	}
+	return 0;
 }
 
 int lineproto_read_line(struct lineproto_reader *r, const char *s, size_t n,
@@ -124,7 +134,7 @@ int lineproto_read_line(struct lineproto_reader *r, const char *s, size_t n,
 		r->fields[i].key = (struct lineproto_part){f->key.s, f->key.n};
 		r->fields[i].value = f->is_string ? (struct lineproto_part){f->raw.s, f->raw.n}
 						  : (struct lineproto_part){f->num, f->num_len};
-		lineproto_read_value(f, &r->fields[i]);
+		r->fields[i].type = lineproto_read_type(f);
 	}
 	*out = (struct lineproto_point_parts){
 	    .series = {s, (size_t)(end - s)},

@@ -29,7 +29,6 @@ struct lineproto_read_field {
 	struct lineproto_part key;
 	struct lineproto_part value; /* canonical text; a string with its quotes */
 	enum lineproto_type type;
-	double num; /* the value as a number (a boolean 1 or 0); 0 for a string */
 };
 
 /* One point; every part points into the line given to lineproto_read_line(),
@@ -59,6 +58,11 @@ void lineproto_reader_destroy(struct lineproto_reader *r);
  * point, LINEPROTO_ENOMEM. The reader's thread. */
 int lineproto_read_line(struct lineproto_reader *r, const char *s, size_t n,
 			struct lineproto_point_parts *out);
+
+/* The value of a field read by lineproto_read_line() as a number: an integer
+ * or unsigned (rounded to a double), a float, a boolean 1 or 0, a string 0.
+ * Pure; any thread. */
+double lineproto_read_number(const struct lineproto_read_field *f);
 
 /* How a part is unescaped. */
 enum lineproto_part_kind {

@@ -115,10 +115,11 @@ static void test_last_values(void **state)
 	f = field(s, 0);
 	assert_string_equal(str(f, "key"), "temp");
 	assert_true(num(f, "value") == 22.25);
-	f = field(s, 1);
+	/* The fields of the last point first, then the others. */
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(field(s, 1), "value")));
+	f = field(s, 2);
 	assert_string_equal(str(f, "key"), "hum");
 	assert_true(num(f, "value") == 40);
-	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(field(s, 2), "value")));
 	assert_string_equal(str(field(s, 3), "value"), "door \"open\"");
 	cJSON_Delete(d);
 	/* The canonical number as stored: exact past 2^53. */
@@ -169,22 +170,26 @@ static void test_series_bound(void **state)
 	for (i = 0; i < READINGS_SERIES_MAX + 6; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "m,id=%03d v=%d %d\n", i, i,
 					i + 1);
-	/* Two more points of a series past the bound, one that does not read. */
+	/* Two points of one more series (the last lines: read first), a line that does not read. */
 	len += (size_t)snprintf(text + len, sizeof(text) - len, "m,id=999 v=1 1\nm,id=999 v=2 2\n");
 	snprintf(text + len, sizeof(text) - len, "not a point\n");
 	commit(w, text, T0);
 	d = doc(w, T0);
+	/* Last lines first: 999 and 069 down to 007 take the 64 slots; 006..000 and the bad
+	 * line are counted. */
 	assert_int_equal(nseries(d), READINGS_SERIES_MAX);
-	assert_int_equal(num(d, "points"), READINGS_SERIES_MAX);
-	assert_int_equal(num(d, "points_not_shown"), 6 + 2 + 1);
+	assert_int_equal(num(d, "points"), 2 + READINGS_SERIES_MAX - 1);
+	assert_int_equal(num(d, "points_not_shown"), 7 + 1);
 	assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(series(d, 0), "tags"), "id"),
-			    "000");
+			    "007");
+	assert_int_equal(num(series(d, READINGS_SERIES_MAX - 1), "points"), 2);
+	assert_true(num(field(series(d, READINGS_SERIES_MAX - 1), 0), "value") == 2);
 	cJSON_Delete(d);
 	/* A full window: a new series is counted, not shown, while the others are recent. */
 	commit(w, "n v=1 1\n", T0 + 1000);
 	d = doc(w, T0 + 1000);
 	assert_int_equal(nseries(d), READINGS_SERIES_MAX);
-	assert_int_equal(num(d, "points_not_shown"), 10);
+	assert_int_equal(num(d, "points_not_shown"), 9);
 	assert_int_equal(num(d, "series_evicted"), 0);
 	cJSON_Delete(d);
 	readings_destroy(w);
@@ -237,9 +242,17 @@ static void test_fields_bound(void **state)
 	assert_int_equal(
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(series(d, 0), "fields")),
 	    READINGS_FIELDS_MAX);
+	assert_int_equal(num(d, "fields_not_shown"), 2);
+	assert_int_equal(num(series(d, 0), "fields_not_shown"), 2);
+	/* The last point's field first: i=1, then a..g of the earlier one; h and j are counted. */
+	assert_string_equal(str(field(series(d, 0), 0), "key"), "i");
+	assert_true(num(field(series(d, 0), 0), "value") == 1);
+	assert_string_equal(str(field(series(d, 0), 7), "key"), "g");
+	cJSON_Delete(d);
+	/* A later batch: a field new to the full series is counted too. */
+	commit(w, "m z=1 3\n", T0 + 1);
+	d = doc(w, T0 + 1);
 	assert_int_equal(num(d, "fields_not_shown"), 3);
-	assert_int_equal(num(series(d, 0), "fields_not_shown"), 3);
-	assert_string_equal(str(field(series(d, 0), 7), "key"), "h");
 	cJSON_Delete(d);
 	readings_destroy(w);
 }
@@ -307,13 +320,15 @@ static void test_reader(void **state)
 	assert_int_equal(pt.nfields, 5);
 	assert_int_equal(pt.ts, 42);
 	assert_int_equal(pt.fields[0].type, LINEPROTO_INTEGER);
-	assert_true(pt.fields[0].num == 1);
+	assert_true(lineproto_read_number(&pt.fields[0]) == 1);
 	assert_int_equal(pt.fields[1].type, LINEPROTO_FLOAT);
-	assert_true(pt.fields[1].num == 2.5);
+	assert_true(lineproto_read_number(&pt.fields[1]) == 2.5);
 	assert_int_equal(pt.fields[2].type, LINEPROTO_UNSIGNED);
+	assert_true(lineproto_read_number(&pt.fields[2]) == 3);
 	assert_int_equal(pt.fields[3].type, LINEPROTO_BOOLEAN);
-	assert_true(pt.fields[3].num == 0);
+	assert_true(lineproto_read_number(&pt.fields[3]) == 0);
 	assert_int_equal(pt.fields[4].type, LINEPROTO_STRING);
+	assert_true(lineproto_read_number(&pt.fields[4]) == 0);
 	assert_int_equal(lineproto_unescape(pt.tags[1].value, LINEPROTO_PART_KEY, out, sizeof(out)),
 			 3);
 	assert_string_equal(out, "b c");
