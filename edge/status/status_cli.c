@@ -43,7 +43,8 @@ static void status_cli_usage(FILE *out)
 		"  -h, --help         print this help and exit\n"
 		"\n"
 		"Exit status: 0 forwarding works, 1 the uplink fails (or InfluxDB refuses the\n"
-		"credentials), 2 iot-edge cannot be reached.\n");
+		"credentials), 2 iot-edge cannot be reached; with --readings 0 once it\n"
+		"answered.\n");
 }
 
 /* http://HOST:PORT/status for http.listen: all interfaces become loopback. */
