@@ -16,9 +16,11 @@
 #include "collect.h"
 #include "config.h"
 #include "http.h"
+#include "ingest.h"
 #include "log.h"
 #include "reload.h"
 #include "sdnotify.h"
+#include "readings.h"
 #include "status.h"
 #include "status_cli.h"
 #include "storage.h"
@@ -343,6 +345,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct uplink *uplink = NULL; /* the first target's */
 	struct targets targets;
 	struct collect *collect = NULL;
+	struct readings *readings = NULL; /* recorded into by every door until storage_close() */
 	struct watchdog wd;
 	struct status_sources status_sources = {0}; /* read by GET /status until http_stop() */
 	int status = EXIT_FAILURE;
@@ -372,6 +375,11 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 			  storage_strerror(rc));
 		goto out;
 	}
+	if (readings_create(&readings) != 0) {
+		log_error(MOD, "out of memory");
+		goto out;
+	}
+	ingest_set_readings(readings);
 	if (targets_start(&targets, storage) != 0)
 		goto out;
 	uplink = targets.uplinks[0];
@@ -389,7 +397,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		if (udp_start(&udo, storage, &udp) != 0)
 			goto out;
 	}
-	if (mqtt_start(cfg->mqtt.items, cfg->mqtt.n, storage, &mqtt) != 0)
+	if (mqtt_start(cfg->mqtt.items, cfg->mqtt.n, storage,
+		       cfg->edge_tag_all_points ? collect_tags : cfg->global_tags, &mqtt) != 0)
 		goto out;
 	status_sources = (struct status_sources){.storage = storage,
 						 .uplink = uplink,
@@ -398,7 +407,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 						 .started_ms = clock_mono_ms(),
 						 .config = cfg,
 						 .udp = udp,
-						 .mqtt = mqtt};
+						 .mqtt = mqtt,
+						 .readings = readings};
 	struct http_options ho = {
 	    .listen = cfg->http_listen,
 	    .max_body = (size_t)cfg->http_max_body,
@@ -491,6 +501,8 @@ out:
 	targets_stop(&targets);
 	storage_close(storage);
 	free(collect_tags);
+	ingest_set_readings(NULL);
+	readings_destroy(readings);
 	if (status == EXIT_SUCCESS)
 		log_info(MOD, "stopped cleanly");
 	return status;

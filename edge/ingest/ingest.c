@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "log.h"
 #include "point.h"
+#include "readings.h"
 
 /* A "not stored" line at most this often per door. */
 #define INGEST_WARN_EVERY_MS 10000
@@ -31,13 +32,23 @@ struct ingest {
 	char *tags;		 /* NULL: none; else added to every point (ingest_set_tags) */
 };
 
+/* Where every door records its committed points; NULL: nowhere. */
+static _Atomic(struct readings *) ingest_readings;
+
 /* One accepted hand-off: storage's done argument. */
 struct ingest_job {
 	struct ingest *in;
 	ingest_done_fn *done;
 	void *arg;
 	size_t points;
+	struct readings *readings;    /* where `batch` goes once committed */
+	struct readings_batch *batch; /* its points' last values; NULL: none */
 };
+
+void ingest_set_readings(struct readings *w)
+{
+	atomic_store(&ingest_readings, w);
+}
 
 int64_t ingest_receipt_ns(void *arg)
 {
@@ -122,6 +133,9 @@ static void ingest_committed(void *arg, int result)
 	free(arg);
 	if (result != STORAGE_OK)
 		ingest_warn_not_stored(job.in, job.points, result);
+	else if (job.batch)
+		readings_commit(job.readings, job.batch, clock_mono_ms());
+	readings_batch_free(job.batch);
 	/* Last: the producer may settle, and the door go, from here on. */
 	job.done(job.arg, result, job.points);
 }
@@ -135,7 +149,11 @@ int ingest_submit(struct ingest *in, char *text, size_t len, size_t points, inge
 
 	if (!job)
 		return STORAGE_ERR_NOMEM;
-	*job = (struct ingest_job){.in = in, .done = done, .arg = arg, .points = points};
+	*job = (struct ingest_job){.in = in,
+				   .done = done,
+				   .arg = arg,
+				   .points = points,
+				   .readings = atomic_load(&ingest_readings)};
 	/* Decided under the lock ingest_stop() takes: once it has seen nothing
 	 * in flight, nothing is accepted again. */
 	pthread_mutex_lock(&in->lock);
@@ -152,9 +170,17 @@ int ingest_submit(struct ingest *in, char *text, size_t len, size_t points, inge
 	char *stored = text;
 	size_t stored_len = len;
 	rc = in->tags ? ingest_tagged(in, text, len, &stored, &stored_len) : STORAGE_OK;
+	/* The readings are read here, on the producer's thread, while the text
+	 * is still ours: the writer thread only merges the batch (O(series))
+	 * once it is committed. Out of memory: these points are not shown,
+	 * nothing else changes. */
+	if (rc == STORAGE_OK && job->readings &&
+	    readings_batch_make(stored, stored_len, &job->batch) != 0)
+		job->batch = NULL;
 	if (rc == STORAGE_OK)
 		rc = storage_append(in->storage, stored, stored_len, points, ingest_committed, job);
 	if (rc != STORAGE_OK) {
+		readings_batch_free(job->batch);
 		if (stored != text)
 			free(stored);
 		free(job);

@@ -23,6 +23,12 @@
  * and waits until every accepted one is settled.
  */
 struct ingest;
+struct readings;
+
+/* Every door records the points it commits into `w` (readings.h) from now
+ * on; NULL: into nothing (the default). `w` must outlive every door. Main
+ * thread, before the producers start. */
+void ingest_set_readings(struct readings *w);
 
 /* Called exactly once per accepted ingest_submit(), on the writer thread,
  * after the transaction holding its `points` committed (result STORAGE_OK)

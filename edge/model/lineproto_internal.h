@@ -70,6 +70,10 @@ const char *lineproto_quote(struct lineproto_span sp, char *out);
 void lineproto_parser_init(struct lineproto_parser *p, const struct lineproto_parse_options *o,
 			   char *why, size_t why_size);
 
+/* Parses s[0..n) into p (measurement, tags sorted, fields, ts: spans into s)
+ * without writing it anywhere. Returns as lineproto_parser_line(). */
+int lineproto_parser_split(struct lineproto_parser *p, const char *s, size_t n);
+
 /* Parses s[0..n) and appends its canonical point to out; see
  * lineproto_parse_line() for the return codes. The caller's thread. */
 int lineproto_parser_line(struct lineproto_parser *p, const char *s, size_t n,

@@ -469,10 +469,8 @@ static int lp_encode(const struct lp_parser *p, struct lineproto_buf *out)
 	return LINEPROTO_OK;
 }
 
-int lineproto_parser_line(struct lineproto_parser *p, const char *s, size_t n,
-			  struct lineproto_buf *out)
+int lineproto_parser_split(struct lineproto_parser *p, const char *s, size_t n)
 {
-	size_t mark = out->len;
 	const char *nul;
 	size_t i;
 	int rc;
@@ -508,7 +506,15 @@ int lineproto_parser_line(struct lineproto_parser *p, const char *s, size_t n,
 			return lp_fail(p, "duplicate tag \"%s\"", lp_quote(p->tags[i].key, q));
 	}
 	/* Last: the receipt clock is read only for an otherwise valid point. */
-	rc = lp_parse_time(p);
+	return lp_parse_time(p);
+}
+
+int lineproto_parser_line(struct lineproto_parser *p, const char *s, size_t n,
+			  struct lineproto_buf *out)
+{
+	size_t mark = out->len;
+	int rc = lineproto_parser_split(p, s, n);
+
 	if (rc != LINEPROTO_OK)
 		return rc;
 	rc = lp_encode(p, out);

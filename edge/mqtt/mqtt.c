@@ -372,7 +372,8 @@ static void mqtt_broker_free(struct mqtt_broker *b)
 	free(b);
 }
 
-static struct mqtt_broker *mqtt_broker_create(const struct mqtt_config *c, struct storage *s)
+static struct mqtt_broker *mqtt_broker_create(const struct mqtt_config *c, struct storage *s,
+					      const char *tags)
 {
 	struct mqtt_broker *b = calloc(1, sizeof(*b));
 	enum mqtt_format format = MQTT_FORMAT_AUTO;
@@ -402,7 +403,7 @@ static struct mqtt_broker *mqtt_broker_create(const struct mqtt_config *c, struc
 	    .string_fields = b->cfg.string_fields,
 	    .field = b->cfg.field,
 	};
-	if (ingest_create(s, MQTT_LOG, &b->ingest) != 0)
+	if (ingest_create(s, MQTT_LOG, &b->ingest) != 0 || ingest_set_tags(b->ingest, tags) != 0)
 		goto fail;
 	b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (b->wake_fd < 0) {
@@ -415,7 +416,7 @@ fail:
 	return NULL;
 }
 
-int mqtt_start(const struct mqtt_config *items, size_t n, struct storage *s,
+int mqtt_start(const struct mqtt_config *items, size_t n, struct storage *s, const char *tags,
 	       struct mqtt_clients **out)
 {
 	struct mqtt_clients *m = calloc(1, sizeof(*m) + n * sizeof(m->brokers[0]));
@@ -428,7 +429,7 @@ int mqtt_start(const struct mqtt_config *items, size_t n, struct storage *s,
 
 		if (!items[i].enabled)
 			continue;
-		b = mqtt_broker_create(&items[i], s);
+		b = mqtt_broker_create(&items[i], s, tags);
 		if (!b)
 			goto fail;
 		m->brokers[m->n++] = b;

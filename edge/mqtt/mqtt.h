@@ -38,11 +38,12 @@ struct mqtt_stats {
 
 /* Start one client thread per enabled broker of items[0..n) (deep-copied).
  * Each connects (and reconnects with backoff), subscribes, and hands each
- * message's points to `s`; QoS 1/2 messages are acknowledged after the
+ * message's points to `s`, with `tags` added to each (ingest_set_tags();
+ * NULL: none); QoS 1/2 messages are acknowledged after the
  * commit that holds them, in the order received. `s` must outlive the
  * clients. Returns 0 and *out (NULL-safe mqtt_stop()), or -1 (logged).
  * Main thread. */
-int mqtt_start(const struct mqtt_config *items, size_t n, struct storage *s,
+int mqtt_start(const struct mqtt_config *items, size_t n, struct storage *s, const char *tags,
 	       struct mqtt_clients **out);
 
 /* The number of clients (0 for NULL). Any thread. */

@@ -1,5 +1,6 @@
 /* page.c -- the status room's pages on the HTTP server: GET /status (JSON), GET /metrics
- * (Prometheus) and the status page at / (status_page.html, embedded at build time). */
+ * (Prometheus), GET /readings (JSON) and the status page at / (status_page.html, embedded at
+ * build time). */
 #include "status.h"
 
 #include <cJSON.h>
@@ -8,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "metrics.h"
+#include "readings.h"
 
 /* The page, generated into the build tree by embed_file.cmake from
  * status_page.html: its bytes, their number and the CSP hashes of its inline
@@ -85,13 +88,37 @@ static enum http_page_result page_figures(struct status_sources *src, struct htt
 	return HTTP_PAGE_OK;
 }
 
+/* GET /readings: the recent readings window (no token, like /status). */
+static enum http_page_result page_readings(struct status_sources *src, struct http_page *out)
+{
+	cJSON *root = NULL;
+	char *text;
+
+	if (src->readings)
+		root = readings_json(src->readings, clock_mono_ms());
+	else
+		root = cJSON_Parse("{\"series\":[]}");
+	text = root ? cJSON_PrintUnformatted(root) : NULL;
+	cJSON_Delete(root);
+	if (!text)
+		return HTTP_PAGE_ENOMEM;
+	*out = (struct http_page){
+	    .content_type = "application/json",
+	    .body = text,
+	    .len = strlen(text),
+	    .release = page_release_cjson,
+	};
+	return HTTP_PAGE_OK;
+}
+
 enum http_page_result status_page(void *arg, struct http_server *srv, const char *url, bool fill,
 				  struct http_page *out)
 {
 	bool html = strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0;
 	bool status = strcmp(url, "/status") == 0, metrics = strcmp(url, "/metrics") == 0;
+	bool readings = strcmp(url, "/readings") == 0;
 
-	if (!html && !status && !metrics)
+	if (!html && !status && !metrics && !readings)
 		return HTTP_PAGE_NONE;
 	if (!fill)
 		return HTTP_PAGE_OK;
@@ -99,5 +126,7 @@ enum http_page_result status_page(void *arg, struct http_server *srv, const char
 		page_html(out);
 		return HTTP_PAGE_OK;
 	}
+	if (readings)
+		return page_readings(arg, out);
 	return page_figures(arg, srv, metrics, out);
 }

@@ -15,6 +15,7 @@
 #include "uplink.h"
 
 struct cJSON;
+struct readings;
 
 /* Buffer sizes seen by GET /status, for the backlog drain estimate. */
 #define STATUS_DRAIN_SAMPLES 64
@@ -51,6 +52,7 @@ struct status_sources {
 	struct mqtt_clients *mqtt;
 	struct http_server *http;  /* for the edge collector's figures; set before it starts */
 	struct collect *collect;   /* NULL: no collectors; set with status_set_collect() */
+	struct readings *readings; /* GET /readings; NULL: an empty window */
 	struct status_drain drain; /* snapshot.c's own: leave it zeroed */
 };
 
@@ -61,7 +63,7 @@ struct status_sources {
 struct cJSON *status_document(const struct status_snapshot *s);
 
 /* http_page_fn for http_options.page (arg: a struct status_sources): GET
- * /status, /metrics, / and /index.html. HTTP thread. */
+ * /status, /metrics, /readings, / and /index.html. HTTP thread. */
 enum http_page_result status_page(void *arg, struct http_server *srv, const char *url, bool fill,
 				  struct http_page *out);
 

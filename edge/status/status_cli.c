@@ -28,7 +28,7 @@ struct status_cli_body {
 static void status_cli_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: iot-edge status [-c FILE] [--url URL] [--json]\n"
+		"Usage: iot-edge status [-c FILE] [--url URL] [--json] [--readings]\n"
 		"\n"
 		"Ask the running iot-edge for GET /status and print a summary: the state in\n"
 		"the first line, then the buffer, ingest, uplink and collectors.\n"
@@ -38,10 +38,13 @@ static void status_cli_usage(FILE *out)
 		", used when present)\n"
 		"  -u, --url URL      ask this iot-edge instead, e.g. http://pi.local:1337\n"
 		"  -j, --json         print the /status document as it is\n"
+		"  -r, --readings     print the recent readings instead (GET /readings): the\n"
+		"                     last values of each series; with --json, the document\n"
 		"  -h, --help         print this help and exit\n"
 		"\n"
 		"Exit status: 0 forwarding works, 1 the uplink fails (or InfluxDB refuses the\n"
-		"credentials), 2 iot-edge cannot be reached.\n");
+		"credentials), 2 iot-edge cannot be reached; with --readings 0 once it\n"
+		"answered.\n");
 }
 
 /* http://HOST:PORT/status for http.listen: all interfaces become loopback. */
@@ -219,8 +222,17 @@ out:
 	return result;
 }
 
+/* The /readings URL beside a /status one (which ends in "/status"). */
+static int status_cli_readings_url(const char *status_url, char *url, size_t cap)
+{
+	size_t len = strlen(status_url) - strlen("/status");
+	int n = snprintf(url, cap, "%.*s/readings", (int)len, status_url);
+
+	return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
 /* Ask url, then print the summary (or the document). Returns the exit status. */
-static int status_cli_run(const char *url, const char *token, bool json)
+static int status_cli_run(const char *url, const char *token, bool json, bool readings)
 {
 	struct status_cli_body body = {0};
 	cJSON *doc = NULL;
@@ -230,7 +242,8 @@ static int status_cli_run(const char *url, const char *token, bool json)
 		goto out;
 	doc = body.data ? cJSON_Parse(body.data) : NULL;
 	if (!cJSON_IsObject(doc)) {
-		fprintf(stderr, "iot-edge status: %s did not answer a /status document\n", url);
+		fprintf(stderr, "iot-edge status: %s did not answer a %s document\n", url,
+			readings ? "/readings" : "/status");
 		result = STATUS_CLI_UNREACHABLE;
 		goto out;
 	}
@@ -238,7 +251,14 @@ static int status_cli_run(const char *url, const char *token, bool json)
 		fputs(body.data, stdout);
 		if (body.len > 0 && body.data[body.len - 1] != '\n')
 			fputc('\n', stdout);
-		result = status_text_exit(doc);
+		result = readings ? STATUS_CLI_OK : status_text_exit(doc);
+	} else if (readings) {
+		result = STATUS_CLI_OK;
+		if (status_readings_print(doc, stdout) != 0) {
+			fprintf(stderr, "iot-edge status: %s did not answer a /readings document\n",
+				url);
+			result = STATUS_CLI_UNREACHABLE;
+		}
 	} else {
 		result = status_text_print(doc, stdout);
 	}
@@ -253,19 +273,17 @@ out:
 int status_cli_main(int argc, char **argv)
 {
 	static const struct option long_options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"url", required_argument, NULL, 'u'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"url", required_argument, NULL, 'u'},
+	    {"json", no_argument, NULL, 'j'},	      {"readings", no_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	const char *path = STATUS_CLI_DEFAULT_CONFIG, *given_url = NULL;
-	bool path_given = false, json = false;
-	char url[600];
+	bool path_given = false, json = false, readings = false;
+	char url[600], readings_url[620];
 	char *token = NULL;
 	int opt, result;
 
-	while ((opt = getopt_long(argc, argv, "c:u:jh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:u:jrh", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -276,6 +294,9 @@ int status_cli_main(int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'r':
+			readings = true;
 			break;
 		case 'h':
 			status_cli_usage(stdout);
@@ -302,7 +323,13 @@ int status_cli_main(int argc, char **argv)
 		result = STATUS_CLI_UNREACHABLE;
 		goto out;
 	}
-	result = status_cli_run(url, token, json);
+	if (readings && status_cli_readings_url(url, readings_url, sizeof(readings_url)) != 0) {
+		fprintf(stderr, "iot-edge status: --url is too long\n");
+		result = STATUS_CLI_UNREACHABLE;
+		curl_global_cleanup();
+		goto out;
+	}
+	result = status_cli_run(readings ? readings_url : url, token, json, readings);
 	curl_global_cleanup();
 out:
 	if (token) {

@@ -13,12 +13,22 @@ enum status_cli_exit {
 	STATUS_CLI_UNREACHABLE = 2, /* iot-edge cannot be asked (or bad usage, bad config) */
 };
 
-/* `iot-edge status [-c FILE] [--url URL] [--json]` (argv[0] is "status"):
+/* `iot-edge status [-c FILE] [--url URL] [--json] [--readings]` (argv[0] is "status"):
  * finds iot-edge from the configuration's http.listen (0.0.0.0 -> 127.0.0.1,
  * :: -> ::1; http.token sent when set) or --url, GETs /status and prints a
- * summary (or, with --json, the document). Returns an enum status_cli_exit.
+ * summary (or, with --json, the document); with --readings GET /readings
+ * instead (exit 0 when answered). Returns an enum status_cli_exit.
  * Main thread, before any other thread exists (it initialises libcurl). */
 int status_cli_main(int argc, char **argv);
+
+/* --- status_readings_text.c --- */
+
+/* Print a GET /readings document to `out`: a summary line ("Readings: 3
+ * series (at most 64), 120 points; 0 points of further series"), then one
+ * line per series: "climate,room=kitchen  temp=21.5 ok=true  (2s ago, 12
+ * points)". Returns 0, or -1 when it is not a /readings document. Pure but
+ * for `out`; any thread. */
+int status_readings_print(const struct cJSON *doc, FILE *out);
 
 /* --- status_text.c --- */
 

@@ -2,7 +2,10 @@
  * ownership rule, the count in flight, the stop. */
 #include "test_storage_util.h"
 
+#include <cJSON.h>
+
 #include "ingest.h"
+#include "readings.h"
 
 /* What the done callbacks saw. */
 struct seen {
@@ -163,12 +166,77 @@ static void test_failed_commit(void **state)
 	seen_destroy(&w);
 }
 
+/* The points GET /readings counts as shown. */
+static int readings_points(struct readings *r)
+{
+	cJSON *d = readings_json(r, 1000000);
+	int n;
+
+	assert_non_null(d);
+	n = cJSON_GetObjectItemCaseSensitive(d, "points")->valueint;
+	cJSON_Delete(d);
+	return n;
+}
+
+/* Only committed points reach the readings window: not a refused hand-off,
+ * not one whose commit failed. */
+static void test_readings_committed_only(void **state)
+{
+	struct fixture *f = *state;
+	struct storage *s = open_ok(f->path, STORAGE_DURABILITY_FULL, 3);
+	struct storage_options full = {.path = NULL,
+				       .durability = STORAGE_DURABILITY_FULL,
+				       .max_size = 1,
+				       .full_policy = STORAGE_FULL_REJECT_NEW};
+	struct storage *s_full = NULL;
+	struct readings *r = NULL;
+	struct ingest *in = NULL, *in_full = NULL;
+	char path_full[600];
+	struct seen w, w_full;
+	char *text;
+
+	assert_int_equal(readings_create(&r), 0);
+	ingest_set_readings(r);
+	assert_int_equal(ingest_create(s, "test", &in), 0);
+	seen_init(&w, in);
+	assert_int_equal(ingest_submit(in, dup_text("a v=1 1\nb v=2 2\n"), 16, 2, on_done, &w),
+			 STORAGE_OK);
+	assert_int_equal(seen_wait(&w, 1), 1);
+	assert_int_equal(readings_points(r), 2);
+	text = dup_text("a 1\nb 2\nc 3\nd 4\n");
+	assert_int_equal(ingest_submit(in, text, 16, 4, on_done, &w), STORAGE_ERR_INVALID);
+	free(text);
+	assert_int_equal(readings_points(r), 2);
+	/* A buffer that refuses every commit: done runs with STORAGE_ERR_FULL. */
+	snprintf(path_full, sizeof(path_full), "%s-full", f->path);
+	full.path = path_full;
+	assert_int_equal(storage_open(&full, &s_full), STORAGE_OK);
+	assert_int_equal(ingest_create(s_full, "test", &in_full), 0);
+	seen_init(&w_full, in_full);
+	assert_int_equal(ingest_submit(in_full, dup_text("c v=1 1\n"), 8, 1, on_done, &w_full),
+			 STORAGE_OK);
+	assert_int_equal(seen_wait(&w_full, 1), 1);
+	assert_int_equal(w_full.result, STORAGE_ERR_FULL);
+	assert_int_equal(readings_points(r), 2);
+	ingest_stop(in_full);
+	ingest_destroy(in_full);
+	storage_close(s_full);
+	ingest_stop(in);
+	ingest_destroy(in);
+	storage_close(s);
+	ingest_set_readings(NULL);
+	readings_destroy(r);
+	seen_destroy(&w);
+	seen_destroy(&w_full);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_accepted_and_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_waits_for_settle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readings_committed_only, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
