@@ -78,7 +78,7 @@ if(IOT_EDGE_DEB_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "adduser, libatomic1 (>= 4.8), libc6 (>= 2.34), libcjson1 (>= 1.7.13), libcurl4 (>= 7.16.2), libinih1 (>= 41), libmicrohttpd12 (>= 0.9.50), libsqlite3-0 (>= 3.20.0), libsystemd0, zlib1g (>= 1:1.2.0)")
+      "adduser, libatomic1 (>= 4.8), libc6 (>= 2.34), libcjson1 (>= 1.7.13), libcurl4 (>= 7.16.2), libgcc-s1 (>= 3.5), libinih1 (>= 41), libmicrohttpd12 (>= 0.9.50), libsqlite3-0 (>= 3.20.0), libsystemd0, zlib1g (>= 1:1.2.0)")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "sqlite3")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -7,9 +7,11 @@
 #   BUILD_DIR  a fresh or earlier build directory of this script
 #   --test     run the unit tests (under qemu for arm64/armhf) before packaging
 # Prints the path of the .deb on its last line. armhf is built for ARMv6 (Pi
-# Zero/1, see packaging/toolchain-armhf.cmake) against the :armhf -dev
-# packages (./dev deps test); without them, against a debootstrapped armhf
-# sysroot ($PI_CACHE_DIR/sysroot-armhf, made on first use).
+# Zero/1, see packaging/toolchain-armhf.cmake: our code, Debian armel's
+# start-up files from crossbuild-essential-armel, libgcc's helpers from the
+# shared libgcc_s) against the :armhf -dev packages (./dev deps test); without
+# them, against a debootstrapped armhf sysroot ($PI_CACHE_DIR/sysroot-armhf,
+# made on first use).
 set -euo pipefail
 
 arch=${1:?usage: build-deb.sh amd64|arm64|armhf BUILD_DIR [--test]}
@@ -60,7 +62,8 @@ case "$arch" in
 	if [ "$arch" = armhf ]; then
 		# On the Pi itself (Raspberry Pi OS, 32-bit): the flags and libatomic
 		# of packaging/toolchain-armhf.cmake, with the system's own startup
-		# files and libgcc, which are ARMv6 there (not tried here: no Pi).
+		# files and libgcc, which are ARMv6 there, so the cross link's armel
+		# start-up files are not needed (not tried here: no Pi).
 		native_cflags="-marm -march=armv6+fp -mfpu=vfp -mfloat-abi=hard -D_FILE_OFFSET_BITS=64"
 		cmake_args+=(-DCMAKE_C_STANDARD_LIBRARIES=-latomic)
 	fi

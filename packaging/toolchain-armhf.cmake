@@ -10,9 +10,10 @@
 #    --arch=armhf --include=<the -dev packages>` tree (packaging/build-deb.sh
 #    armhf makes one when the multiarch packages are missing).
 #
-# Our objects are ARMv6; the programs are not all ARMv6: the link adds
-# Debian's ARMv7/Thumb-2 startup files and libgcc helpers (docs/RASPBERRY_PI.md,
-# "armhf and the Pi Zero").
+# The programs are ARMv6 throughout: our objects are compiled for it, and the
+# link takes neither Debian armhf's ARMv7/Thumb-2 start-up files nor its static
+# libgcc (see the end of this file and docs/RASPBERRY_PI.md, "armhf and the Pi
+# Zero"). Needs crossbuild-essential-armel too.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR armv6l)
 set(CMAKE_C_COMPILER arm-linux-gnueabihf-gcc)
@@ -57,13 +58,42 @@ set(CMAKE_C_FLAGS_INIT "${IOT_EDGE_ARMHF_CPU_FLAGS} -D_FILE_OFFSET_BITS=64")
 # libatomic for the 64-bit atomics (edge/common/clock.c and the counters);
 # the shared library, so that the Pi's own libatomic1 runs them.
 set(CMAKE_C_STANDARD_LIBRARIES_INIT "-latomic")
-# Each program's link map (<program>.map beside it): which objects went into
-# it. Debian's startup files and libgcc are ARMv7/Thumb-2, and the link pulls
-# some in; tests/pi/test_pi_deb_armhf.sh reads the map to tell our objects
-# (checked to be ARMv6) from the toolchain's (see docs/RASPBERRY_PI.md).
-# CMake's default rule for C programs, plus -Map.
+# How a program is linked, so that it holds no ARMv7 code:
+#  - the start-up files (_start, _init/_fini, crtbegin/crtend) are Debian
+#    armel's (crossbuild-essential-armel: ARMv5TE, ARM mode, no floating
+#    point), not armhf's (ARMv7, Thumb-2). Their .ARM.attributes section is
+#    dropped in a copy: it says "soft-float calls", which ld refuses next to
+#    hard-float objects ("uses VFP register arguments, ... does not"), though
+#    no function in them takes or returns a float (docs/RASPBERRY_PI.md says
+#    why the mix is sound; tests/pi/test_pi_deb_armhf.sh scans their code);
+#  - libgcc's helpers (division, double <-> 64-bit integer, ...) come from the
+#    shared libgcc_s.so.1, the Pi's own ARMv6 build at run time, and never
+#    from the static libgcc.a (ARMv7, Thumb-2): -nostdlib, then the driver's
+#    libraries with -lgcc_s in place of -lgcc. (libgcc_s.so is a linker
+#    script, libgcc_s.so.1 then libgcc.a for what only the static library
+#    has: none of our programs needs such a function today, and the test
+#    fails if a libgcc.a member ever goes in);
+#  - each program's link map (<program>.map beside it) names every object that
+#    went in; tests/pi/test_pi_deb_armhf.sh checks each is ARMv6.
+foreach(f Scrt1.o crti.o crtn.o crtbeginS.o crtendS.o)
+  execute_process(COMMAND arm-linux-gnueabi-gcc -print-file-name=${f}
+                  OUTPUT_VARIABLE armel_${f} OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0 OR NOT IS_ABSOLUTE "${armel_${f}}" OR NOT EXISTS "${armel_${f}}")
+    message(FATAL_ERROR "no armel ${f} (arm-linux-gnueabi-gcc): install crossbuild-essential-armel")
+  endif()
+  set(start_dir ${CMAKE_BINARY_DIR}/armv6-startfiles)
+  file(MAKE_DIRECTORY ${start_dir})
+  execute_process(COMMAND arm-linux-gnueabihf-objcopy --remove-section=.ARM.attributes
+                          "${armel_${f}}" ${start_dir}/${f} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "arm-linux-gnueabihf-objcopy of ${armel_${f}} failed")
+  endif()
+endforeach()
+# CMake's default rule for C programs, with those start-up files and libraries
+# in the order gcc uses (arm-linux-gnueabihf-gcc -###), and -Map.
+set(gcc_s "-Wl,--push-state,--as-needed -lgcc_s -Wl,--pop-state")
 set(CMAKE_C_LINK_EXECUTABLE
-    "<CMAKE_C_COMPILER> <FLAGS> <CMAKE_C_LINK_FLAGS> <LINK_FLAGS> <OBJECTS> -o <TARGET> -Wl,-Map=<TARGET>.map <LINK_LIBRARIES>")
+    "<CMAKE_C_COMPILER> <FLAGS> <CMAKE_C_LINK_FLAGS> <LINK_FLAGS> -nostdlib ${start_dir}/Scrt1.o ${start_dir}/crti.o ${start_dir}/crtbeginS.o <OBJECTS> -o <TARGET> -Wl,-Map=<TARGET>.map <LINK_LIBRARIES> ${gcc_s} -lc ${gcc_s} ${start_dir}/crtendS.o ${start_dir}/crtn.o")
 
 # packaging/CPackConfig.cmake: the Debian architecture of the .deb.
 set(IOT_EDGE_DEB_ARCH armhf)

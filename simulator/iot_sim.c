@@ -21,12 +21,12 @@
 #define SIM_INTERVAL_MAX_S 86400LL
 
 /* The handler may touch only lock-free atomics. */
-_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "atomic_bool must be lock-free for the signal handler");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int must be lock-free for the signal handler");
 
 static void sim_on_signal(int signo)
 {
 	(void)signo;
-	atomic_store(&sim_stop_requested, true);
+	atomic_store(&sim_stop_requested, 1);
 }
 
 static int sim_install_signals(void)

@@ -67,8 +67,9 @@ struct sim {
 /* Set by SIGINT/SIGTERM; every sender thread stops at its next check. A lock-free
  * atomic (so both the signal handler and the threads may touch it), not a
  * volatile sig_atomic_t, which is safe for the handler but a data race between
- * threads. */
-extern atomic_bool sim_stop_requested;
+ * threads. An int, not an atomic_bool: on ARMv6 (the Pi Zero's armhf build)
+ * a byte is not always lock-free (no LDREXB before ARMv6K), a word is. */
+extern atomic_int sim_stop_requested;
 
 /*
  * Send every reading the options ask for over opts.connections connections

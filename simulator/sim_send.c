@@ -16,7 +16,7 @@
 #define SIM_VALUE_MIN 20
 #define SIM_VALUE_SPAN 15 /* values 20..34, like the seed's bash loop */
 
-atomic_bool sim_stop_requested;
+atomic_int sim_stop_requested;
 
 /* One reading of a request. */
 struct sim_reading {

@@ -17,7 +17,10 @@
 
 #ifdef IOT_EDGE_HAVE_SYSTEMD
 
-static atomic_bool sdnotify_warned;
+/* An int, not an atomic_bool: ARMv6 (the Pi Zero's armhf build) has no byte
+ * LDREXB/STREXB (ARMv6K), so a byte exchange would call libgcc's linux-atomic
+ * helper; a word exchange is LDREX/STREX. */
+static atomic_int sdnotify_warned;
 
 /* Send one state string; map sd_notify's answer onto 1 / 0 / -1. */
 static int sdnotify_send(const char *state)
@@ -28,7 +31,7 @@ static int sdnotify_send(const char *state)
 		return 1;
 	if (rc == 0)
 		return 0;
-	if (!atomic_exchange(&sdnotify_warned, true))
+	if (!atomic_exchange(&sdnotify_warned, 1))
 		log_warn(SDNOTIFY_MOD, "cannot notify systemd (%.20s...): %s", state,
 			 strerror(-rc));
 	return -1;

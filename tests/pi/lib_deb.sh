@@ -71,8 +71,9 @@ pi_check_deb() {
 	depends=$(dpkg-deb -f "$deb" Depends)
 	pi_say "Depends: $depends"
 	local libs=(libc6 libsqlite3-0 libcurl4 libmicrohttpd12 libcjson1 libinih1 zlib1g libsystemd0 adduser)
-	# ARMv6 has no 64-bit atomic instructions: libatomic (toolchain-armhf.cmake)
-	[ "$arch" != armhf ] || libs+=(libatomic1)
+	# ARMv6 has no 64-bit atomic instructions: libatomic; libgcc's helpers
+	# come from libgcc_s.so.1 (toolchain-armhf.cmake)
+	[ "$arch" != armhf ] || libs+=(libatomic1 libgcc-s1)
 	for lib in "${libs[@]}"; do
 		[[ ", $depends," == *", $lib"[\ ,]* ]] || pi_fail "Depends lacks $lib"
 	done

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# test_pi_deb_armhf.sh -- cross-build the armhf (32-bit Pi OS) .deb, unit tests under qemu-arm-static, the package checked like the others, and our code in each shipped binary checked to be ARMv6 (Pi Zero/1).
+# test_pi_deb_armhf.sh -- cross-build the armhf (32-bit Pi OS) .deb, unit tests under qemu-arm-static, the package checked like the others, and each shipped binary checked to be ARMv6 (Pi Zero/1): every object in it, its attributes, every instruction of its code.
 #
 # What is checked and what cannot be: docs/RASPBERRY_PI.md, "armhf and the Pi Zero".
 . "$(dirname "$0")/lib_pi.sh"
 . "$(dirname "$0")/lib_deb.sh"
-pi_need arm-linux-gnueabihf-gcc qemu-arm-static dpkg-deb lintian cpack readelf ar
+pi_need arm-linux-gnueabihf-gcc arm-linux-gnueabi-gcc arm-linux-gnueabihf-objdump qemu-arm-static dpkg-deb lintian cpack readelf ar
 dir=$PI_WORK/armhf
 # CMake keeps the flags of a build folder's first configure: one made before
 # the ARMv6 flags (packaging/toolchain-armhf.cmake) would keep ARMv7 code.
@@ -35,6 +35,28 @@ v6_check() {
 	[ "$(attr "$f" Tag_ABI_VFP_args)" = "VFP registers" ] || pi_fail "$name is not hard-float"
 }
 
+scan=$PI_SRC/tests/pi/armv6_scan.sh
+
+# The scan can fail: code built for ARMv7 (ARM mode, then Thumb-2) is rejected
+# for the instructions an ARM1176 lacks.
+cat >"$PI_TMP/probe.c" <<'EOF'
+unsigned probe_div(unsigned a, unsigned b) { return a / b; }
+int probe_flag;
+void probe_store(void) { __atomic_store_n(&probe_flag, 0x12345, __ATOMIC_SEQ_CST); }
+unsigned probe_bits(unsigned x) { return (x >> 3) & 0x1f; }
+EOF
+arm-linux-gnueabihf-gcc -c -O2 -fno-pic -marm -march=armv7ve+fp "$PI_TMP/probe.c" -o "$PI_TMP/probe-arm.o"
+arm-linux-gnueabihf-gcc -c -O2 -mthumb -march=armv7-a+fp "$PI_TMP/probe.c" -o "$PI_TMP/probe-thumb.o"
+"$scan" "$PI_TMP/probe-arm.o" >"$PI_TMP/probe-arm.scan" && pi_fail "armv6_scan.sh accepts ARMv7 code"
+for insn in udiv movw movt dmb ubfx; do
+	grep -q "  $insn .*<- newer than ARMv6" "$PI_TMP/probe-arm.scan" ||
+		pi_fail "armv6_scan.sh misses $insn: $(cat "$PI_TMP/probe-arm.scan")"
+done
+"$scan" "$PI_TMP/probe-thumb.o" >"$PI_TMP/probe-thumb.scan" && pi_fail "armv6_scan.sh accepts Thumb-2 code"
+grep -q 'Thumb code' "$PI_TMP/probe-thumb.scan" || pi_fail "armv6_scan.sh misses Thumb-2 code"
+pi_ok "armv6_scan.sh rejects ARMv7 code (udiv, movw, movt, dmb, ubfx) and Thumb-2"
+
+start_files="Scrt1.o crti.o crtbeginS.o crtendS.o crtn.o"
 for bin in iot-edge iot-sim; do
 	case $bin in
 	iot-edge) built=$dir/edge/iot-edge ;;
@@ -43,7 +65,8 @@ for bin in iot-edge iot-sim; do
 	shipped=$PI_TMP/root/usr/bin/$bin
 	map=$built.map
 	[ -f "$map" ] || pi_fail "no link map $map (packaging/toolchain-armhf.cmake writes one)"
-	# The map describes the shipped program: cpack strips a copy of this link.
+	# The map and the scan describe the shipped program: cpack strips a copy
+	# of this link (the scan needs the mapping symbols that strip removes).
 	id_built=$(readelf -n "$built" | sed -n 's/^ *Build ID: //p')
 	id_shipped=$(readelf -n "$shipped" | sed -n 's/^ *Build ID: //p')
 	if [ -z "$id_built" ] || [ "$id_built" != "$id_shipped" ]; then
@@ -59,7 +82,7 @@ for bin in iot-edge iot-sim; do
 		sed -n '/^Archive member included/,/^Discarded input sections/p' "$map" |
 			grep -oE '^[^ ]+\.a\([^)]+\)' || true
 	} >"$inputs"
-	ours=0 theirs=0 v7=0
+	ours=0 starts=""
 	while IFS= read -r input; do
 		obj=$PI_TMP/obj.o
 		case "$input" in
@@ -80,33 +103,51 @@ for bin in iot-edge iot-sim; do
 			ours=$((ours + 1))
 			continue
 		fi
-		# The toolchain's: the startup files, libgcc's helpers, libc_nonshared.
-		case "$(basename "${archive:-$member}")" in
-		Scrt1.o | crti.o | crtn.o | crtbeginS.o | crtendS.o | libgcc.a | libc_nonshared.a) ;;
-		*) pi_fail "$bin links a static object that is neither ours nor the toolchain's: $input" ;;
-		esac
-		if [ -n "$archive" ]; then ar p "$archive" "$member" >"$obj"; else cp "$member" "$obj"; fi
-		pi_say "  toolchain's $(basename "${archive:-$member}")${archive:+($member)}: $(isa "$obj")"
-		[ "$(attr "$obj" Tag_CPU_arch)" = v6 ] || v7=$((v7 + 1))
-		theirs=$((theirs + 1))
+		# The only other static objects allowed: the start-up files, Debian
+		# armel's less their attributes (packaging/toolchain-armhf.cmake).
+		# Debian armhf's start-up files, libgcc.a and libc_nonshared.a are
+		# ARMv7/Thumb-2.
+		name=$(basename "$member")
+		if [ -n "$archive" ] || [ "$member" != "$dir/armv6-startfiles/$name" ] ||
+			[[ " $start_files " != *" $name "* ]]; then
+			if [ -n "$archive" ]; then ar p "$archive" "$member" >"$obj"; else cp "$member" "$obj"; fi
+			pi_fail "$bin links $input ($(isa "$obj")): only our objects and the ARMv6 start-up files may go in"
+		fi
+		armel=$(arm-linux-gnueabi-gcc -print-file-name="$name")
+		# The copy is the armel file, code and all, less .ARM.attributes.
+		arm-linux-gnueabihf-objcopy --remove-section=.ARM.attributes "$armel" "$obj"
+		cmp -s "$obj" "$member" || pi_fail "$member is not $armel less its attributes"
+		[ "$(attr "$armel" Tag_CPU_arch)" = v5TE ] || pi_fail "$armel is not ARMv5TE: $(isa "$armel")"
+		# Sound in a hard-float program: no floating-point code, so the
+		# soft- and hard-float calling conventions (which differ only for
+		# float and double arguments and results) do not meet in them.
+		if arm-linux-gnueabihf-objdump -d "$member" | grep -qP '^ +[0-9a-f]+:\t[0-9a-f ]+\tv'; then
+			pi_fail "$armel has floating-point instructions"
+		fi
+		"$scan" "$member" >"$PI_TMP/start.scan" || pi_fail "$member: $(cat "$PI_TMP/start.scan")"
+		starts="$starts $name"
 	done <"$inputs"
 	[ "$ours" -gt 0 ] || pi_fail "the map of $bin names none of our objects"
-	pi_ok "$bin: all $ours objects of ours are ARMv6, ARM/Thumb-1, VFPv2, hard-float; $theirs of the toolchain's, $v7 of them newer than ARMv6 (listed above)"
+	[ "$(wc -w <<<"$starts")" -eq 5 ] || pi_fail "$bin has the start-up files$starts, not $start_files"
+	pi_ok "$bin: all $ours objects of ours are ARMv6, ARM/Thumb-1, VFPv2, hard-float; the start-up files$starts are armel's (ARMv5TE, ARM mode, no floating point); no libgcc.a, libc_nonshared.a or other static object"
 
-	# The program's attributes are the highest of its inputs': v6 if all
-	# were, else what the toolchain's objects brought (never newer than v7).
+	# The program itself: its attributes and ELF header.
 	pi_say "readelf -A /usr/bin/$bin:"
 	readelf -A "$shipped" | grep -E 'Tag_CPU_arch:|Tag_THUMB_ISA_use|Tag_FP_arch|Tag_Advanced_SIMD_arch|Tag_ABI_VFP_args' |
 		sed 's/^/    /'
-	want=v6
-	[ "$v7" -eq 0 ] || want=v7
-	[ "$(attr "$shipped" Tag_CPU_arch)" = "$want" ] ||
-		pi_fail "/usr/bin/$bin is $(attr "$shipped" Tag_CPU_arch), its inputs make it $want"
-	[ -z "$(attr "$shipped" Tag_Advanced_SIMD_arch)" ] || pi_fail "/usr/bin/$bin uses NEON"
-	[ "$(attr "$shipped" Tag_ABI_VFP_args)" = "VFP registers" ] || pi_fail "/usr/bin/$bin is not hard-float"
+	v6_check "$shipped" "/usr/bin/$bin"
+	readelf -h "$shipped" | grep -q 'Flags:.*hard-float ABI' ||
+		pi_fail "/usr/bin/$bin: the ELF header does not say hard-float ABI"
 	readelf -lW "$shipped" | grep -q 'interpreter: /lib/ld-linux-armhf.so.3' ||
 		pi_fail "/usr/bin/$bin does not use the armhf loader"
-	pi_ok "/usr/bin/$bin: $want as its inputs make it, no NEON, hard-float, /lib/ld-linux-armhf.so.3"
+	pi_ok "/usr/bin/$bin: Tag_CPU_arch v6, no Thumb-2, VFPv2, no NEON, hard-float, /lib/ld-linux-armhf.so.3"
+
+	# Its code, instruction by instruction (the unstripped link, same build ID).
+	"$scan" "$built" >"$PI_TMP/$bin.scan" || {
+		head -n 20 "$PI_TMP/$bin.scan" >&2
+		pi_fail "/usr/bin/$bin has code an ARM1176 cannot run: $(tail -n 1 "$PI_TMP/$bin.scan")"
+	}
+	pi_ok "/usr/bin/$bin: armv6_scan.sh: $(tail -n 1 "$PI_TMP/$bin.scan")"
 done
 
 # An emulated ARM1176 (the Pi Zero's CPU) runs no Thumb-2 and no ARMv7
