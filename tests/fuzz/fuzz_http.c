@@ -267,7 +267,7 @@ static char *fuzz_line(const uint8_t *data, size_t size, size_t *pos)
 
 static bool fuzz_status_known(unsigned s)
 {
-	static const unsigned known[] = {200, 201, 204, 400, 401, 404,
+	static const unsigned known[] = {200, 201, 204, 400, 401, 403, 404,
 					 405, 413, 415, 500, 503, 507};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
