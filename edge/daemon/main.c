@@ -18,6 +18,7 @@
 #include "log.h"
 #include "reload.h"
 #include "sdnotify.h"
+#include "spill.h"
 #include "status.h"
 #include "status_cli.h"
 #include "storage.h"
@@ -206,6 +207,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct udp_listener *udp = NULL;
 	struct uplink *uplink = NULL;
 	struct collect *collect = NULL;
+	struct ingest_spill *spill = NULL; /* buffer.write = spill */
 	struct watchdog wd;
 	struct status_sources status_sources = {0}; /* read by GET /status until http_stop() */
 	int status = EXIT_FAILURE;
@@ -252,6 +254,13 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 		log_error(MOD, "cannot start the uplink");
 		goto out;
 	}
+	/* buffer.write = spill: every producer's door offers to the uplinks first. */
+	if (cfg->buffer_write == CONFIG_WRITE_SPILL) {
+		if (ingest_spill_start(storage, &uplink, 1, (uint32_t)cfg->buffer_spill_after_ms,
+				       &spill) != 0)
+			goto out;
+		ingest_spill_install(spill);
+	}
 	/* UDP before HTTP: /status (the HTTP thread) reads the listener, which
 	 * is then published by the HTTP thread's creation, not shared mid-run. */
 	if (cfg->udp_listen && *cfg->udp_listen) {
@@ -263,6 +272,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	}
 	status_sources = (struct status_sources){.storage = storage,
 						 .uplink = uplink,
+						 .spill = spill,
 						 .started_ms = clock_mono_ms(),
 						 .config = cfg,
 						 .udp = udp};
@@ -295,9 +305,10 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	status_set_collect(&status_sources, collect);
 
 	/* Where the points go is the uplink's start-up line (without credentials). */
-	log_info(MOD, "iot-edge %s ready: buffer %s (durability %s), %zu collector%s",
+	log_info(MOD, "iot-edge %s ready: buffer %s (durability %s, write %s), %zu collector%s",
 		 IOT_EDGE_VERSION, cfg->buffer_path,
 		 cfg->buffer_durability == CONFIG_DURABILITY_FULL ? "full" : "normal",
+		 cfg->buffer_write == CONFIG_WRITE_SPILL ? "spill" : "always",
 		 collect_count(collect), collect_count(collect) == 1 ? "" : "s");
 
 	sdnotify_ready();
@@ -346,6 +357,7 @@ out:
 	http_stop(http);
 	udp_stop(udp);
 	uplink_stop(uplink);
+	ingest_spill_stop(spill); /* every hand-off answered, no uplink holds one */
 	storage_close(storage);
 	if (status == EXIT_SUCCESS)
 		log_info(MOD, "stopped cleanly");

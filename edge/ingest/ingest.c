@@ -17,6 +17,7 @@
 struct ingest {
 	struct storage *storage;
 	const char *tag;
+	struct ingest_direct *direct; /* buffer.write = spill; NULL: always */
 
 	/* Hand-offs accepted and not yet settled; ingest_stop() waits for 0.
 	 * Once `stopping` is set none is accepted any more. */
@@ -36,6 +37,14 @@ struct ingest_job {
 	size_t points;
 };
 
+/* ingest_direct_install(): what the next ingest_create() takes. */
+static _Atomic(struct ingest_direct *) ingest_direct_now;
+
+void ingest_direct_install(struct ingest_direct *d)
+{
+	atomic_store(&ingest_direct_now, d);
+}
+
 int64_t ingest_receipt_ns(void *arg)
 {
 	(void)arg;
@@ -52,6 +61,7 @@ int ingest_create(struct storage *s, const char *tag, struct ingest **out)
 	}
 	in->storage = s;
 	in->tag = tag;
+	in->direct = atomic_load(&ingest_direct_now);
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->idle, NULL);
 	*out = in;
@@ -79,6 +89,8 @@ static void ingest_committed(void *arg, int result)
 	free(arg);
 	if (result != STORAGE_OK)
 		ingest_warn_not_stored(job.in, job.points, result);
+	else if (job.in->direct != NULL)
+		job.in->direct->buffered(job.in->direct, job.points);
 	/* Last: the producer may settle, and the door go, from here on. */
 	job.done(job.arg, result, job.points);
 }
@@ -103,6 +115,11 @@ int ingest_submit(struct ingest *in, char *text, size_t len, size_t points, inge
 	if (stopping) {
 		free(job);
 		return STORAGE_ERR_CLOSED;
+	}
+	/* buffer.write = spill: straight to InfluxDB while every uplink can take it. */
+	if (in->direct != NULL && in->direct->take(in->direct, in, text, len, points, done, arg)) {
+		free(job);
+		return STORAGE_OK;
 	}
 	rc = storage_append(in->storage, text, len, points, ingest_committed, job);
 	if (rc != STORAGE_OK) {

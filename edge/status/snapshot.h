@@ -11,6 +11,7 @@
 #include "http.h"
 #include "storage.h"
 #include "udp.h"
+#include "spill.h"
 #include "uplink.h"
 
 struct status_sources;
@@ -73,7 +74,12 @@ struct status_snapshot {
 	bool has_udp;		/* a UDP listener runs: `udp` holds its counters */
 	struct udp_stats udp;
 	struct storage_stats buffer;
-	double buffer_oldest_age_s, buffer_newest_age_s; /* 0 when the buffer is empty */
+	bool spill_mode;		 /* buffer.write = spill */
+	struct ingest_spill_stats spill; /* zeros in `always` */
+	bool has_io;			 /* /proc/self/io was read: */
+	uint64_t io_write_bytes;	 /* bytes the daemon made the kernel write to disk */
+	double io_write_bytes_per_point, io_write_bytes_per_day; /* since start-up */
+	double buffer_oldest_age_s, buffer_newest_age_s;	 /* 0 when the buffer is empty */
 	struct uplink_stats uplink;
 	const char *uplink_state; /* "ok", "failing" or "authentication failed": static */
 	const char *uplink_last_error_class; /* uplink_error_class_name(): static */
