@@ -170,7 +170,7 @@ uint32_t uplink_send_offers(struct uplink *u)
 		atomic_fetch_add(&u->requests_ok, 1);
 		atomic_fetch_add(&u->points_sent, points);
 		atomic_store(&u->last_success_ms, clock_wall_ns() / 1000000);
-		log_debug(UPLINK_MODULE, "sent %zu offered points directly: HTTP %ld in %u ms",
+		log_debug(UPLINK_MODULE, "sent %zu points directly (offered, not buffered): HTTP %ld in %u ms",
 			  points, u->reply.status, u->reply.elapsed_ms);
 	} else {
 		/* The buffer's path takes them from here, with the whole error
