@@ -31,6 +31,10 @@ struct collect_edge_figures {
 	uint64_t points_stored, points_sent, points_rejected, points_dropped;
 	bool uplink_ok;
 	uint64_t uplink_consecutive_failures;
+	bool spill_mode;			/* buffer.write = spill: the two below */
+	uint64_t points_direct, points_spilled; /* acknowledged straight away / buffered */
+	bool has_io_write_bytes;		/* /proc/self/io was read: */
+	uint64_t io_write_bytes;		/* bytes the daemon had written to disk */
 };
 
 /* Fill *out with the daemon's figures (it comes zeroed). Called on the

@@ -66,7 +66,7 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	bool have_load = getloadavg(load, 1) == 1;
 	bool have_disk = edge_disk_free(src->buffer_path, &disk) == 0;
 
-	struct point_field f[16];
+	struct point_field f[24];
 	size_t n = 0;
 #define EDGE_INT(k, v)                                                                             \
 	f[n++] = (struct point_field){.key = k, .value = (double)(v), .integer = true}
@@ -87,6 +87,12 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	if (have_disk)
 		EDGE_INT("disk_free_bytes", disk);
 	EDGE_INT("collector_errors", collect_errors_total(it->owner));
+	if (e.spill_mode) { /* buffer.write = spill */
+		EDGE_INT("points_direct", e.points_direct);
+		EDGE_INT("points_spilled", e.points_spilled);
+	}
+	if (e.has_io_write_bytes)
+		EDGE_INT("io_write_bytes", e.io_write_bytes);
 #undef EDGE_INT
 
 	int rc = point_build(out, it->cfg.measurement, NULL, it->cfg.tags, f, n, ts_ns);

@@ -230,6 +230,11 @@ void status_snapshot_edge_figures(const struct status_snapshot *s, struct collec
 	    .points_dropped = s->buffer.dropped_total,
 	    .uplink_ok = s->uplink.consecutive_failures == 0 && !s->uplink.auth_failed,
 	    .uplink_consecutive_failures = s->uplink.consecutive_failures,
+	    .spill_mode = s->spill_mode,
+	    .points_direct = s->spill.points_direct,
+	    .points_spilled = s->spill.points_spilled,
+	    .has_io_write_bytes = s->has_io,
+	    .io_write_bytes = s->io_write_bytes,
 	};
 }
 

@@ -279,6 +279,9 @@ CMDS+=("drain:  $DRAIN_POINTS points (buffer_fill) in batches of 5000 into influ
 CMDS+=("  raw:  for f in batch.*; do curl -s -XPOST --data-binary @\$f 'URL/write?db=D&precision=ns'; done")
 CMDS+=("  edge: IOT_EDGE_UPLINK_URL=URL IOT_EDGE_UPLINK_DATABASE=D $IOT_EDGE -c /dev/null   IOT_EDGE_UPLINK_GZIP=true|false (5000 per batch, the default); timed from '[uplink] forwarding to' to an empty buffer")
 
+# --- buffer.write (issue #16): bytes per reading; POST /data on a slow disk ---
+. "$TOP/tests/bench/bench_spill.sh"
+
 # --- memory, start-up, size ---------------------------------------------------
 raw_idle=$RAW_IDLE_KB
 row "RSS idle (VmRSS, 1 s after ready)" "$(mb "$E_IDLE_KB")" "$(mb "$raw_idle") (raw MHD)" \
