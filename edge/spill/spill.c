@@ -3,7 +3,6 @@
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "spill.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -248,9 +247,13 @@ int ingest_spill_start(struct storage *s, struct uplink *const *uplinks, size_t 
 	sigset_t all, old;
 	int rc;
 
-	if (sp == NULL || (n > 0 && (sp->uplinks = calloc(n, sizeof(*sp->uplinks))) == NULL))
+	if (sp == NULL)
 		goto nomem;
-	memcpy(sp->uplinks, uplinks, n * sizeof(*sp->uplinks));
+	sp->uplinks = calloc(n > 0 ? n : 1, sizeof(*sp->uplinks));
+	if (sp->uplinks == NULL)
+		goto nomem;
+	if (n > 0)
+		memcpy(sp->uplinks, uplinks, n * sizeof(*sp->uplinks));
 	sp->n = n;
 	sp->direct = (struct ingest_direct){.take = spill_take, .buffered = spill_buffered};
 	sp->storage = s;
@@ -263,6 +266,11 @@ int ingest_spill_start(struct storage *s, struct uplink *const *uplinks, size_t 
 	}
 	/* The thread blocks asynchronous signals: they go to the main thread. */
 	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGABRT);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&sp->thread, NULL, spill_main, sp);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
