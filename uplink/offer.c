@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "clock.h"
 #include "log.h"
 #include "uplink_internal.h"
@@ -106,12 +107,47 @@ static struct uplink_offer *uplink_take_offers(struct uplink *u, bool all, size_
 }
 
 /* Answer every offer of `list` and free the list. */
-static void uplink_answer_offers(struct uplink_offer *list, bool delivered)
+static void uplink_answer_offers(struct uplink_offer *list, enum uplink_offer_answer answer)
 {
 	while (list != NULL) {
 		struct uplink_offer *next = list->next;
 
-		list->done(list->arg, delivered);
+		list->done(list->arg, answer, NULL);
+		free(list);
+		list = next;
+	}
+}
+
+/* InfluxDB answered 400/422 to the offers of `list` (`points` lines in all):
+ * those holding a line it named (or the offer, if sent alone) are answered
+ * UPLINK_OFFER_REFUSED with its message, the rest UPLINK_OFFER_FAILED (their
+ * lines may or may not be stored: the buffer's path settles it). Frees the
+ * list. */
+static void uplink_answer_refused(struct uplink *u, struct uplink_offer *list, size_t points)
+{
+	/* u->lines holds opt.batch_points entries; a later line named is ignored. */
+	size_t named = uplink_answer_named_lines(
+	    u->reply.body, points < u->opt.batch_points ? points : u->opt.batch_points, u->lines);
+	size_t first = 0, k = 0;
+	char message[UPLINK_REASON_MAX - 32]; /* the start of a long one is enough */
+	char why[UPLINK_REASON_MAX];
+
+	uplink_answer_message(u->reply.body, u->reply.body_len, message, sizeof(message));
+	snprintf(why, sizeof(why), "InfluxDB answered %ld: %s", u->reply.status, message);
+	while (list != NULL) {
+		struct uplink_offer *next = list->next;
+		bool refused = named == 0 && first == 0 && next == NULL;
+
+		/* u->lines is ascending: skip those before this offer. */
+		while (k < named && u->lines[k] < first)
+			k++;
+		if (k < named && u->lines[k] < first + list->points)
+			refused = true;
+		first += list->points;
+		if (refused)
+			list->done(list->arg, UPLINK_OFFER_REFUSED, why);
+		else
+			list->done(list->arg, UPLINK_OFFER_FAILED, NULL);
 		free(list);
 		list = next;
 	}
@@ -154,7 +190,7 @@ uint32_t uplink_send_offers(struct uplink *u)
 		return 0;
 	if (!healthy) {
 		/* A backlog goes first and in order: these go to the buffer behind it. */
-		uplink_answer_offers(list, false);
+		uplink_answer_offers(list, UPLINK_OFFER_FAILED);
 		return 0;
 	}
 	body = uplink_offer_body(u, list, bytes);
@@ -170,7 +206,8 @@ uint32_t uplink_send_offers(struct uplink *u)
 		atomic_fetch_add(&u->requests_ok, 1);
 		atomic_fetch_add(&u->points_sent, points);
 		atomic_store(&u->last_success_ms, clock_wall_ns() / 1000000);
-		log_debug(UPLINK_MODULE, "sent %zu points directly (offered, not buffered): HTTP %ld in %u ms",
+		log_debug(UPLINK_MODULE,
+			  "sent %zu points directly (offered, not buffered): HTTP %ld in %u ms",
 			  points, u->reply.status, u->reply.elapsed_ms);
 	} else {
 		/* The buffer's path takes them from here, with the whole error
@@ -192,7 +229,12 @@ uint32_t uplink_send_offers(struct uplink *u)
 				 points, why);
 		}
 	}
-	uplink_answer_offers(list, delivered);
+	if (delivered)
+		uplink_answer_offers(list, UPLINK_OFFER_DELIVERED);
+	else if (body != NULL && (u->reply.status == 400 || u->reply.status == 422))
+		uplink_answer_refused(u, list, points);
+	else
+		uplink_answer_offers(list, UPLINK_OFFER_FAILED);
 	return 0;
 }
 
@@ -208,7 +250,7 @@ void uplink_offers_close(struct uplink *u)
 	u->offers_closed = true;
 	pthread_mutex_unlock(&u->offer_lock);
 	list = uplink_take_offers(u, true, &points, &bytes);
-	uplink_answer_offers(list, false);
+	uplink_answer_offers(list, UPLINK_OFFER_FAILED);
 	free(u->direct_body);
 	u->direct_body = NULL;
 	pthread_mutex_destroy(&u->offer_lock);

@@ -105,12 +105,18 @@ const char *uplink_error_class_name(enum uplink_error_class c);
 
 /* --- The direct path of buffer.write = spill (offer.c) --- */
 
-/* The answer to one accepted uplink_offer(): `delivered` is true when
- * InfluxDB answered 2xx to a request holding the points, false for anything
- * else (another answer, no answer, a backlog appeared, the stop). Runs exactly
- * once per accepted offer, on the forwarder thread or in uplink_stop(); must
- * not block. */
-typedef void uplink_offer_done_fn(void *arg, bool delivered);
+/* The answer to one offer. */
+enum uplink_offer_answer {
+	UPLINK_OFFER_DELIVERED, /* InfluxDB answered 2xx to a request holding the points */
+	UPLINK_OFFER_FAILED,	/* anything else: another answer, none, a backlog, the stop */
+	UPLINK_OFFER_REFUSED,	/* 400/422 naming lines of this offer (or it was sent alone) */
+};
+
+/* The answer to one accepted uplink_offer(); `why` is InfluxDB's answer for
+ * UPLINK_OFFER_REFUSED ("InfluxDB answered 400: <message>", valid during the call), else
+ * NULL. Runs exactly once per accepted offer, on the forwarder thread or in
+ * uplink_stop(); must not block. */
+typedef void uplink_offer_done_fn(void *arg, enum uplink_offer_answer answer, const char *why);
 
 /* Would uplink_offer() take points now: the buffer holds nothing for this
  * uplink, the last send did not fail, and it is not stopping? A hint (the

@@ -92,7 +92,7 @@ static void ingest_committed(void *arg, int result)
 	else if (job.in->direct != NULL)
 		job.in->direct->buffered(job.in->direct, job.points);
 	/* Last: the producer may settle, and the door go, from here on. */
-	job.done(job.arg, result, job.points);
+	job.done(job.arg, result, job.points, NULL);
 }
 
 int ingest_submit(struct ingest *in, char *text, size_t len, size_t points, ingest_done_fn *done,

@@ -30,9 +30,14 @@ struct ingest;
  * or failed (any other storage_result: none of them is stored; the warning
  * is already logged). With buffer.write = spill (spill.h) it may instead run
  * with STORAGE_OK on an uplink thread once every InfluxDB acknowledged the
- * points, or with a refusal on the spill timer's thread. It must not block
- * and must not call into storage; it may call ingest_settle(). */
-typedef void ingest_done_fn(void *arg, int result, size_t points);
+ * points, or with a refusal on the spill timer's thread. `refused` is NULL,
+ * except in spill mode when InfluxDB refused lines of these points for good
+ * (400/422) while the producer still waited: then the points are committed
+ * (result STORAGE_OK; the buffer's path moves those lines to `rejected`) and
+ * `refused` is InfluxDB's answer, "InfluxDB answered 400: ...", valid during the call
+ * (HTTP answers it as a partial write). It must not block and must not call
+ * into storage; it may call ingest_settle(). */
+typedef void ingest_done_fn(void *arg, int result, size_t points, const char *refused);
 
 /* buffer.write = spill: a direct path every door tries before the buffer
  * (edge/spill/spill.c provides it). `take` returns true when it took the

@@ -28,6 +28,7 @@ struct spill_req {
 	unsigned refs;	  /* the timer queue, each uplink that holds it, a commit in progress */
 	unsigned waiting; /* uplinks that have not answered */
 	bool decided;	  /* answered or being committed: nothing else may */
+	char *refused;	  /* an uplink's UPLINK_OFFER_REFUSED answer (malloc'd), or NULL */
 	struct spill_req *next;
 };
 
@@ -38,6 +39,7 @@ struct spill_commit {
 	ingest_done_fn *done;
 	void *arg;
 	size_t points;
+	char *refused; /* InfluxDB's answer to pass on, or NULL (malloc'd) */
 };
 
 struct ingest_spill {
@@ -72,6 +74,7 @@ static void spill_unref(struct spill_req *r)
 	last = --r->refs == 0;
 	pthread_mutex_unlock(&sp->lock);
 	if (last) {
+		free(r->refused);
 		free(r->text);
 		free(r);
 	}
@@ -87,7 +90,8 @@ static void spill_committed(void *arg, int result)
 		atomic_fetch_add(&c.sp->points_spilled, c.points);
 	else
 		ingest_warn_not_stored(c.in, c.points, result);
-	c.done(c.arg, result, c.points);
+	c.done(c.arg, result, c.points, result == STORAGE_OK ? c.refused : NULL);
+	free(c.refused);
 }
 
 /* Commit r (decided, with a reference held by the caller) to the buffer as
@@ -103,24 +107,35 @@ static void spill_commit(struct spill_req *r)
 		memcpy(copy, r->text, r->len);
 		*c = (struct spill_commit){
 		    .sp = r->sp, .in = r->in, .done = r->done, .arg = r->arg, .points = r->points};
+		/* Set before the decision, read after it: no uplink writes it now. */
+		if (r->refused != NULL)
+			c->refused = strdup(r->refused);
 		rc = storage_append(r->sp->storage, copy, r->len, r->points, spill_committed, c);
 	}
 	if (rc != STORAGE_OK) {
+		if (c != NULL)
+			free(c->refused);
 		free(c);
 		free(copy);
 		ingest_warn_not_stored(r->in, r->points, rc);
-		r->done(r->arg, rc, r->points);
+		r->done(r->arg, rc, r->points, NULL);
 	}
 }
 
 /* uplink_offer_done_fn: one uplink's answer for r. Its thread. */
-static void spill_answered(void *arg, bool delivered)
+static void spill_answered(void *arg, enum uplink_offer_answer answer, const char *why)
 {
 	struct spill_req *r = arg;
 	struct ingest_spill *sp = r->sp;
+	bool delivered = answer == UPLINK_OFFER_DELIVERED;
 	bool acked = false, spill = false;
+	char *copy = answer == UPLINK_OFFER_REFUSED && why != NULL ? strdup(why) : NULL;
 
 	pthread_mutex_lock(&sp->lock);
+	if (copy != NULL && !r->decided && r->refused == NULL) {
+		r->refused = copy; /* passed on with the commit below */
+		copy = NULL;
+	}
 	r->waiting--;
 	if (!r->decided && (!delivered || r->waiting == 0)) {
 		r->decided = true;
@@ -130,10 +145,11 @@ static void spill_answered(void *arg, bool delivered)
 	if (spill)
 		r->refs++; /* for spill_commit() below */
 	pthread_mutex_unlock(&sp->lock);
+	free(copy);
 	if (acked) {
 		atomic_fetch_add(&sp->points_direct, r->points);
 		atomic_fetch_add(&sp->requests_direct, 1);
-		r->done(r->arg, STORAGE_OK, r->points);
+		r->done(r->arg, STORAGE_OK, r->points, NULL);
 	} else if (spill) {
 		atomic_fetch_add(&sp->points_spill_error, r->points);
 		spill_commit(r);
@@ -182,7 +198,7 @@ static bool spill_take(struct ingest_direct *d, struct ingest *in, char *text, s
 		/* A refusal now (the uplink changed its mind) is a "no". */
 		if (uplink_offer(sp->uplinks[i], r->text, r->len, r->points, spill_answered, r) !=
 		    0)
-			spill_answered(r, false);
+			spill_answered(r, UPLINK_OFFER_FAILED, NULL);
 	}
 	return true;
 }

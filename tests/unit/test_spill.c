@@ -37,7 +37,7 @@ int uplink_offer(struct uplink *u, const char *text, size_t len, size_t points,
 static void answer(struct uplink *u, int i, bool delivered)
 {
 	assert_true(i < u->offers);
-	u->done[i](u->arg[i], delivered);
+	u->done[i](u->arg[i], delivered ? UPLINK_OFFER_DELIVERED : UPLINK_OFFER_FAILED, NULL);
 }
 
 /* What the done callbacks saw. */
@@ -48,14 +48,16 @@ struct seen {
 	int result;
 	size_t points;
 	struct ingest *in;
+	char refused[128]; /* the last refused text passed on ("": none) */
 };
 
-static void on_done(void *arg, int result, size_t points)
+static void on_done(void *arg, int result, size_t points, const char *refused)
 {
 	struct seen *w = arg;
 	struct ingest *in = w->in;
 
 	pthread_mutex_lock(&w->lock);
+	snprintf(w->refused, sizeof(w->refused), "%s", refused ? refused : "");
 	w->calls++;
 	w->result = result;
 	w->points += points;
@@ -225,6 +227,25 @@ static void test_target_cannot_offer(void **state)
 	world_close(&x);
 }
 
+/* A target refuses lines for good (400): committed, and InfluxDB's words
+ * passed on to the producer with STORAGE_OK; the other target's 2xx first. */
+static void test_refused_passed_on(void **state)
+{
+	struct fixture *f = *state;
+	struct world x;
+
+	world_open(&x, f->path, 5000);
+	world_submit(&x);
+	answer(&x.targets[0], 0, true);
+	x.targets[1].done[0](x.targets[1].arg[0], UPLINK_OFFER_REFUSED, "HTTP 400: partial write");
+	assert_int_equal(seen_wait(&x.w, 1), 1);
+	assert_int_equal(x.w.result, STORAGE_OK);
+	assert_string_equal(x.w.refused, "HTTP 400: partial write");
+	assert_int_equal(buffered(&x), 2);
+	world_close(&x);
+	assert_int_equal(x.w.calls, 1);
+}
+
 /* The stop: ingest_stop() waits until spill_after has committed what no
  * target answered. */
 static void test_stop_commits(void **state)
@@ -250,6 +271,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_one_target_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spill_after, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_target_cannot_offer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_passed_on, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_commits, setup, teardown),
 	};
 
