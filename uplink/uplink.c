@@ -70,7 +70,8 @@ static void uplink_wait_for_points(struct uplink *u, uint64_t points, uint64_t b
 		int rc;
 
 		storage_target_get_stats(u->target, &st);
-		if (st.points >= points || st.bytes >= bytes || atomic_load(&u->stop))
+		if (st.points >= points || st.bytes >= bytes || atomic_load(&u->stop) ||
+		    atomic_load(&u->offers_pending))
 			return;
 		if (ms >= 0) {
 			left = deadline - clock_mono_ms();
@@ -227,6 +228,13 @@ static void *uplink_main(void *arg)
 		int rc;
 
 		uplink_busy(u);
+		if (atomic_load(&u->offers_pending)) {
+			/* buffer.write = spill: offers go first, at once. */
+			delay = uplink_send_offers(u);
+			if (delay > 0)
+				uplink_wait(u, delay);
+			continue;
+		}
 		rc = uplink_read(u);
 
 		if (rc != STORAGE_OK) {
@@ -276,6 +284,7 @@ static void uplink_free_secret(char *s)
 /* Free everything; the thread must not be running. Safe on a half-built u. */
 static void uplink_destroy(struct uplink *u)
 {
+	uplink_offers_close(u);
 	influx_destroy(u->client);
 	if (u->wake_ready)
 		pthread_cond_destroy(&u->wake);
@@ -368,6 +377,9 @@ static int uplink_init_sync(struct uplink *u)
 	if (rc != 0)
 		goto fail;
 	u->wake_ready = true;
+	rc = uplink_offers_init(u);
+	if (rc != 0)
+		goto fail;
 	/* Different per process and boot, so a fleet does not retry in step. */
 	now = clock_wall_ns();
 	u->rng = (uint32_t)(now % 1000000000) ^ (uint32_t)(now / 1000000000) ^
@@ -509,6 +521,8 @@ void uplink_stop(struct uplink *u)
 		if (rc != 0)
 			log_error(UPLINK_MODULE, "pthread_join: %s", strerror(rc));
 	}
+	/* Offers still pending are answered "not delivered": they go to the buffer. */
+	uplink_offers_close(u);
 	uplink_get_stats(u, &st);
 	log_info(UPLINK_MODULE,
 		 "stopped: %" PRIu64 " points sent in %" PRIu64 " requests, %" PRIu64

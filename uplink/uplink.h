@@ -2,6 +2,7 @@
 #ifndef IOT_EDGE_UPLINK_H
 #define IOT_EDGE_UPLINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,5 +109,35 @@ uint64_t uplink_heartbeat_ms(struct uplink *u);
  * "too_large", "bad_data", "other", "storage" or "none": a static string for
  * logs and /status. Any thread. */
 const char *uplink_error_class_name(enum uplink_error_class c);
+
+/* --- The direct path of buffer.write = spill (offer.c) --- */
+
+/* The answer to one offer. */
+enum uplink_offer_answer {
+	UPLINK_OFFER_DELIVERED, /* InfluxDB answered 2xx to a request holding the points */
+	UPLINK_OFFER_FAILED,	/* anything else: another answer, none, a backlog, the stop */
+	UPLINK_OFFER_REFUSED,	/* 400/422 naming lines of this offer (or it was sent alone) */
+};
+
+/* The answer to one accepted uplink_offer(); `why` is InfluxDB's answer for
+ * UPLINK_OFFER_REFUSED ("InfluxDB answered 400: <message>", valid during the call), else
+ * NULL. Runs exactly once per accepted offer, on the forwarder thread or in
+ * uplink_stop(); must not block. */
+typedef void uplink_offer_done_fn(void *arg, enum uplink_offer_answer answer, const char *why);
+
+/* Would uplink_offer() take points now: the buffer holds nothing for this
+ * uplink, the last send did not fail, and it is not stopping? A hint (the
+ * answer may change at once). Any thread, lock-free. */
+bool uplink_can_offer(struct uplink *u);
+
+/* Offer `len` bytes of canonical line protocol (`points` lines, each ending
+ * in '\n') for a direct send to InfluxDB, bypassing the buffer: the
+ * forwarder sends every offer pending, up to its batch size, in its next
+ * request, at once. `text` stays the caller's and must stay valid until
+ * `done` runs. Returns 0 (accepted: done(arg, ...) will run exactly once) or
+ * -1 (refused, nothing will run: a backlog, a failing uplink, the stop, or
+ * too much already pending). Any thread. */
+int uplink_offer(struct uplink *u, const char *text, size_t len, size_t points,
+		 uplink_offer_done_fn *done, void *arg);
 
 #endif

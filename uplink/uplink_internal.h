@@ -108,7 +108,42 @@ struct uplink {
 	struct log_limit server_log;	     /* the line of an isolation begun */
 	char canary[UPLINK_CANARY_MAX];	     /* the last line InfluxDB acknowledged, */
 	size_t canary_len;		     /* with its '\n' (0: none yet) */
+
+	/* The direct path (offer.c): offers waiting for the next direct send. */
+	pthread_mutex_t offer_lock; /* guards the four below */
+	bool offer_lock_ready;
+	struct uplink_offer *offers; /* oldest first */
+	struct uplink_offer *offers_tail;
+	size_t offer_points; /* points in `offers` */
+	bool offers_closed;  /* uplink_stop(): refuse every later offer */
+	atomic_bool offers_pending;
+	char *direct_body; /* forwarder thread: several offers joined into one body */
+	size_t direct_cap;
+	struct log_limit direct_log; /* failed direct sends */
 };
+
+/* One offer waiting for a direct send (offer.c). */
+struct uplink_offer {
+	const char *text;
+	size_t len;
+	size_t points;
+	uplink_offer_done_fn *done;
+	void *arg;
+	struct uplink_offer *next;
+};
+
+/* offer.c: init the offer queue's lock (0 or pthread's error); main thread, at start. */
+int uplink_offers_init(struct uplink *u);
+
+/* offer.c: send the pending offers (up to a batch) to InfluxDB and answer
+ * them, or answer them all "not delivered" at once when the buffer holds a
+ * backlog or the uplink is failing. Returns the wait before the next step
+ * (always 0 for now). Forwarder thread. */
+uint32_t uplink_send_offers(struct uplink *u);
+
+/* offer.c: refuse every later offer and answer the pending ones "not
+ * delivered"; frees the offer state. After the thread is joined. */
+void uplink_offers_close(struct uplink *u);
 
 /* The forwarder starts a step of work now (for uplink_heartbeat_ms()). */
 void uplink_busy(struct uplink *u);

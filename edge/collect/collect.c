@@ -83,8 +83,9 @@ uint64_t collect_errors_total(struct collect *c)
 
 /* ingest_done_fn: the commit of one run's points finished (a failure is
  * logged by the door). Writer thread. */
-static void collect_done(void *arg, int result, size_t points)
+static void collect_done(void *arg, int result, size_t points, const char *refused)
 {
+	(void)refused; /* counted as stored: the buffer's path rejects those lines */
 	struct collect_item *it = arg;
 	struct collect *c = it->owner;
 

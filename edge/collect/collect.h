@@ -45,6 +45,8 @@ struct collect_edge_figures {
 	/* MQTT, summed over the [mqtt.NAME] brokers; none: the fields are left out */
 	uint64_t mqtt_brokers, mqtt_connected, mqtt_messages, mqtt_points, mqtt_refused,
 	    mqtt_reconnects;
+	bool spill_mode;			/* buffer.write = spill: the two below */
+	uint64_t points_direct, points_spilled; /* acknowledged straight away / buffered */
 };
 
 /* Fill *out with the daemon's figures (it comes zeroed). Called on the

@@ -121,7 +121,7 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	bool have_disk = edge_disk_free(src->buffer_path, &disk) == 0;
 	bool have_written = edge_write_bytes(&written) == 0;
 
-	struct point_field f[26];
+	struct point_field f[30];
 	size_t n = 0;
 #define EDGE_INT(k, v)                                                                             \
 	f[n++] = (struct point_field){.key = k, .value = (double)(v), .integer = true}
@@ -152,6 +152,10 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 		EDGE_INT("mqtt_points", e.mqtt_points);
 		EDGE_INT("mqtt_refused", e.mqtt_refused);
 		EDGE_INT("mqtt_reconnects", e.mqtt_reconnects);
+	}
+	if (e.spill_mode) { /* buffer.write = spill */
+		EDGE_INT("points_direct", e.points_direct);
+		EDGE_INT("points_spilled", e.points_spilled);
 	}
 #undef EDGE_INT
 

@@ -100,6 +100,8 @@ ACCESS_ENUM(buffer_durability)
 ACCESS_NUMBER(buffer_max_size)
 ACCESS_NUMBER(buffer_min_free_disk)
 ACCESS_ENUM(buffer_full_policy)
+ACCESS_ENUM(buffer_write)
+ACCESS_NUMBER(buffer_spill_after_ms)
 ACCESS_ENUM(uplink_api)
 ACCESS_TEXT(uplink_url)
 ACCESS_TEXT(uplink_database)
@@ -197,6 +199,13 @@ static const struct config_key keys[] = {
     {"buffer", "full_policy", "drop_oldest", 0,
      CHOICE(buffer_full_policy, "drop_oldest|reject_new"),
      .help = "when a bound is reached: drop the oldest readings, or refuse new ones with 507"},
+    {"buffer", "write", "always", 0, CHOICE(buffer_write, "always|spill"),
+     .help = "always: every reading is committed to the buffer; spill: only when InfluxDB "
+	     "has not taken it within spill_after (or a backlog is waiting)"},
+    {"buffer", "spill_after", "1s", 0,
+     NUMBER(KEY_DURATION, buffer_spill_after_ms, 10, 10 * 60 * 1000),
+     .help = "write = spill: how long a reading waits for InfluxDB before it is committed "
+	     "to the buffer"},
     {"uplink", "api", "v1", 0, CHOICE(uplink_api, "v1|v2"),
      .help = "InfluxDB write API: v1 (/write, database) or v2 (/api/v2/write, org and bucket)"},
     {"uplink", "url", "http://127.0.0.1:8086", 0, TEXT(uplink_url, check_url),

@@ -15,6 +15,7 @@
 enum { CONFIG_DURABILITY_FULL, CONFIG_DURABILITY_NORMAL };
 enum { CONFIG_FULL_DROP_OLDEST, CONFIG_FULL_REJECT_NEW };
 enum { CONFIG_API_V1, CONFIG_API_V2 };
+enum { CONFIG_WRITE_ALWAYS, CONFIG_WRITE_SPILL };
 
 /* Every setting; see the table in config.c (or iot-edge --help) for each key's
  * meaning, default and range. Durations are in ms, sizes in bytes. */
@@ -39,8 +40,10 @@ struct edge_config {
 	unsigned buffer_durability; /* CONFIG_DURABILITY_* */
 	uint64_t buffer_max_size;
 	uint64_t buffer_min_free_disk;
-	unsigned buffer_full_policy; /* CONFIG_FULL_* */
-	unsigned uplink_api;	     /* CONFIG_API_* */
+	unsigned buffer_full_policy;	/* CONFIG_FULL_* */
+	unsigned buffer_write;		/* CONFIG_WRITE_*: the buffer always, or only on a spill */
+	uint64_t buffer_spill_after_ms; /* spill: the longest wait for InfluxDB's answer */
+	unsigned uplink_api;		/* CONFIG_API_* */
 	char *uplink_url;
 	char *uplink_database;
 	char *uplink_retention_policy;

@@ -21,6 +21,7 @@
 #include "reload.h"
 #include "sdnotify.h"
 #include "readings.h"
+#include "spill.h"
 #include "status.h"
 #include "status_cli.h"
 #include "storage.h"
@@ -345,7 +346,8 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	struct uplink *uplink = NULL; /* the first target's */
 	struct targets targets;
 	struct collect *collect = NULL;
-	struct readings *readings = NULL; /* recorded into by every door until storage_close() */
+	struct readings *readings = NULL;  /* recorded into by every door until storage_close() */
+	struct ingest_spill *spill = NULL; /* buffer.write = spill */
 	struct watchdog wd;
 	struct status_sources status_sources = {0}; /* read by GET /status until http_stop() */
 	int status = EXIT_FAILURE;
@@ -383,6 +385,13 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	if (targets_start(&targets, storage) != 0)
 		goto out;
 	uplink = targets.uplinks[0];
+	/* buffer.write = spill: every producer's door offers to the uplinks first. */
+	if (cfg->buffer_write == CONFIG_WRITE_SPILL) {
+		if (ingest_spill_start(storage, targets.uplinks, targets.n,
+				       (uint32_t)cfg->buffer_spill_after_ms, &spill) != 0)
+			goto out;
+		ingest_spill_install(spill);
+	}
 	/* UDP before HTTP: /status (the HTTP thread) reads the listener, which
 	 * is then published by the HTTP thread's creation, not shared mid-run. */
 	if (cfg->udp_listen && *cfg->udp_listen) {
@@ -404,6 +413,7 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 						 .uplink = uplink,
 						 .uplinks = targets.uplinks,
 						 .uplink_count = targets.n,
+						 .spill = spill,
 						 .started_ms = clock_mono_ms(),
 						 .config = cfg,
 						 .udp = udp,
@@ -447,9 +457,11 @@ static int run(struct edge_config *cfg, const sigset_t *signals, const char *pat
 	status_set_collect(&status_sources, collect);
 
 	/* Where the points go is the uplink's start-up line (without credentials). */
-	log_info(MOD, "iot-edge %s ready: edge %s, buffer %s (durability %s), %zu collector%s",
+	log_info(MOD,
+		 "iot-edge %s ready: edge %s, buffer %s (durability %s, write %s), %zu collector%s",
 		 IOT_EDGE_VERSION, cfg->edge_name, cfg->buffer_path,
 		 cfg->buffer_durability == CONFIG_DURABILITY_FULL ? "full" : "normal",
+		 cfg->buffer_write == CONFIG_WRITE_SPILL ? "spill" : "always",
 		 collect_count(collect), collect_count(collect) == 1 ? "" : "s");
 
 	sdnotify_ready();
@@ -499,6 +511,7 @@ out:
 	udp_stop(udp);
 	mqtt_stop(mqtt);
 	targets_stop(&targets);
+	ingest_spill_stop(spill); /* every hand-off answered, no uplink holds one */
 	storage_close(storage);
 	free(collect_tags);
 	ingest_set_readings(NULL);

@@ -97,11 +97,26 @@ enum MHD_Result http_fail(struct http_server *srv, struct MHD_Connection *conn,
 
 /* ingest_done_fn, writer thread: the commit holding this request's points is
  * done; the answer is queued on the MHD thread, which then settles. */
-static void http_on_committed(void *arg, int result, size_t points)
+static void http_on_committed(void *arg, int result, size_t points, const char *refused)
 {
 	struct http_request *req = arg;
 
 	(void)points;
+	if (refused != NULL && result == STORAGE_OK) {
+		/* spill: InfluxDB refused lines of this request; answered as a
+		 * partial write, after the parser's own bad lines if any. */
+		size_t size = strlen(refused) + (req->partial ? strlen(req->partial) + 2 : 0) + 1;
+		char *text = malloc(size);
+
+		if (text != NULL) {
+			if (req->partial == NULL)
+				snprintf(text, size, "%s", refused);
+			else
+				snprintf(text, size, "%s; %s", req->partial, refused);
+			free(req->partial);
+			req->partial = text;
+		}
+	}
 	atomic_store(&req->result, result);
 	MHD_resume_connection(req->conn);
 }

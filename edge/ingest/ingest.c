@@ -20,6 +20,7 @@
 struct ingest {
 	struct storage *storage;
 	const char *tag;
+	struct ingest_direct *direct; /* buffer.write = spill; NULL: always */
 
 	/* Hand-offs accepted and not yet settled; ingest_stop() waits for 0.
 	 * Once `stopping` is set none is accepted any more. */
@@ -50,6 +51,14 @@ void ingest_set_readings(struct readings *w)
 	atomic_store(&ingest_readings, w);
 }
 
+/* ingest_direct_install(): what the next ingest_create() takes. */
+static _Atomic(struct ingest_direct *) ingest_direct_now;
+
+void ingest_direct_install(struct ingest_direct *d)
+{
+	atomic_store(&ingest_direct_now, d);
+}
+
 int64_t ingest_receipt_ns(void *arg)
 {
 	(void)arg;
@@ -66,6 +75,7 @@ int ingest_create(struct storage *s, const char *tag, struct ingest **out)
 	}
 	in->storage = s;
 	in->tag = tag;
+	in->direct = atomic_load(&ingest_direct_now);
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->idle, NULL);
 	*out = in;
@@ -133,11 +143,28 @@ static void ingest_committed(void *arg, int result)
 	free(arg);
 	if (result != STORAGE_OK)
 		ingest_warn_not_stored(job.in, job.points, result);
-	else if (job.batch)
-		readings_commit(job.readings, job.batch, clock_mono_ms());
+	else {
+		if (job.batch)
+			readings_commit(job.readings, job.batch, clock_mono_ms());
+		if (job.in->direct != NULL)
+			job.in->direct->buffered(job.in->direct, job.points);
+	}
 	readings_batch_free(job.batch);
 	/* Last: the producer may settle, and the door go, from here on. */
-	job.done(job.arg, result, job.points);
+	job.done(job.arg, result, job.points, NULL);
+}
+
+/* ingest_done_fn of a hand-off the direct path (buffer.write = spill) took:
+ * answered by InfluxDB, or committed after all. Any thread. */
+static void ingest_direct_done(void *arg, int result, size_t points, const char *refused)
+{
+	struct ingest_job job = *(struct ingest_job *)arg;
+
+	free(arg);
+	if (result == STORAGE_OK && job.batch)
+		readings_commit(job.readings, job.batch, clock_mono_ms());
+	readings_batch_free(job.batch);
+	job.done(job.arg, result, points, refused);
 }
 
 int ingest_submit(struct ingest *in, char *text, size_t len, size_t points, ingest_done_fn *done,
@@ -177,6 +204,14 @@ int ingest_submit(struct ingest *in, char *text, size_t len, size_t points, inge
 	if (rc == STORAGE_OK && job->readings &&
 	    readings_batch_make(stored, stored_len, &job->batch) != 0)
 		job->batch = NULL;
+	/* buffer.write = spill: straight to InfluxDB while every uplink can
+	 * take it; the job rides along for the readings. */
+	if (rc == STORAGE_OK && in->direct != NULL &&
+	    in->direct->take(in->direct, in, stored, stored_len, points, ingest_direct_done, job)) {
+		if (stored != text)
+			free(text);
+		return STORAGE_OK;
+	}
 	if (rc == STORAGE_OK)
 		rc = storage_append(in->storage, stored, stored_len, points, ingest_committed, job);
 	if (rc != STORAGE_OK) {

@@ -3,6 +3,7 @@
 #ifndef IOT_EDGE_INGEST_H
 #define IOT_EDGE_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,9 +34,32 @@ void ingest_set_readings(struct readings *w);
 /* Called exactly once per accepted ingest_submit(), on the writer thread,
  * after the transaction holding its `points` committed (result STORAGE_OK)
  * or failed (any other storage_result: none of them is stored; the warning
- * is already logged). It must not block and must not call into storage; it
- * may call ingest_settle(). */
-typedef void ingest_done_fn(void *arg, int result, size_t points);
+ * is already logged). With buffer.write = spill (spill.h) it may instead run
+ * with STORAGE_OK on an uplink thread once every InfluxDB acknowledged the
+ * points, or with a refusal on the spill timer's thread. `refused` is NULL,
+ * except in spill mode when InfluxDB refused lines of these points for good
+ * (400/422) while the producer still waited: then the points are committed
+ * (result STORAGE_OK; the buffer's path moves those lines to `rejected`) and
+ * `refused` is InfluxDB's answer, "InfluxDB answered 400: ...", valid during the call
+ * (HTTP answers it as a partial write). It must not block and must not call
+ * into storage; it may call ingest_settle(). */
+typedef void ingest_done_fn(void *arg, int result, size_t points, const char *refused);
+
+/* buffer.write = spill: a direct path every door tries before the buffer
+ * (edge/spill/spill.c provides it). `take` returns true when it took the
+ * hand-off (the text is its own, `done` will run exactly once as above) and
+ * false when the door must append to the buffer as with `always` (the text is
+ * still the caller's); `buffered` counts the points the door's own path
+ * committed. Both any thread. */
+struct ingest_direct {
+	bool (*take)(struct ingest_direct *d, struct ingest *in, char *text, size_t len,
+		     size_t points, ingest_done_fn *done, void *arg);
+	void (*buffered)(struct ingest_direct *d, size_t points);
+};
+
+/* Make every later ingest_create() use `d` (NULL: none, buffer.write =
+ * always). Main thread, before the producers start. */
+void ingest_direct_install(struct ingest_direct *d);
 
 /* A door to `s` for one producer; `tag` (a static string: "http", "udp",
  * "collect") names it in the log. `s` must outlive it. Returns 0 and *out

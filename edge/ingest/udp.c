@@ -44,8 +44,9 @@ struct udp_listener {
 
 /* ingest_done_fn, writer thread: the points of one datagram committed, or
  * failed (the door logged it); nobody waits for an answer. */
-static void udp_on_committed(void *arg, int result, size_t points)
+static void udp_on_committed(void *arg, int result, size_t points, const char *refused)
 {
+	(void)refused; /* nobody to tell: the buffer's path rejects those lines */
 	struct udp_listener *u = arg;
 
 	atomic_fetch_add(result == STORAGE_OK ? &u->stored : &u->dropped, points);

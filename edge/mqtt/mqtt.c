@@ -122,11 +122,16 @@ void mqtt_slots_reset(struct mqtt_broker *b)
 	pthread_mutex_unlock(&b->lock);
 }
 
-/* ingest_done_fn, writer thread: the points of one message committed (or not). */
-static void mqtt_on_committed(void *arg, int result, size_t points)
+/* ingest_done_fn: the points of one message committed (or not), or with
+ * buffer.write = spill acknowledged by InfluxDB (then on the spill path's
+ * thread). A line InfluxDB refused for good (`refused`) is in the buffer,
+ * bound for `rejected`: the message is acknowledged like any stored one. */
+static void mqtt_on_committed(void *arg, int result, size_t points, const char *refused)
 {
 	struct mqtt_handoff *h = arg;
 	struct mqtt_broker *b = h->b;
+
+	(void)refused;
 
 	if (result == STORAGE_OK)
 		atomic_fetch_add(&b->points, points);

@@ -225,6 +225,19 @@ static void metrics_buffer(struct metrics_out *o, const struct status_snapshot *
 	metrics_one(o, "buffer_quarantined", "gauge",
 		    "1 when a corrupt buffer was moved aside at start-up.",
 		    b->quarantined ? 1.0 : 0.0);
+	metrics_one(o, "buffer_write_spill", "gauge", "1 with buffer.write = spill, 0 with always.",
+		    s->spill_mode ? 1.0 : 0.0);
+	metrics_one(
+	    o, "buffer_direct_points_total", "counter",
+	    "Points every InfluxDB acknowledged straight away, never written to the buffer.",
+	    (double)s->spill.points_direct);
+	metrics_one(o, "buffer_spilled_points_total", "counter",
+		    "buffer.write = spill: points committed to the buffer instead.",
+		    (double)s->spill.points_spilled);
+	if (s->has_io)
+		metrics_one(o, "io_write_bytes_total", "counter",
+			    "Bytes iot-edge made the kernel write to disk (/proc/self/io).",
+			    (double)s->io_write_bytes);
 }
 
 /* The uplink's state as a set (one sample per state, 1 for the current

@@ -95,6 +95,45 @@ static void snapshot_targets(struct status_sources *src, int64_t now_ns, int64_t
 	}
 }
 
+/* write_bytes of /proc/self/io into *out: 0, or -1 when it cannot be read. */
+static int status_io_write_bytes(uint64_t *out)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	char line[128];
+	int rc = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long long v;
+
+		if (sscanf(line, "write_bytes: %llu", &v) == 1) {
+			*out = v;
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* The disk writes of the daemon, per point received and per day of uptime. */
+static void snapshot_io(struct status_sources *src, struct status_snapshot *out)
+{
+	uint64_t points;
+	double up_s = (double)(clock_mono_ms() - src->started_ms) / 1e3;
+
+	out->spill_mode = src->spill != NULL;
+	ingest_spill_get_stats(src->spill, &out->spill);
+	if (status_io_write_bytes(&out->io_write_bytes) != 0)
+		return;
+	out->has_io = true;
+	points = out->spill_mode ? out->spill.points_direct + out->spill.points_spilled
+				 : out->buffer.appended_total;
+	out->io_write_bytes_per_point = points ? (double)out->io_write_bytes / (double)points : 0;
+	out->io_write_bytes_per_day = up_s > 0 ? (double)out->io_write_bytes / up_s * 86400 : 0;
+}
+
 /* The lock-free figures: HTTP (srv's; NULL: zeros), buffer, uplink and their
  * times, into a zeroed *out. */
 static void snapshot_counters(struct status_sources *src, struct http_server *srv,
@@ -113,6 +152,7 @@ static void snapshot_counters(struct status_sources *src, struct http_server *sr
 	out->uplink_last_error_class = uplink_error_class_name(out->uplink.last_error_class);
 	out->uplink_last_success = status_time_ms(now_ms, out->uplink.last_success_ms);
 	out->uplink_last_error = status_time_ms(now_ms, out->uplink.last_error_ms);
+	snapshot_io(src, out);
 }
 
 /* The backlog drain estimate: the net rate over the last minute and the
@@ -272,6 +312,9 @@ void status_snapshot_edge_figures(const struct status_snapshot *s, struct collec
 	    .uplink_ok = s->uplink.consecutive_failures == 0 && !s->uplink.auth_failed,
 	    .uplink_auth_failed = s->uplink.auth_failed,
 	    .uplink_consecutive_failures = s->uplink.consecutive_failures,
+	    .spill_mode = s->spill_mode,
+	    .points_direct = s->spill.points_direct,
+	    .points_spilled = s->spill.points_spilled,
 	};
 	for (size_t i = 0; s->target_count > 1 && i < s->target_count &&
 			   i < sizeof(out->targets) / sizeof(out->targets[0]);

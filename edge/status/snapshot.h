@@ -12,6 +12,7 @@
 #include "mqtt.h"
 #include "storage.h"
 #include "udp.h"
+#include "spill.h"
 #include "uplink.h"
 
 struct status_sources;
@@ -93,7 +94,12 @@ struct status_snapshot {
 	bool has_udp;		/* a UDP listener runs: `udp` holds its counters */
 	struct udp_stats udp;
 	struct storage_stats buffer;
-	double buffer_oldest_age_s, buffer_newest_age_s; /* 0 when the buffer is empty */
+	bool spill_mode;		 /* buffer.write = spill */
+	struct ingest_spill_stats spill; /* zeros in `always` */
+	bool has_io;			 /* /proc/self/io was read: */
+	uint64_t io_write_bytes;	 /* bytes the daemon made the kernel write to disk */
+	double io_write_bytes_per_point, io_write_bytes_per_day; /* since start-up */
+	double buffer_oldest_age_s, buffer_newest_age_s;	 /* 0 when the buffer is empty */
 	/* With one target its uplink's figures; with several all together:
 	 * counters summed, the worst state, the latest times and error */
 	struct uplink_stats uplink;

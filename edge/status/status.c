@@ -65,6 +65,25 @@ static void add_ingest(cJSON *root, const struct status_snapshot *s)
 	}
 }
 
+/* buffer.write: the policy, where the points went, and the daemon's disk writes. */
+static void add_write(cJSON *b, const struct status_snapshot *s)
+{
+	cJSON *w = cJSON_AddObjectToObject(b, "write");
+
+	if (!w)
+		return;
+	cJSON_AddStringToObject(w, "mode", s->spill_mode ? "spill" : "always");
+	cJSON_AddNumberToObject(w, "points_direct", (double)s->spill.points_direct);
+	cJSON_AddNumberToObject(w, "points_spilled", (double)s->spill.points_spilled);
+	cJSON_AddNumberToObject(w, "points_spill_late", (double)s->spill.points_spill_late);
+	cJSON_AddNumberToObject(w, "points_spill_error", (double)s->spill.points_spill_error);
+	if (!s->has_io)
+		return;
+	cJSON_AddNumberToObject(w, "io_write_bytes", (double)s->io_write_bytes);
+	cJSON_AddNumberToObject(w, "io_write_bytes_per_point", s->io_write_bytes_per_point);
+	cJSON_AddNumberToObject(w, "io_write_bytes_per_day", s->io_write_bytes_per_day);
+}
+
 static void add_buffer(cJSON *root, const struct status_snapshot *s)
 {
 	const struct storage_stats *st = &s->buffer;
@@ -87,6 +106,7 @@ static void add_buffer(cJSON *root, const struct status_snapshot *s)
 		cJSON_AddStringToObject(b, "held_by", s->held_by);
 	else
 		cJSON_AddNullToObject(b, "held_by");
+	add_write(b, s);
 }
 
 /* "uplinks": one object per target, its position in the buffer and its

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "http.h"
 #include "snapshot.h"
+#include "spill.h"
 #include "storage.h"
 #include "udp.h"
 #include "uplink.h"
@@ -41,7 +42,8 @@ struct status_sources {
 	 * is `uplink`); uplink_count 0: `uplink` alone. */
 	struct uplink *const *uplinks;
 	size_t uplink_count;
-	int64_t started_ms; /* CLOCK_MONOTONIC at start-up */
+	struct ingest_spill *spill; /* buffer.write = spill; NULL: always */
+	int64_t started_ms;	    /* CLOCK_MONOTONIC at start-up */
 	/* The running configuration for the summary (secrets are never shown);
 	 * NULL: no "config" object. */
 	const struct edge_config *config;

@@ -16,14 +16,14 @@ export LC_ALL=C
 bench_build() {
 	local t missing=0
 	for t in edge/iot-edge simulator/iot-sim tests/bench/raw_mhd tests/bench/bench_sqlite_raw \
-		tests/bench/bench_storage_append tests/bench/bench_parse; do
+		tests/bench/bench_storage_append tests/bench/bench_parse tests/bench/libfsync_delay.so; do
 		[ -x "$BUILD/$t" ] || missing=1
 	done
 	[ "$missing" = 0 ] && return 0
 	echo "bench: building $BUILD (Release, IOT_EDGE_BENCH=ON)" >&2
 	cmake -S "$BENCH_TOP" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DIOT_EDGE_BENCH=ON >/dev/null
 	cmake --build "$BUILD" --target iot-edge iot-sim raw_mhd bench_sqlite_raw \
-		bench_storage_append bench_parse -j"$(nproc)" >/dev/null
+		bench_storage_append bench_parse fsync_delay -j"$(nproc)" >/dev/null
 }
 bench_build
 
@@ -33,6 +33,7 @@ RAW_MHD=$BUILD/tests/bench/raw_mhd
 SQLITE_RAW=$BUILD/tests/bench/bench_sqlite_raw
 STORAGE_APPEND=$BUILD/tests/bench/bench_storage_append
 PARSE=$BUILD/tests/bench/bench_parse
+FSYNC_DELAY_SO=$BUILD/tests/bench/libfsync_delay.so # LD_PRELOAD with IOT_BENCH_FSYNC_DELAY_MS
 
 . "$BENCH_TOP/tests/integration/lib.sh"
 . "$BENCH_TOP/tests/integration/uplink_lib.sh"

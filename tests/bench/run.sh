@@ -291,6 +291,8 @@ row "parse ms per MB, worst line protocol (1024-field lines)" "$(pm lp_1024_fiel
 CMDS+=("parse:  $PARSE 5   (edge/model in-process: median of 5 parses of each ~1 MiB body, ms per MiB)")
 # --- MQTT QoS 1 into the buffer (tests/bench/bench_mqtt.sh) --------------------
 . "$TOP/tests/bench/bench_mqtt.sh"
+# --- buffer.write (issue #16): bytes per reading; POST /data on a slow disk ---
+. "$TOP/tests/bench/bench_spill.sh"
 
 # --- memory, start-up, size ---------------------------------------------------
 raw_idle=$RAW_IDLE_KB

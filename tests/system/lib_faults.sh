@@ -191,6 +191,15 @@ faults_verify() {
 	unacked=$(comm -23 "$WORK/sent.txt" "$WORK/acked.txt" | comm -12 - "$WORK/stored.txt" | wc -l)
 	http4xx=$(awk '$4 >= 400 && $4 < 500' "$WORK/all.rec" | wc -l)
 	rejected=$((http4xx + $(buffer_rejected)))
+	# The fault suite in buffer.write = spill (IOT_EDGE_BUFFER_WRITE=spill in the
+	# environment): the running edge says so, and where its points went.
+	if [ "${IOT_EDGE_BUFFER_WRITE:-}" = spill ] && [ -n "${EDGE_PID:-}" ]; then
+		local w
+		w=$(in_edge_ns curl -sf "$EDGE_URL/status" | jq -c '.buffer.write') ||
+			fail "GET /status failed"
+		[ "$(jq -r .mode <<<"$w")" = spill ] || fail "buffer.write is not spill: $w"
+		extra="${extra:+$extra; }spill: $(jq -r '"direct \(.points_direct), spilled \(.points_spilled) (\(.points_spill_late) late, \(.points_spill_error) refused)"' <<<"$w") since the last start"
+	fi
 	local line="sent $sent, acknowledged $acked, in InfluxDB $stored, duplicates $dups, lost $lost, rejected $rejected, drain $DRAIN_S s"
 	say "RESULT $SCENARIO: $line${extra:+ ($extra)}"
 	if [ -n "${SYSTEM_RESULTS:-}" ]; then

@@ -11,7 +11,8 @@ Relays 127.0.0.1:LISTEN to 127.0.0.1:TARGET and can
   * switch modes at run time through --control FILE (one word, polled every
     0.2 s): `pass` relays, `cut` resets every connection and every new one
     (a cut link), `hole` accepts and relays nothing, never answering (a black
-    hole; on loopback the TCP handshake still completes).
+    hole; on loopback the TCP handshake still completes); `latency SECONDS`
+    instead sets the delay from then on (the mode stays).
 
 A request is the first chunk a client sends after it received an answer (or
 on a new connection): exact for HTTP/1.1 without pipelining.
@@ -182,12 +183,21 @@ class Proxy:
                 self.stats.resets_mode += 1
                 c.reset()
 
+    def set_latency(self, latency):
+        if latency != self.latency:
+            print(f"slow_proxy: latency {self.latency} -> {latency} s", flush=True)
+            self.latency = latency
+
     async def watch_control(self):
         while True:
             try:
                 with open(self.args.control, encoding="ascii") as f:
-                    self.set_mode(f.read().strip())
-            except (OSError, UnicodeDecodeError):
+                    word = f.read().strip()
+                if word.startswith("latency "):
+                    self.set_latency(float(word.split()[1]))
+                else:
+                    self.set_mode(word)
+            except (OSError, UnicodeDecodeError, ValueError, IndexError):
                 pass
             await asyncio.sleep(0.2)
 

@@ -31,8 +31,9 @@ static void seen_destroy(struct seen *w)
 	pthread_mutex_destroy(&w->lock);
 }
 
-static void on_done(void *arg, int result, size_t points)
+static void on_done(void *arg, int result, size_t points, const char *refused)
 {
+	assert_null(refused);
 	struct seen *w = arg;
 	struct ingest *settle = w->settle;
 

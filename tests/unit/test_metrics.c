@@ -118,7 +118,7 @@ static void test_metrics_render(void **state)
 	contains(text, "\niot_edge_target_sent_points_total{target=\"default\"} 37\n");
 	contains(text, "\niot_edge_target_up{target=\"default\"} 0\n");
 	assert_int_equal(helps, types);
-	assert_int_equal(helps, 48);
+	assert_int_equal(helps, 51);
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	free(text);
 	status_snapshot_free(s);
@@ -161,7 +161,7 @@ static void test_metrics_every_family(void **state)
 		if (family_samples(text, p + 1) == 0)
 			fail_msg("no sample for %.*s", (int)strcspn(p + 1, "\n"), p + 1);
 	}
-	assert_int_equal(families, 48);
+	assert_int_equal(families, 51);
 	contains(text, "\niot_edge_uplink_backlog_drain_seconds 40000\n");
 	free(text);
 	status_snapshot_free(s);
@@ -202,7 +202,7 @@ static void test_snapshot_empty(void **state)
 	contains(json, "\"last_success_age_s\":null,\"last_success_unix_s\":null,");
 	contains(json, "\"drain_rate_points_per_s\":null,\"backlog_drain_s\":null},"
 		       "\"uplinks\":[],\"collectors\":[]}");
-	contains(json, "\"quarantined\":false,\"held_by\":null}");
+	contains(json, "\"quarantined\":false,\"held_by\":null,\"write\":{\"mode\":\"always\"");
 	cJSON_free(json);
 	cJSON_Delete(doc);
 	status_snapshot_free(s);
