@@ -178,6 +178,7 @@ int storage_refused_write(struct storage *s, struct storage_job *jobs, int64_t n
 	}
 	if (result == STORAGE_OK) {
 		d->refused_kept += rows;
+		storage_space_note_used(s, cost);
 		return storage_exec(s->wdb, s->path, "RELEASE refused");
 	}
 	d->refused_lost += rows;
