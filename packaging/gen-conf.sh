@@ -158,7 +158,7 @@ gen_mqtt() {
 		; Keys: url, client_id, username, password, topics, qos, format, template,
 		; measurement, tags, time_key, string_fields, field, keepalive,
 		; reconnect_min, reconnect_max, max_packet, retained, ca_file,
-		; insecure_skip_verify, enabled.
+		; insecure_skip_verify, enabled. Environment: IOT_EDGE_MQTT_<NAME>_<KEY>.
 		;
 		; [mqtt.zigbee]
 		; url = mqtt://127.0.0.1:1883

@@ -48,6 +48,10 @@ static const struct storage_stmt_def storage_stmts[] = {
 		      " (SELECT 1 FROM rejected r WHERE r.id = p.id AND r.target = ?3)"),
     STMT(set_position, "UPDATE targets SET acked_id = ?2 WHERE name = ?1"),
     STMT(next_oldest, "SELECT received_ns FROM points WHERE id > ?1 ORDER BY id LIMIT 1"),
+    STMT(refused_insert, "INSERT INTO refused (refused_ns, source, topic, reason, payload,"
+			 " payload_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+    STMT(refused_trim, "DELETE FROM refused WHERE id <= "
+		       "(SELECT id FROM refused ORDER BY id DESC LIMIT 1 OFFSET ?1)"),
 };
 
 static sqlite3_stmt **storage_stmt_slot(struct storage *s, const struct storage_stmt_def *def)
@@ -357,13 +361,18 @@ static int storage_commit_try(struct storage *s, struct storage_job *jobs, int w
 			result = storage_ack_job(s, job, d);
 		else if (job->kind == STORAGE_JOB_REJECT)
 			result = storage_reject_job(s, job, now_ns, d);
-		else
+		else if (job->kind == STORAGE_JOB_APPEND)
 			appends = 1;
 		if (result)
 			goto fail;
 	}
 	if (with_appends && appends) {
 		result = storage_append_jobs(s, jobs, now_ns, d);
+		if (result)
+			goto fail;
+	}
+	if (with_appends) {
+		result = storage_refused_write(s, jobs, now_ns, d);
 		if (result)
 			goto fail;
 	}
@@ -391,6 +400,8 @@ static void storage_apply_delta(struct storage *s, const struct storage_delta *d
 	atomic_fetch_add(&s->dropped_total, d->dropped);
 	atomic_fetch_add(&s->rejected_total, d->rejected);
 	atomic_fetch_add(&s->commits_total, 1);
+	atomic_fetch_add(&s->refused_kept_total, d->refused_kept);
+	atomic_fetch_add(&s->refused_lost_total, d->refused_lost);
 	if (d->added)
 		atomic_store(&s->newest_received_ns, d->newest_ns);
 	if (atomic_load(&s->points) == 0)
@@ -501,12 +512,13 @@ void storage_commit_jobs(struct storage *s, struct storage_job *jobs)
 {
 	struct storage_delta d = {0};
 	int64_t next_id = s->next_id;
-	size_t njobs = 0, nsync = 0;
+	size_t njobs = 0, nsync = 0, nrefused = 0;
 	int result;
 
 	for (const struct storage_job *job = jobs; job; job = job->next) {
 		njobs++;
-		nsync += job->kind != STORAGE_JOB_APPEND;
+		nrefused += job->kind == STORAGE_JOB_REFUSED;
+		nsync += job->kind == STORAGE_JOB_ACK || job->kind == STORAGE_JOB_REJECT;
 	}
 	result = storage_commit_try(s, jobs, 1, &d);
 	if (result == STORAGE_OK) {
@@ -514,6 +526,7 @@ void storage_commit_jobs(struct storage *s, struct storage_job *jobs)
 		goto committed;
 	}
 	s->next_id = next_id;
+	atomic_fetch_add(&s->refused_lost_total, nrefused); /* best effort: not tried again */
 	storage_set_results(jobs, 1, result);
 	log_error(STORAGE_LOG,
 		  "%s: a write transaction of %zu jobs failed (%s); nothing of it is stored",
@@ -521,7 +534,7 @@ void storage_commit_jobs(struct storage *s, struct storage_job *jobs)
 	storage_set_results(jobs, 0, result);
 	if (result == STORAGE_ERR_FULL)
 		storage_commit_recycle_wal(s);
-	if (nsync == 0 || (nsync == njobs && result != STORAGE_ERR_FULL))
+	if (nsync == 0 || (nsync == njobs - nrefused && result != STORAGE_ERR_FULL))
 		return;
 	/* The uplink's ack or reject must not fail because of the appends,
 	 * nor because the WAL could not grow on a full disk. */

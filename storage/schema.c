@@ -6,7 +6,7 @@
  *
  *   sqlite3 /var/lib/iot-edge/buffer.db 'SELECT * FROM summary'
  *
- * Schema v3 (PRAGMA user_version = 3); docs/STORAGE.md has the queries.
+ * Schema v4 (PRAGMA user_version = 4); docs/STORAGE.md has the queries.
  *
  *   points(id, received_ns, line)      -- v1: one row per point some target has not got
  *   backlog(id, received_utc, line)    -- v1 view: points with a readable time
@@ -17,6 +17,9 @@
  *   summary(points, bytes, oldest_utc, newest_utc, oldest_age_s, rejected) -- one row
  *   targets(name, acked_id)            -- v3: each uplink's position: it has id <= acked_id
  *   target_backlog(name, acked_id, points, oldest_utc, oldest_age_s, rejected) -- v3 view
+ *   refused(id, refused_ns, source, topic, reason, payload, payload_len) -- v4: messages
+ *                                         an input could make no points of (refused.c)
+ *   refused_readable(id, refused_utc, source, topic, reason, payload_len, payload) -- v4 view
  *
  * A point is deleted once every target's acked_id has passed it (target.c).
  *
@@ -129,6 +132,27 @@ static const struct storage_migration storage_migrations[] = {
 	" ORDER BY id LIMIT 1) AS oldest_age_s,\n"
 	"  (SELECT count(*) FROM rejected r WHERE r.target = t.name) AS rejected\n"
 	"  FROM targets t;\n"},
+    /* Messages an input refused (MQTT): topic and payload are TEXT when
+     * valid UTF-8, else BLOB (the view shows x'hex'); payload is cut at
+     * STORAGE_REFUSED_PAYLOAD_MAX bytes, payload_len is its whole length. */
+    {4, "CREATE TABLE refused (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  refused_ns  INTEGER NOT NULL,\n"
+	"  source      TEXT    NOT NULL,\n"
+	"  topic       TEXT,\n"
+	"  reason      TEXT    NOT NULL,\n"
+	"  payload     BLOB    NOT NULL,\n"
+	"  payload_len INTEGER NOT NULL\n"
+	");\n"
+	"CREATE VIEW refused_readable AS SELECT id,\n"
+	"  " STORAGE_UTC("refused_ns") " AS refused_utc,\n"
+	"  source,\n"
+	"  CASE typeof(topic) WHEN 'blob' THEN 'x''' || hex(topic) || '''' ELSE topic END"
+	" AS topic,\n"
+	"  reason, payload_len,\n"
+	"  CASE typeof(payload) WHEN 'blob' THEN 'x''' || hex(payload) || '''' ELSE payload END"
+	" AS payload\n"
+	"  FROM refused;\n"},
 };
 /* clang-format on */
 

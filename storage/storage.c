@@ -258,6 +258,8 @@ void storage_get_stats(struct storage *s, struct storage_stats *out)
 	    atomic_load_explicit(&s->oldest_received_ns, memory_order_relaxed);
 	out->newest_received_ns =
 	    atomic_load_explicit(&s->newest_received_ns, memory_order_relaxed);
+	out->refused_kept = atomic_load_explicit(&s->refused_kept_total, memory_order_relaxed);
+	out->refused_lost = atomic_load_explicit(&s->refused_lost_total, memory_order_relaxed);
 	out->file_bytes = atomic_load_explicit(&s->file_bytes, memory_order_relaxed);
 	out->quarantined = atomic_load_explicit(&s->quarantined, memory_order_relaxed);
 }

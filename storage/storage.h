@@ -85,6 +85,8 @@ struct storage_stats {
 	int64_t newest_received_ns; /* received_ns of the newest point; 0 when empty */
 	uint64_t file_bytes;	    /* database + WAL size on disk */
 	int quarantined;	    /* a corrupt buffer was moved aside at start-up */
+	uint64_t refused_kept;	    /* rows written to `refused` since open */
+	uint64_t refused_lost;	    /* storage_refused() rows not kept (rate, queue, disk) */
 };
 
 /* Uplink's view of the oldest points. `text` is the points as line protocol,
@@ -219,6 +221,39 @@ void storage_get_stats(struct storage *s, struct storage_stats *out);
  * (idle is healthy). A value minutes old means a step that does not return.
  * Any thread, lock-free. */
 uint64_t storage_heartbeat_ms(struct storage *s);
+
+/* The `refused` table (schema v4) keeps the newest STORAGE_REFUSED_KEEP
+ * messages an input refused, each with at most STORAGE_REFUSED_PAYLOAD_MAX
+ * bytes of its payload (topic: STORAGE_REFUSED_TOPIC_MAX). A flood of
+ * garbage writes little: STORAGE_REFUSED_BURST rows may come at once, then
+ * one per STORAGE_REFUSED_EVERY_MS; the others are only counted. */
+#define STORAGE_REFUSED_KEEP 1000
+#define STORAGE_REFUSED_PAYLOAD_MAX 4096
+#define STORAGE_REFUSED_TOPIC_MAX 1024
+#define STORAGE_REFUSED_BURST 100
+#define STORAGE_REFUSED_EVERY_MS 1000
+
+/* A message an input could make no points of (see storage_refused()). */
+struct storage_refusal {
+	const char *source; /* "mqtt.NAME": who refused it */
+	const char *topic;  /* its topic (or NULL), topic_len bytes */
+	size_t topic_len;
+	int topic_is_text; /* topic is valid UTF-8 without NUL: stored as TEXT, else BLOB */
+	const char *reason;
+	const void *payload; /* payload_len bytes of it (NULL if none kept) */
+	size_t payload_len;
+	int payload_is_text; /* as topic_is_text */
+	uint64_t full_len;   /* the payload's whole length (may exceed payload_len) */
+};
+
+/* Keep a refused message in the `refused` table, best effort: the row is
+ * copied (cut to the bounds above, at a character for text) and queued for
+ * the next group commit, never waited for; a failed commit or a full disk
+ * loses it (counted in refused_lost), never the points it shares a
+ * transaction with. Returns STORAGE_OK (queued), STORAGE_ERR_BUSY (over the
+ * rate bound: not kept, counted), STORAGE_ERR_CLOSED, STORAGE_ERR_NOMEM or
+ * STORAGE_ERR_INVALID. Never waits for the disk. Any thread. */
+int storage_refused(struct storage *s, const struct storage_refusal *r);
 
 /* "queue full" etc., for logs and HTTP error bodies. Static string. */
 const char *storage_strerror(int result);

@@ -16,7 +16,7 @@
 #define STORAGE_LOG "storage"
 
 /* The schema this release writes (PRAGMA user_version), see schema.c. */
-#define STORAGE_SCHEMA_VERSION 3
+#define STORAGE_SCHEMA_VERSION 4
 
 /* Page size of new buffer files (see docs/STORAGE.md for the measurements);
  * a build may set another power of two from 512 to 65536 to measure it. */
@@ -35,6 +35,7 @@ enum storage_job_kind {
 	STORAGE_JOB_APPEND,
 	STORAGE_JOB_ACK,
 	STORAGE_JOB_REJECT,
+	STORAGE_JOB_REFUSED, /* a row for `refused` (refused.c): best effort, no caller waits */
 };
 
 /* One entry of the writer queue. Appends are malloc'd by storage_append and
@@ -61,6 +62,8 @@ struct storage_job {
 	size_t nids;
 	const char *reason;
 	int finished;
+	/* refused: the row, owned by the job (one allocation with it) */
+	struct storage_refusal refusal;
 };
 
 /* Counters of one transaction, applied to the atomics only after COMMIT. */
@@ -72,6 +75,9 @@ struct storage_delta {
 	uint64_t refused;  /* points refused with STORAGE_ERR_FULL */
 	int deleted_any;   /* the oldest point may have changed */
 	int64_t newest_ns; /* received_ns of the points added, when added > 0 */
+
+	/* rows of `refused` written, not written */
+	uint64_t refused_kept, refused_lost;
 	/* per target (index as in storage.targets) */
 	struct storage_target_delta {
 		int64_t position;	   /* its position inside the transaction */
@@ -151,6 +157,10 @@ struct storage {
 	sqlite3_stmt *next_oldest;  /* received_ns of the first id > ?1 */
 	int wal_ready;		    /* the file is ours and in WAL mode: checkpoint on close */
 
+	/* refused.c: insert a row, keep the newest ?1 */
+	sqlite3_stmt *refused_insert;
+	sqlite3_stmt *refused_trim;
+
 	/* writer thread only (and storage_open before it starts); the _ns
 	 * times below are clock_mono_ns(): intervals never run on the wall
 	 * clock, which may step back (received_ns stays wall clock) */
@@ -187,6 +197,9 @@ struct storage {
 	int closing;
 	/* targets' ack or reject jobs queued and not yet finished */
 	size_t syncs_pending;
+	/* storage_refused()'s rate bound: rows it may queue now, and when */
+	double refused_tokens;
+	int64_t refused_tokens_ns;
 
 	_Atomic uint64_t points;
 	_Atomic uint64_t bytes;
@@ -195,6 +208,8 @@ struct storage {
 	_Atomic uint64_t commits_total;
 	_Atomic uint64_t dropped_total;
 	_Atomic uint64_t rejected_total;
+	_Atomic uint64_t refused_kept_total;
+	_Atomic uint64_t refused_lost_total;
 	_Atomic int64_t oldest_received_ns;
 	_Atomic int64_t newest_received_ns;
 	_Atomic uint64_t file_bytes;
@@ -379,6 +394,19 @@ void storage_commit_finalize(struct storage *s);
  * fails); sets each job's result and, after COMMIT, the counters. Writer
  * thread. */
 void storage_commit_jobs(struct storage *s, struct storage_job *jobs);
+
+/* --- refused.c: the `refused` table. --- */
+
+/* Write the STORAGE_JOB_REFUSED rows of jobs and trim the table, inside the
+ * writer's transaction, in a savepoint: a failure (a full disk) rolls back
+ * only them (counted lost in d) and returns STORAGE_OK while the transaction
+ * is still open. Writer thread. */
+int storage_refused_write(struct storage *s, struct storage_job *jobs, int64_t now_ns,
+			  struct storage_delta *d);
+
+/* Queue a refused job (made by storage_refused) under s->lock and wake the
+ * writer: writer.c. Returns STORAGE_OK or STORAGE_ERR_CLOSED. */
+int storage_queue_refused(struct storage *s, struct storage_job *job);
 
 /* --- writer.c --- */
 

@@ -123,6 +123,28 @@ int storage_append(struct storage *s, char *text, size_t len, size_t points, sto
 	return result;
 }
 
+/* Contract in storage_internal.h: a refused row waits for the next commit
+ * with whatever else is queued; nobody waits for it. */
+int storage_queue_refused(struct storage *s, struct storage_job *job)
+{
+	int result = STORAGE_OK;
+
+	storage_lock(s);
+	if (s->closing) {
+		result = STORAGE_ERR_CLOSED;
+	} else {
+		job->next = NULL;
+		if (s->tail)
+			s->tail->next = job;
+		else
+			s->head = job;
+		s->tail = job;
+		storage_check_pthread(pthread_cond_signal(&s->wake), "pthread_cond_signal");
+	}
+	storage_unlock(s);
+	return result;
+}
+
 /* Queue a target's job (its t->sync, filled from model except the queue
  * fields) and wait for its commit. */
 static int storage_sync_job(struct storage_target *t, const struct storage_job *model)
@@ -229,6 +251,10 @@ static void storage_finish_jobs(struct storage *s, struct storage_job *jobs)
 			job->next = NULL;
 			*tailp = job;
 			tailp = &job->next;
+		} else if (job->kind == STORAGE_JOB_REFUSED) {
+			job->next = NULL;
+			*tailp = job; /* freed below with the appends, without done() */
+			tailp = &job->next;
 		} else {
 			job->finished = 1;
 			s->syncs_pending--;
@@ -242,7 +268,8 @@ static void storage_finish_jobs(struct storage *s, struct storage_job *jobs)
 	storage_unlock(s);
 	for (struct storage_job *job = appends; job; job = next) {
 		next = job->next;
-		job->done(job->arg, job->result);
+		if (job->kind == STORAGE_JOB_APPEND)
+			job->done(job->arg, job->result);
 		free(job->text);
 		free(job);
 	}

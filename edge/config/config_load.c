@@ -156,6 +156,30 @@ static int env_collector(struct edge_config *c, const char *var, FILE *errors)
 	return 0;
 }
 
+/* IOT_EDGE_MQTT_<NAME>_<KEY>=value: `key = value` in [mqtt.name] (lower
+ * case; see mqtt_config_env_split). Returns the number of problems (printed). */
+static int env_mqtt(struct edge_config *c, const char *var, FILE *errors)
+{
+	const char *rest = var + strlen("IOT_EDGE_MQTT_");
+	size_t len = strcspn(rest, "=");
+	char name[96], key[32], scratch[128];
+	const char *why = NULL;
+
+	if (rest[len] != '=' ||
+	    mqtt_config_env_split(rest, len, name, sizeof(name), key, sizeof(key)) != 0) {
+		fprintf(errors, "environment: %.*s: unknown setting\n", (int)strcspn(var, "="),
+			var);
+		return 1;
+	}
+	if (mqtt_config_key(&c->mqtt, name, key, rest + len + 1, 0, scratch, sizeof(scratch),
+			    &why) != 0) {
+		fprintf(errors, "environment: %.*s: \"%s\": %s\n", (int)strcspn(var, "="), var,
+			strcmp(key, "password") == 0 ? "***" : rest + len + 1, why);
+		return 1;
+	}
+	return 0;
+}
+
 /* IOT_EDGE_TAGS_<KEY>=value: `key = value` in [tags] (the key in lower
  * case). Returns the number of problems (printed). */
 static int env_tag(struct edge_config *c, const char *var, FILE *errors)
@@ -208,6 +232,10 @@ int config_load_env(struct edge_config *c, FILE *errors)
 			problems += env_collector(c, *env, errors);
 			continue;
 		}
+		if (strncmp(*env, "IOT_EDGE_MQTT_", 14) == 0) {
+			problems += env_mqtt(c, *env, errors);
+			continue;
+		}
 		if (strncmp(*env, "IOT_EDGE_TAGS_", 14) == 0) {
 			problems += env_tag(c, *env, errors);
 			continue;
@@ -224,5 +252,6 @@ int config_load_env(struct edge_config *c, FILE *errors)
 		}
 	}
 	problems += collect_config_finish(&c->collectors, "environment", errors);
+	problems += mqtt_config_finish(&c->mqtt, "environment", errors);
 	return problems;
 }

@@ -1,6 +1,7 @@
 /* mqtt_config.c -- parsing and checking the repeatable [mqtt.NAME] sections. */
 #include "mqtt_config.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,10 +177,38 @@ int mqtt_config_key(struct mqtt_config_list *l, const char *name, const char *ke
 		}
 		if (!c->first_line)
 			c->first_line = line;
+		c->pending = true;
+		if (line == 0)
+			c->from_env = true;
 		return mqtt_key_set(c, &mqtt_keys[i], value, why);
 	}
 	*why = "unknown key";
 	return -1;
+}
+
+int mqtt_config_env_split(const char *rest, size_t len, char *name, size_t name_size, char *key,
+			  size_t key_size)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; i < N_MQTT_KEYS; i++) {
+		size_t k = strlen(mqtt_keys[i].name);
+		bool same = k + 2 <= len && rest[len - k - 1] == '_';
+
+		for (size_t j = 0; same && j < k; j++)
+			same = tolower((unsigned char)rest[len - k + j]) == mqtt_keys[i].name[j];
+		if (same && k > best)
+			best = k;
+	}
+	if (best == 0 || best >= key_size || len - best - 1 >= name_size)
+		return -1;
+	for (size_t j = 0; j < len - best - 1; j++)
+		name[j] = (char)tolower((unsigned char)rest[j]);
+	name[len - best - 1] = '\0';
+	for (size_t j = 0; j < best; j++)
+		key[j] = (char)tolower((unsigned char)rest[len - best + j]);
+	key[best] = '\0';
+	return 0;
 }
 
 /* Every topic filter of the comma list is well-formed: non-empty, '#' only
@@ -215,7 +244,11 @@ static const char *mqtt_filters_check(const char *list, bool template_)
 static int mqtt_problem(FILE *errors, const char *path, const struct mqtt_config *c,
 			const char *key, const char *what)
 {
-	fprintf(errors, "%s:%d: [mqtt.%s] %s: %s\n", path, c->first_line, c->name, key, what);
+	if (c->first_line > 0 && !c->from_env)
+		fprintf(errors, "%s:%d: [mqtt.%s] %s: %s\n", path, c->first_line, c->name, key,
+			what);
+	else
+		fprintf(errors, "%s: [mqtt.%s] %s: %s\n", path, c->name, key, what);
 	return 1;
 }
 
@@ -251,8 +284,11 @@ int mqtt_config_finish(struct mqtt_config_list *l, const char *path, FILE *error
 		struct mqtt_config *c = &l->items[i];
 		const char *why;
 
-		if (!c->enabled)
+		if (!c->pending || !c->enabled) {
+			c->pending = false;
 			continue;
+		}
+		c->pending = false;
 		mqtt_list_tidy(c->topics);
 		mqtt_list_tidy(c->string_fields);
 		if (strncmp(c->url, "mqtt://", 7) != 0 && strncmp(c->url, "tcp://", 6) != 0 &&

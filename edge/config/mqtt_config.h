@@ -32,6 +32,8 @@ struct mqtt_config {
 	char *ca_file;		   /* mqtts: "" for the system's CAs */
 	bool insecure_skip_verify; /* mqtts: no certificate check (tests only) */
 	int first_line;		   /* where the section began (0: nowhere) */
+	bool pending;		   /* a key set since the last mqtt_config_finish() */
+	bool from_env;		   /* a key set by the environment (line 0) */
 };
 
 /* The brokers of a configuration: items[0..n) in the order first seen. */
@@ -46,10 +48,20 @@ int mqtt_config_key(struct mqtt_config_list *l, const char *name, const char *ke
 		    const char *value, int line, char *scratch, size_t scratch_size,
 		    const char **why);
 
-/* After a file is read: check every section (url, topics, template, tags,
- * backoff) and fill the default client_id; problems are printed to `errors`
- * as "FILE:LINE: [mqtt.NAME] key: what is wrong". Returns their number.
- * Main thread. */
+/* Split IOT_EDGE_MQTT_<NAME>_<KEY>'s `rest` (<NAME>_<KEY>, `len` bytes, no
+ * "=") into the section name and the key, both lower case: <KEY> is the
+ * longest key of [mqtt.NAME] that ends it after a '_' (keys hold '_' too:
+ * LAN_CLIENT_ID is [mqtt.lan] client_id), <NAME> what is before, not empty.
+ * Returns 0, or -1 when no key ends it or a part does not fit. Pure; any
+ * thread. */
+int mqtt_config_env_split(const char *rest, size_t len, char *name, size_t name_size, char *key,
+			  size_t key_size);
+
+/* After a file (or the environment) is read: check every section a key was
+ * set in since the last call (url, topics, template, tags, backoff) and fill
+ * the default client_id; problems are printed to `errors` as "FILE:LINE:
+ * [mqtt.NAME] key: what is wrong" ("environment: [mqtt.NAME] ..." for a
+ * section the environment set a key of). Returns their number. Main thread. */
 int mqtt_config_finish(struct mqtt_config_list *l, const char *path, FILE *errors);
 
 /* Make dst a deep copy of src. Returns 0, or -1 when out of memory (dst is

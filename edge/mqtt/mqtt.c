@@ -166,10 +166,37 @@ static void mqtt_count_topic(struct mqtt_broker *b, const char *topic, size_t le
 	t->refused = 1;
 }
 
+/* Keep a refused message in the buffer's `refused` table: best effort (the
+ * row joins the next group commit, nobody waits for it; over the storage's
+ * rate bound it is only counted), so that it never delays an acknowledgement. */
+static void mqtt_keep_refused(struct mqtt_broker *b, const struct mqtt_packet *p, const char *why,
+			      bool too_big)
+{
+	struct storage_refusal r = {
+	    .source = b->source,
+	    .topic = p->topic,
+	    .topic_len = p->topic_len,
+	    .topic_is_text = lineproto_utf8_valid(p->topic, p->topic_len) &&
+			     !memchr(p->topic, '\0', p->topic_len),
+	    .reason = why,
+	    .payload = p->payload,
+	    .payload_len = p->payload_len,
+	    .payload_is_text = lineproto_utf8_valid(p->payload, p->payload_len) &&
+			       !memchr(p->payload, '\0', p->payload_len),
+	    .full_len = p->payload_len,
+	};
+	size_t head = 2 + p->topic_len + (p->qos ? 2 : 0);
+
+	if (too_big) /* none of it was read: its length from the packet's */
+		r.full_len = p->remaining > head ? p->remaining - head : 0;
+	if (b->storage)
+		(void)storage_refused(b->storage, &r); /* counted by storage when not kept */
+}
+
 /* A message that gives no points: acknowledged (redelivery would not help), counted, logged
- * rate-limited. */
+ * rate-limited, kept in `refused`. */
 static void mqtt_refuse(struct mqtt_broker *b, const struct mqtt_packet *p, uint64_t seq,
-			const char *why)
+			const char *why, bool too_big)
 {
 	uint64_t n = log_limit(&b->refused_limit, MQTT_REFUSED_LOG_EVERY_MS, 1);
 	size_t tl = lineproto_utf8_prefix(p->topic, p->topic_len);
@@ -189,6 +216,7 @@ static void mqtt_refuse(struct mqtt_broker *b, const struct mqtt_packet *p, uint
 		log_warn(MQTT_LOG, "[mqtt.%s] %s", b->cfg.name, text);
 	else
 		log_debug(MQTT_LOG, "[mqtt.%s] %s", b->cfg.name, text);
+	mqtt_keep_refused(b, p, why, too_big);
 	if (seq != UINT64_MAX)
 		mqtt_slot_answer(b, seq, true);
 }
@@ -230,7 +258,7 @@ int mqtt_handle_publish(struct mqtt_broker *b, const struct mqtt_packet *p, uint
 		return 0;
 	}
 	if (topic_why) {
-		mqtt_refuse(b, p, seq, topic_why);
+		mqtt_refuse(b, p, seq, topic_why, too_big != NULL);
 		return 0;
 	}
 	lineproto_buf_init(&out, (size_t)b->cfg.max_packet * 8 + 4096);
@@ -238,14 +266,14 @@ int mqtt_handle_publish(struct mqtt_broker *b, const struct mqtt_packet *p, uint
 	    mqtt_payload_points(&b->payload, p->topic, p->topic_len, p->payload, p->payload_len,
 				ingest_receipt_ns(NULL), &out, &bad, why, sizeof(why));
 	if (points < 0) {
-		mqtt_refuse(b, p, seq, why);
+		mqtt_refuse(b, p, seq, why, false);
 		goto out;
 	}
 	if (bad)
 		log_debug(MQTT_LOG, "[mqtt.%s] %zu bad lines in a message: %s", b->cfg.name, bad,
 			  why);
 	if ((size_t)points > ingest_max_points(b->ingest)) {
-		mqtt_refuse(b, p, seq, "more points than one commit can hold");
+		mqtt_refuse(b, p, seq, "more points than one commit can hold", false);
 		goto out;
 	}
 	h = malloc(sizeof(*h));
@@ -408,6 +436,8 @@ static struct mqtt_broker *mqtt_broker_create(const struct mqtt_config *c, struc
 	    .string_fields = b->cfg.string_fields,
 	    .field = b->cfg.field,
 	};
+	b->storage = s;
+	snprintf(b->source, sizeof(b->source), "mqtt.%s", c->name);
 	if (ingest_create(s, MQTT_LOG, &b->ingest) != 0 || ingest_set_tags(b->ingest, tags) != 0)
 		goto fail;
 	b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

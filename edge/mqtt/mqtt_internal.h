@@ -36,7 +36,9 @@ struct mqtt_broker {
 	char port[8];
 	bool tls; /* mqtts:// */
 	struct ingest *ingest;
-	int wake_fd; /* eventfd: a commit answered, or mqtt_stop() */
+	struct storage *storage; /* refused messages: storage_refused() */
+	char source[80];	 /* "mqtt.NAME", their source in `refused` */
+	int wake_fd;		 /* eventfd: a commit answered, or mqtt_stop() */
 	pthread_t thread;
 	bool thread_started;
 	atomic_bool stopping;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Against a fake broker that sends what mosquitto never would: a topic that is not UTF-8 is
-# refused but acknowledged, and the PUBACKs leave in the order the messages came (a refused
+# refused but acknowledged (and kept in `refused`), and the PUBACKs leave in the order the messages came (a refused
 # message, answered at once, waits for the good one before it, answered by its commit).
 . "$(dirname "$0")/lib.sh"
 
@@ -39,4 +39,13 @@ assert_eq '{"bad":1,"ok/d":1}' "$(jq -c '.mqtt[0].refused_topics' "$WORK/status.
 	"refused per topic (the invalid topic cut at its first bad byte)"
 grep -q 'refused: topic is not valid UTF-8' "$EDGE_LOG" || fail "no log line for the invalid topic"
 say "ok: the invalid UTF-8 topic and the bad JSON refused and acknowledged in order; 3 points stored"
+# both kept in `refused`; the topic that is not UTF-8 as a BLOB (x'hex' in the view)
+refused_rows() {
+	sqlite3 -cmd '.timeout 5000' "$BUFFER" \
+		"SELECT source, topic, typeof(payload), reason, payload FROM refused_readable ORDER BY id;"
+}
+two_kept() { [ "$(refused_rows | wc -l)" = 2 ]; }
+wait_until 10 two_kept || fail "refused rows: $(refused_rows)"
+assert_eq "mqtt.fake|x'626164FF2F78'|text|topic is not valid UTF-8|ok v=2 1700000000000000001
+mqtt.fake|ok/d|text|invalid JSON at byte 4|{\"v\":" "$(refused_rows)" "the refused table"
 edge_stop

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # MQTT payloads through a real mosquitto into InfluxDB, exact fields and tags: Zigbee2MQTT and
 # Tasmota objects of values, a bare number, line protocol, POST /data JSON; bad messages
-# (invalid JSON, too big, a topic outside the template, no values) are acknowledged, counted and
-# refused while the good ones keep flowing.
+# (invalid JSON, too big, a topic outside the template, no values) are acknowledged, counted,
+# refused and kept in the buffer's `refused` table while the good ones keep flowing.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/mqtt_lib.sh
 . "$(dirname "$0")/mqtt_lib.sh"
@@ -100,6 +100,25 @@ curl -sf "$EDGE_URL/metrics" >"$WORK/metrics.txt" || fail "GET /metrics"
 grep -q '^iot_edge_mqtt_refused_total{broker="misc"} 3$' "$WORK/metrics.txt" ||
 	fail "/metrics has no iot_edge_mqtt_refused_total of 3 for misc"
 say "ok: refusals counted in /status and /metrics, logged, nothing stored of them"
+# ... and each kept in the buffer's `refused` table with its topic and reason,
+# read the way a user would (best effort: the rows join the next commit)
+refused_rows() {
+	sqlite3 -cmd '.timeout 5000' "$BUFFER" \
+		"SELECT source, topic, reason, payload_len, substr(payload, 1, 40) FROM refused_readable ORDER BY source, id;"
+}
+four_kept() { [ "$(sqlite3 -cmd '.timeout 5000' "$BUFFER" 'SELECT count(*) FROM refused;')" = 4 ]; }
+wait_until 10 four_kept || fail "refused rows: $(refused_rows)"
+cat >"$WORK/refused.want" <<'EOF2'
+mqtt.misc|sensors/bad|invalid JSON at byte 14|15|{"temperature":
+mqtt.misc|sensors/big|a message of 10048 bytes (max_packet 4096)|10030|
+mqtt.misc|sensors/a/b|topic does not match the template sensors/+room|1|1
+mqtt.z2m|zigbee2mqtt/button|no number or boolean in the object|19|{"action":"single"}
+EOF2
+refused_rows >"$WORK/refused.txt"
+diff "$WORK/refused.want" "$WORK/refused.txt" || fail "the refused table differs"
+assert_eq 0 "$(sqlite3 -cmd '.timeout 5000' "$BUFFER" 'SELECT count(*) FROM refused WHERE length(CAST(payload AS BLOB)) > 4096;')" \
+	"refused payloads over 4 KiB"
+say "ok: each refused message is in the refused table with its topic, reason and payload"
 # `iot-edge status` shows each broker
 "$IOT_EDGE" status --url "$EDGE_URL" >"$WORK/cli.out" || true
 grep -q '^            misc (connected): 9 messages, 6 points, 3 refused, 0 reconnects; last error: message on "sensors/a/b" refused: topic does not match the template sensors/+room$' "$WORK/cli.out" ||

@@ -57,7 +57,9 @@ assert_eq 0 "$(grep -c 'type=poison' "$FAKE_STORE" || true)" "poison points stor
 expect_stored 1 100 41
 assert_eq "2 1 1" "$(status_get '"\(.uplink.server_isolations) \(.uplink.points_rejected_server) \(.uplink.points_rejected)"')" \
 	"/status: server_isolations, points_rejected_server, points_rejected"
-curl -sf "$EDGE_URL/metrics" | grep -qx 'iot_edge_uplink_rejected_server_points_total 1' ||
+# read whole first: grep -q leaving early would make curl fail on SIGPIPE (pipefail)
+curl -sf "$EDGE_URL/metrics" >"$WORK/metrics.txt" || fail "GET /metrics"
+grep -qx 'iot_edge_uplink_rejected_server_points_total 1' "$WORK/metrics.txt" ||
 	fail "/metrics lacks iot_edge_uplink_rejected_server_points_total 1"
 grep -q 'stopped looking for a line InfluxDB fails on (/ping answered 500)' "$EDGE_LOG" ||
 	fail "no log line for the bisection stopped by the failing /ping"

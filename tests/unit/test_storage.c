@@ -20,7 +20,7 @@ static void test_append_commits(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT count(DISTINCT received_ns) FROM points"), 1);
 	assert_true(sql_int(f->path, "SELECT min(received_ns) FROM points") >= before);
 	assert_true(sql_int(f->path, "SELECT max(received_ns) FROM points") <= after);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(f->path, "PRAGMA auto_vacuum"), 2);
 	assert_int_equal(sql_int(f->path, "PRAGMA page_size"), 1024);
 	storage_get_stats(s, &st);

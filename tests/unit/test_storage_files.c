@@ -85,7 +85,7 @@ static int open_damaged(struct fixture *f, const char *before, size_t before_len
 	assert_int_equal(append_wait(s, "after v=1 1\n"), STORAGE_OK);
 	storage_batch_free(&b);
 	storage_close(s);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM points WHERE line = 'after v=1 1'"),
 			 1);
 	return (int)st.points;
@@ -116,7 +116,7 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(st.bytes, 15);
 	assert_int_equal(st.oldest_received_ns, 1000000000);
 	assert_int_equal(st.quarantined, 0);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM rejected"), 0);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM backlog"), 2);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM pending"), 2);

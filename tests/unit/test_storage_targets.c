@@ -227,7 +227,7 @@ static void test_migrate_v2_keeps_rejected(void **state)
 	s = open_targets(f->path, two, 2, 0);
 	storage_get_stats(s, &st);
 	assert_int_equal(st.points, 2);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM rejected_readable WHERE target = "
 					  "'default' AND id = 8"),
 			 1);
