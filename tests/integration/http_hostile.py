@@ -9,6 +9,7 @@ Every answer is checked here; the exit status is 0 only if each was the one
 expected. Counts (points in 2xx answers) are printed as `points N` for the
 caller to compare with the buffer.
 """
+import os
 import http.client
 import json
 import socket
@@ -136,8 +137,12 @@ def cmd_load(port, rounds, max_fields):
         fail("unexpected answers: " + "; ".join(result["bad"][:5]))
     if health["bad"]:
         fail("%d /health requests not answered 200" % health["bad"])
-    if health["worst"] > 5.0:
-        fail("/health waited %.1f s beside the worst-case bodies (a stall)" % health["worst"])
+    # A stall, not a timing: generous for a release build; a sanitizer build
+    # parses 5-20x slower and sets HOSTILE_STALL_S (tests/integration/CMakeLists.txt).
+    stall = float(os.environ.get("HOSTILE_STALL_S", "5"))
+    if health["worst"] > stall:
+        fail("/health waited %.1f s beside the worst-case bodies (a stall: over %.0f s)"
+             % (health["worst"], stall))
 
 
 # --- hog: many keep-alive sockets from one address ---------------------------
