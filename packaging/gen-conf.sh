@@ -69,11 +69,23 @@ gen_conf() {
 			sed 's/ *$//; 2,$s/^/;   /'
 		printf '; environment: %s\n' "$env"
 		printf ';%s = %s\n' "$key" "$def"
+		shipped "$section" "$key"
 	done < <(keys)
 	gen_tags
 	gen_collectors
 	gen_targets
 	gen_mqtt
+}
+
+# The one key the package sets to other than its built-in default, below its
+# commented default: the buffer on a Pi's SD card is written only when the
+# uplink cannot deliver at once (docs/STORAGE.md, "Which default ships").
+# tests/pi/test_pi_conf.sh checks that it is the only difference.
+shipped() {
+	[ "$1.$2" = buffer.write ] || return 0
+	printf '; The package sets spill (the built-in default is always): on an SD\n'
+	printf '; card a reading InfluxDB takes at once is never written locally.\n'
+	printf 'write = spill\n'
 }
 
 # [tags] is a section of free keys, not keys of the table: a commented example.
