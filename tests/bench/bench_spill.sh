@@ -3,23 +3,31 @@
 #
 # Sourced by run.sh after its drain section (influxd runs at INFLUX_URL); uses
 # its row(), times(), le(), col(), count_in(), WRK, e_rps/e_p99 (the POST /data
-# figures on the real disk), CMDS and QUICK. SPILL_RATES ("1 10 100"
-# readings/s), SPILL_SECS (QUICK 6, else 20 per run), FSYNC_SLOW_MS (10).
+# figures on the real disk), CMDS and QUICK. SPILL_RATES (QUICK "10 1000",
+# else "1 10 100 1000" readings/s, uplink up), SPILL_DOWN_RATE (10, uplink
+# down), SPILL_SECS (QUICK 6, else 20 per run), LAT_N (QUICK 100, else 300
+# requests at 10/s per latency run), FSYNC_SLOW_MS (10).
 
-SPILL_RATES=${SPILL_RATES:-1 10 100}
-if [ "${QUICK:-0}" = 1 ]; then SPILL_SECS=${SPILL_SECS:-6}; else SPILL_SECS=${SPILL_SECS:-20}; fi
+if [ "${QUICK:-0}" = 1 ]; then
+	SPILL_RATES=${SPILL_RATES:-10 1000} SPILL_SECS=${SPILL_SECS:-6} LAT_N=${LAT_N:-100}
+else
+	SPILL_RATES=${SPILL_RATES:-1 10 100 1000} SPILL_SECS=${SPILL_SECS:-20} LAT_N=${LAT_N:-300}
+fi
+SPILL_DOWN_RATE=${SPILL_DOWN_RATE:-10}
 FSYNC_SLOW_MS=${FSYNC_SLOW_MS:-10}
 
-# wear_run WRITE DURABILITY RATE: sets WEAR to the bytes written per reading,
-# with the uplink up (influxd), after 3 s of warm-up, over SPILL_SECS; every
-# reading must reach InfluxDB (a database of its own per run).
+# wear_run WRITE DURABILITY RATE [down]: sets WEAR to the bytes written per
+# reading, after 3 s of warm-up, over SPILL_SECS. Uplink up (influxd): every
+# reading must reach InfluxDB (a database of its own per run); down (a closed
+# port, 127.0.0.1:9): every reading must be in the buffer.
 wear_run() {
-	local write=$1 dur=$2 rate=$3 db w0 w1 sim n
+	local write=$1 dur=$2 rate=$3 down=${4:-} db w0 w1 sim n url=$INFLUX_URL
 	db=wear_${write}_${dur}_$rate
+	[ -z "$down" ] || url=http://127.0.0.1:9
 	curl -sf -XPOST "$INFLUX_URL/query" --data-urlencode "q=CREATE DATABASE \"$db\"" >/dev/null
 	rm -f "$BUFFER"*
 	bench_edge_start IOT_EDGE_BUFFER_WRITE="$write" IOT_EDGE_BUFFER_DURABILITY="$dur" \
-		IOT_EDGE_UPLINK_URL="$INFLUX_URL" IOT_EDGE_UPLINK_DATABASE="$db" \
+		IOT_EDGE_UPLINK_URL="$url" IOT_EDGE_UPLINK_DATABASE="$db" \
 		IOT_EDGE_UPLINK_FLUSH_INTERVAL=1s IOT_EDGE_LOG_LEVEL=warn
 	n=$((rate * (SPILL_SECS + 3)))
 	"$IOT_SIM" -h 127.0.0.1 -p "$EDGE_PORT" --quiet --rate "$rate" --connections 2 \
@@ -32,10 +40,16 @@ wear_run() {
 	w1=$(bench_write_bytes "$EDGE_PID")
 	wait "$sim" || fail "iot-sim failed: $(tail -n 1 "$WORK/wear.out")"
 	BENCH_PIDS=${BENCH_PIDS/ $sim/}
-	# shellcheck disable=SC2016 # expanded by eval, each poll
-	wait_until 60 eval '[ "$(count_in '"$db"')" = '"$n"' ]' ||
-		fail "wear $write/$dur at $rate/s: $(count_in "$db") of $n readings in InfluxDB"
-	edge_stop
+	if [ -n "$down" ]; then
+		edge_stop
+		[ "$(buffer_count)" = "$n" ] ||
+			fail "wear $write/$dur at $rate/s, uplink down: $(buffer_count) of $n readings in the buffer"
+	else
+		# shellcheck disable=SC2016 # expanded by eval, each poll
+		wait_until 60 eval '[ "$(count_in '"$db"')" = '"$n"' ]' ||
+			fail "wear $write/$dur at $rate/s: $(count_in "$db") of $n readings in InfluxDB"
+		edge_stop
+	fi
 	WEAR=$(awk -v w=$((w1 - w0)) -v n=$((rate * SPILL_SECS)) 'BEGIN { printf "%.0f", w / n }')
 }
 per_day() { awk -v b="$1" -v r="$2" 'BEGIN { printf "%.1f MB", b * r * 86400 / 1e6 }'; }
@@ -59,7 +73,60 @@ for rate in $SPILL_RATES; do
 			"$(times "$spill" "$full")" "-" "-"
 	fi
 done
-CMDS+=("wear:   $IOT_SIM --rate R --connections 2 --devices 10 into IOT_EDGE_BUFFER_WRITE=always|spill IOT_EDGE_BUFFER_DURABILITY=full|normal, influxd up; write_bytes of /proc/PID/io over ${SPILL_SECS}s after 3 s of warm-up / (R * ${SPILL_SECS}); every reading counted in InfluxDB")
+wear_run always full "$SPILL_DOWN_RATE" down
+full=$WEAR
+wear_run always normal "$SPILL_DOWN_RATE" down
+normal=$WEAR
+wear_run spill full "$SPILL_DOWN_RATE" down
+spill=$WEAR
+row "bytes written per reading, $SPILL_DOWN_RATE/s, uplink DOWN, always/full (per day)" \
+	"$full ($(per_day "$full" "$SPILL_DOWN_RATE"))" "-" "-" "-" "-"
+row "  always/normal (per day)" "$normal ($(per_day "$normal" "$SPILL_DOWN_RATE"))" \
+	"$full (always/full)" "$(times "$normal" "$full")" "-" "-"
+row "  spill (per day)" "$spill ($(per_day "$spill" "$SPILL_DOWN_RATE"))" "$full (always/full)" \
+	"$(times "$spill" "$full")" "-" "-"
+CMDS+=("wear:   $IOT_SIM --rate R --connections 2 --devices 10 into IOT_EDGE_BUFFER_WRITE=always|spill IOT_EDGE_BUFFER_DURABILITY=full|normal, influxd up; write_bytes of /proc/PID/io over ${SPILL_SECS}s after 3 s of warm-up / (R * ${SPILL_SECS}); every reading counted in InfluxDB; uplink DOWN: IOT_EDGE_UPLINK_URL=http://127.0.0.1:9 (closed), every reading counted in the buffer")
+
+# POST /data answer latency at 10/s, spill, influxd healthy, beside one point
+# written straight to InfluxDB's /write by the same client (curl, a new
+# connection per request, %{time_total}), alternating, LAT_N of each.
+lat_p99() { sort -g "$1" | awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); printf "%.2f", v[i] * 1000 }'; }
+lat_p50() { sort -g "$1" | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] * 1000 }'; }
+: >"$WORK/lat-edge.t"
+: >"$WORK/lat-influx.t"
+rm -f "$BUFFER"*
+curl -sf -XPOST "$INFLUX_URL/query" --data-urlencode 'q=CREATE DATABASE "lat_edge"' >/dev/null
+curl -sf -XPOST "$INFLUX_URL/query" --data-urlencode 'q=CREATE DATABASE "lat_influx"' >/dev/null
+bench_edge_start IOT_EDGE_BUFFER_WRITE=spill IOT_EDGE_BUFFER_DURABILITY=full \
+	IOT_EDGE_UPLINK_URL="$INFLUX_URL" IOT_EDGE_UPLINK_DATABASE=lat_edge IOT_EDGE_LOG_LEVEL=warn
+w0=$(bench_write_bytes "$EDGE_PID")
+for _ in $(seq "$LAT_N"); do
+	read -r code t < <(curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -XPOST \
+		-H 'Content-Type: application/json' --data '{"type":"temp","value":21.5,"sensor_id":7}' \
+		"$EDGE_URL/data")
+	[ "$code" = 201 ] || fail "latency: POST /data answered $code"
+	echo "$t" >>"$WORK/lat-edge.t"
+	read -r code t < <(curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -XPOST \
+		-H 'Content-Type: text/plain' --data-binary 'data,sensor_id=7,type=temp value=21.5' \
+		"$INFLUX_URL/write?db=lat_influx")
+	[ "$code" = 204 ] || fail "latency: InfluxDB /write answered $code"
+	echo "$t" >>"$WORK/lat-influx.t"
+	sleep 0.05 # with the two requests, about 10 of each per second
+done
+w1=$(bench_write_bytes "$EDGE_PID")
+lat_direct=$(curl -sf "$EDGE_URL/status" | jq -r '.buffer.write.points_direct')
+edge_stop
+[ "$(count_in lat_edge)" = "$LAT_N" ] || fail "latency: $(count_in lat_edge) of $LAT_N readings in InfluxDB"
+[ "$(count_in lat_influx)" = "$LAT_N" ] || fail "latency: $(count_in lat_influx) of $LAT_N curl points in InfluxDB"
+l_edge=$(lat_p99 "$WORK/lat-edge.t") l_influx=$(lat_p99 "$WORK/lat-influx.t")
+l_target=$(awk -v b="$l_influx" 'BEGIN { printf "%.2f", b + 20 }')
+row "POST /data p50 ms, 10/s, spill (influxd healthy)" "$(lat_p50 "$WORK/lat-edge.t")" \
+	"$(lat_p50 "$WORK/lat-influx.t") (curl /write to influxd)" \
+	"$(times "$(lat_p50 "$WORK/lat-edge.t")" "$(lat_p50 "$WORK/lat-influx.t")")" "-" "-"
+row "POST /data p99 ms, 10/s, spill (influxd healthy; $((w1 - w0)) B written, direct ${lat_direct:-?})" \
+	"$l_edge" "$l_influx (curl /write to influxd)" "$(times "$l_edge" "$l_influx")" \
+	"<= baseline + 20 ms ($l_target)" "$(le "$l_edge" "$l_target")"
+CMDS+=("latency: $LAT_N x (curl -w %{time_total} POST /data one reading to iot-edge (spill, influxd up); curl POST /write one point to influxd; sleep 0.05), p50/p99 of each; both counted in InfluxDB")
 
 # POST /data (wrk, as the first section) with every fsync FSYNC_SLOW_MS slower.
 SLOW_RUN=0
