@@ -3,7 +3,7 @@
 #
 # Usage: tests/bench/run.sh [BUILD_DIR]      (default build-bench; made as a
 #        release build with -DIOT_EDGE_BENCH=ON if its binaries are missing)
-# QUICK=1 for a short run (~30 s); otherwise ~4 min (longer on a busy machine). ROUNDS overrides the
+# QUICK=1 for a short run (~2-3 min); otherwise ~15 min (longer on a busy machine). ROUNDS overrides the
 # rounds per figure (QUICK 1, else 3; the table shows the median round).
 # Needs wrk, influxd, sqlite3, curl, jq. Everything runs on 127.0.0.1 in a
 # temporary directory under TMPDIR (the disk measured) and is stopped by pid.
