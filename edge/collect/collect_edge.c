@@ -9,6 +9,7 @@
 
 #include "collect_internal.h"
 #include "point.h"
+#include "procio.h"
 
 /* Resident memory in bytes from /proc/self/statm (second number, in pages). */
 static int edge_rss(double *out)
@@ -23,28 +24,6 @@ static int edge_rss(double *out)
 		long page = sysconf(_SC_PAGESIZE);
 		*out = (double)resident * (double)(page > 0 ? page : 4096);
 		rc = 0;
-	}
-	fclose(f);
-	return rc;
-}
-
-/* Bytes this process has caused to be written to storage (write_bytes of
- * /proc/self/io: the buffer's commits, WAL and checkpoints). */
-static int edge_write_bytes(double *out)
-{
-	char line[128];
-	unsigned long long n = 0;
-	FILE *f = fopen("/proc/self/io", "r");
-	int rc = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "write_bytes: %llu", &n) == 1) {
-			*out = (double)n;
-			rc = 0;
-			break;
-		}
 	}
 	fclose(f);
 	return rc;
@@ -108,7 +87,7 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 {
 	const struct collect_sources *src = &it->owner->src;
 	struct collect_edge_figures e = {0};
-	double rss = 0, load[1] = {0}, disk = 0, written = 0;
+	double rss = 0, load[1] = {0}, disk = 0;
 	double age = 0;
 
 	if (src->figures)
@@ -119,7 +98,8 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	bool have_rss = edge_rss(&rss) == 0;
 	bool have_load = getloadavg(load, 1) == 1;
 	bool have_disk = edge_disk_free(src->buffer_path, &disk) == 0;
-	bool have_written = edge_write_bytes(&written) == 0;
+	uint64_t written_bytes = 0;
+	bool have_written = procio_write_bytes(&written_bytes) == 0;
 
 	struct point_field f[30];
 	size_t n = 0;
@@ -144,7 +124,7 @@ int collect_edge_read(struct collect_item *it, int64_t ts_ns, struct lineproto_b
 	if (have_disk)
 		EDGE_INT("disk_free_bytes", disk);
 	if (have_written)
-		EDGE_INT("disk_write_bytes", written);
+		EDGE_INT("disk_write_bytes", written_bytes);
 	EDGE_INT("collector_errors", collect_errors_total(it->owner));
 	if (e.mqtt_brokers > 0) {
 		EDGE_INT("mqtt_connected", e.mqtt_connected);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "clock.h"
+#include "procio.h"
 #include "status.h"
 
 /* Guards every struct status_drain (/status may be asked on several threads)
@@ -95,28 +96,6 @@ static void snapshot_targets(struct status_sources *src, int64_t now_ns, int64_t
 	}
 }
 
-/* write_bytes of /proc/self/io into *out: 0, or -1 when it cannot be read. */
-static int status_io_write_bytes(uint64_t *out)
-{
-	FILE *f = fopen("/proc/self/io", "r");
-	char line[128];
-	int rc = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned long long v;
-
-		if (sscanf(line, "write_bytes: %llu", &v) == 1) {
-			*out = v;
-			rc = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return rc;
-}
-
 /* The disk writes of the daemon, per point received and per day of uptime. */
 static void snapshot_io(struct status_sources *src, struct status_snapshot *out)
 {
@@ -125,7 +104,7 @@ static void snapshot_io(struct status_sources *src, struct status_snapshot *out)
 
 	out->spill_mode = src->spill != NULL;
 	ingest_spill_get_stats(src->spill, &out->spill);
-	if (status_io_write_bytes(&out->io_write_bytes) != 0)
+	if (procio_write_bytes(&out->io_write_bytes) != 0)
 		return;
 	out->has_io = true;
 	points = out->spill_mode ? out->spill.points_direct + out->spill.points_spilled
