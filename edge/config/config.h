@@ -69,8 +69,8 @@ struct edge_config {
 	char *edge_tag;		  /* [edge] tag: the key the name is written under */
 	bool edge_tag_all_points; /* the name tag on network points too */
 	char *global_tags;	  /* [tags]: "key=value,key=value", NULL or "" for none */
-	struct uplink_config_list uplinks;     /* [uplink.NAME] sections; none: [uplink] alone */
-	struct mqtt_config_list mqtt;	       /* [mqtt.NAME] sections */
+	struct uplink_config_list uplinks; /* [uplink.NAME] sections; none: [uplink] alone */
+	struct mqtt_config_list mqtt;	   /* [mqtt.NAME] sections */
 };
 
 /* Set every key to its default. Strings are malloc'd: config_cleanup(). */
@@ -98,6 +98,14 @@ int config_parse_size(const char *value, uint64_t *bytes, const char **why);
 /* Parse true/false, yes/no, on/off, 1/0 into *out. Returns 0, or -1 with
  * *why set to a static message. Any thread. */
 int config_parse_bool(const char *value, bool *out, const char **why);
+
+/* Parse a plain whole number into *n. Returns 0, or -1 with *why set to a
+ * static message. Any thread. */
+int config_parse_uint(const char *value, uint64_t *n, const char **why);
+
+/* The index in `choices` ("full|normal") of the word `value` into *out.
+ * Returns 0, or -1 when it is none of them. Any thread. */
+int config_parse_enum(const char *value, const char *choices, unsigned *out);
 
 /* Free the strings; the struct may be config_init()ed again. */
 void config_cleanup(struct edge_config *c);
